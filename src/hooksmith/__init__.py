@@ -1,0 +1,1 @@
+"""hooksmith: a self-hostable Webhook Builder for chatbot conversations."""

@@ -1,0 +1,294 @@
+"""The webhook definition of DESIGN.md §1: a validated, immutable value loaded from YAML or JSON.
+
+    >>> hook = Webhook.model_validate({"name": "Order", "url": "https://api.example.com/o"})
+    >>> hook.timeout
+    5.0
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from hooksmith.engine.errors import InvalidDefinition
+
+TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+FRAMING_HEADERS = frozenset(
+    {"host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te",
+     "trailer", "expect"}
+)
+MAX_BODY_CHARS = 256 * 1024
+MAX_TEMPLATE_CHARS = 8 * 1024
+
+
+class Method(StrEnum):
+    GET = "GET"
+    POST = "POST"
+    PUT = "PUT"
+    PATCH = "PATCH"
+    DELETE = "DELETE"
+    HEAD = "HEAD"
+    OPTIONS = "OPTIONS"
+
+
+class ResponseType(StrEnum):
+    JSON = "json"
+    XML = "xml"
+    TEXT = "text"
+
+
+class Execution(StrEnum):
+    SYNC = "sync"
+    ASYNC = "async"
+
+
+class _Value(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoAuth(_Value):
+    type: Literal["none"] = "none"
+
+
+class BasicAuth(_Value):
+    type: Literal["basic"]
+    username: str = Field(min_length=1, max_length=500)
+    password: SecretStr = Field(max_length=2000)
+
+    @field_validator("username")
+    @classmethod
+    def _no_colon(cls, value: str) -> str:
+        if ":" in value:
+            raise ValueError("a basic-auth username cannot contain ':'")
+        return value
+
+
+class BearerAuth(_Value):
+    type: Literal["bearer"]
+    token: SecretStr = Field(min_length=1, max_length=8000)
+
+
+Auth = Annotated[NoAuth | BasicAuth | BearerAuth, Field(discriminator="type")]
+
+
+def _check_template_value(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+class Header(_Value):
+    key: str = Field(min_length=1, max_length=200)
+    value: str = Field(default="", max_length=MAX_TEMPLATE_CHARS)
+
+    @field_validator("key")
+    @classmethod
+    def _token(cls, key: str) -> str:
+        if not TOKEN.match(key):
+            raise ValueError(
+                f"{key!r} is not a valid header name (letters, digits and !#$%&'*+-.^_`|~ only)"
+            )
+        lowered = key.lower()
+        if lowered in FRAMING_HEADERS or lowered.startswith("proxy-"):
+            raise ValueError(f"{key!r} is set by hooksmith itself and cannot be configured")
+        return key
+
+    _value = field_validator("value")(_check_template_value)
+
+
+class Param(_Value):
+    key: str = Field(min_length=1, max_length=200)
+    value: str = Field(default="", max_length=MAX_TEMPLATE_CHARS)
+
+    _key = field_validator("key")(_check_template_value)
+    _value = field_validator("value")(_check_template_value)
+
+
+class CustomVariable(_Value):
+    name: str = Field(min_length=1, max_length=100)
+    mapper: str = Field(min_length=1, max_length=2000)
+
+    @field_validator("name")
+    @classmethod
+    def _identifier(cls, name: str) -> str:
+        if not IDENTIFIER.match(name):
+            raise ValueError(
+                f"{name!r} is not a valid variable name (a letter or _, then letters, digits, _)"
+            )
+        return name
+
+
+class Webhook(_Value):
+    """One webhook: where it sends, what it sends and which custom variables it extracts."""
+
+    name: str = Field(min_length=1, max_length=200)
+    company: str | None = None
+    method: Method = Method.GET
+    url: str = Field(min_length=1, max_length=MAX_TEMPLATE_CHARS)
+    response_type: ResponseType = ResponseType.JSON
+    execution: Execution = Execution.SYNC
+    timeout: float = 5.0
+    auth: Auth = Field(default_factory=NoAuth)
+    headers: tuple[Header, ...] = ()
+    params: tuple[Param, ...] = ()
+    context: dict[str, str] = Field(default_factory=dict)
+    body: str | None = Field(default=None, max_length=MAX_BODY_CHARS)
+    custom_variables: tuple[CustomVariable, ...] = ()
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_blank(cls, name: str) -> str:
+        if not name.strip():
+            raise ValueError("must not be blank")
+        return name
+
+    @field_validator("company")
+    @classmethod
+    def _slug(cls, company: str | None) -> str | None:
+        if company is not None and not SLUG.match(company):
+            raise ValueError(f"{company!r} is not a company slug (lowercase letters, digits, -)")
+        return company
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _method_upper(cls, method: Any) -> Any:
+        if isinstance(method, str):
+            upper = method.upper()
+            if upper not in Method.__members__:
+                raise ValueError(f"must be one of {', '.join(Method)} (got {method!r})")
+            return upper
+        return method
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _timeout(cls, timeout: Any) -> Any:
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+            raise ValueError(f"must be a number of seconds (got {timeout!r})")
+        if not 0 < timeout <= 60:
+            raise ValueError(f"must be > 0 and ≤ 60 seconds (got {timeout})")
+        return float(timeout)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if any(ch in url for ch in "\r\n\t\x00 "):
+            raise ValueError("must not contain spaces or control characters")
+        if not re.match(r"^https?://", url, re.IGNORECASE):
+            raise ValueError(f"must start with http:// or https:// (got {url[:40]!r})")
+        if "{%" in url or "{#" in url:
+            raise ValueError("may hold {{ placeholders }} but no {% statements %} or {# comments #}")
+        return url
+
+    @field_validator("context")
+    @classmethod
+    def _context_names(cls, context: dict[str, str]) -> dict[str, str]:
+        for name, value in context.items():
+            if not IDENTIFIER.match(name):
+                raise ValueError(f"{name!r} is not a valid placeholder name")
+            if len(value) > 1000:
+                raise ValueError(f"the value of {name!r} is longer than 1000 characters")
+        return context
+
+    @field_validator("body")
+    @classmethod
+    def _body(cls, body: str | None) -> str | None:
+        if body is not None and not body.strip():
+            return None
+        return body
+
+    @model_validator(mode="after")
+    def _unique_variables(self) -> Webhook:
+        seen: set[str] = set()
+        for variable in self.custom_variables:
+            if variable.name in seen:
+                raise ValueError(f"custom_variables: the name {variable.name!r} is used twice")
+            seen.add(variable.name)
+        return self
+
+    def secrets(self) -> list[str]:
+        """Every secret value of this webhook, for redaction."""
+        if isinstance(self.auth, BasicAuth):
+            return [s for s in (self.auth.password.get_secret_value(),) if s]
+        if isinstance(self.auth, BearerAuth):
+            return [self.auth.token.get_secret_value()]
+        return []
+
+    def to_data(self) -> dict[str, Any]:
+        """The definition as plain data with its secrets in clear (for files and storage)."""
+        data = self.model_dump(mode="json")
+        if isinstance(self.auth, BasicAuth):
+            data["auth"]["password"] = self.auth.password.get_secret_value()
+        elif isinstance(self.auth, BearerAuth):
+            data["auth"]["token"] = self.auth.token.get_secret_value()
+        return data
+
+
+def field_path(location: tuple[int | str, ...]) -> str:
+    """`('headers', 0, 'key')` → `headers[0].key`, the way errors name a field."""
+    path = ""
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part in {"none", "basic", "bearer"} and path.endswith("auth"):
+            continue
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def validation_errors(error: ValidationError) -> list[tuple[str, str]]:
+    """Pydantic's errors as (field path, message) pairs with messages a bot builder can act on."""
+    found: list[tuple[str, str]] = []
+    for item in error.errors():
+        field = field_path(tuple(item["loc"]))
+        kind = item["type"]
+        message = str(item["msg"]).removeprefix("Value error, ")
+        if kind == "extra_forbidden":
+            message = "is not a known field"
+        elif kind == "missing":
+            message = "is required"
+        elif kind == "union_tag_invalid":
+            message = f"type must be one of none, basic, bearer (got {item['input'].get('type')!r})"
+        elif kind == "enum":
+            expected = item.get("ctx", {}).get("expected", "")
+            message = f"must be one of {expected} (got {item['input']!r})"
+        if message.startswith("custom_variables: "):
+            field, message = "custom_variables", message.removeprefix("custom_variables: ")
+        found.append((field, message))
+    return found
+
+
+def parse_webhook(data: Any) -> Webhook:
+    """Validate plain data as a webhook, raising `InvalidDefinition` that names every bad field."""
+    if not isinstance(data, dict):
+        raise InvalidDefinition([("", "a webhook definition must be an object")])
+    try:
+        return Webhook.model_validate(data)
+    except ValidationError as error:
+        raise InvalidDefinition(validation_errors(error)) from None
+
+
+def load_webhook(path: Path) -> Webhook:
+    """Load a definition from a `.json`, `.yaml` or `.yml` file."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        raise InvalidDefinition([("", f"{path.name} is not valid JSON/YAML: {error}")]) from None
+    return parse_webhook(data)

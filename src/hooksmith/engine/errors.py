@@ -1,0 +1,71 @@
+"""The engine's errors, one per step that can fail.
+
+    EngineError                 (kind: the error kind of DESIGN.md §2.6)
+     ├── InvalidDefinition      the webhook definition breaks a rule of §1
+     ├── RenderError            a template, URL, header or body could not be rendered
+     ├── EgressBlocked          the target address is refused by the egress guard
+     ├── SendError
+     │    ├── ConnectError      no connection could be made (DNS, refused, TLS)
+     │    ├── Timeout           the total deadline ran out (the message names the phase)
+     │    └── TooLarge          the decoded response is larger than the cap
+     ├── InvalidResponse        the response could not be parsed by its response type
+     └── MappingError           a Response Mapper could not be compiled
+
+A non-2xx response is not an exception: it is data in the result (kind `http_error`).
+"""
+
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Base of every engine error; `kind` is the error kind shown in results."""
+
+    kind = "error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidDefinition(EngineError):
+    """The definition breaks a rule; `errors` lists every (field, message) found."""
+
+    kind = "invalid_definition"
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        self.errors = errors
+        text = "; ".join(f"{field}: {message}" if field else message for field, message in errors)
+        super().__init__(text, field=errors[0][0] if errors else None)
+
+
+class RenderError(EngineError):
+    kind = "render_error"
+
+
+class EgressBlocked(EngineError):
+    kind = "egress_blocked"
+
+
+class SendError(EngineError):
+    kind = "send_error"
+
+
+class ConnectError(SendError):
+    kind = "connect_error"
+
+
+class Timeout(SendError):
+    kind = "timeout"
+
+
+class TooLarge(SendError):
+    kind = "too_large"
+
+
+class InvalidResponse(EngineError):
+    kind = "invalid_response"
+
+
+class MappingError(EngineError):
+    kind = "mapping_error"

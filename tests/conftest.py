@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.upstream import Upstream, serve
+
+
+@pytest.fixture
+def upstream() -> Iterator[Upstream]:
+    """A real HTTP server on 127.0.0.1 (see tests/upstream.py for its routes)."""
+    with serve() as running:
+        yield running

@@ -1,0 +1,161 @@
+"""A real HTTP server on 127.0.0.1, run in a thread, used as the upstream of webhooks in tests."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Upstream:
+    """A running upstream: its base URL and every request it received, in order."""
+
+    base_url: str
+    port: int
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+
+async def _record(upstream: Upstream, request: web.Request) -> dict[str, Any]:
+    raw = await request.read()
+    seen = {
+        "method": request.method,
+        "path": request.path,
+        "query": list(request.query.items()),
+        "headers": list(request.headers.items()),
+        "body": raw.decode("utf-8", "replace"),
+    }
+    upstream.received.append(seen)
+    return seen
+
+
+def build_app(upstream: Upstream) -> web.Application:
+    """Routes: /echo (the request back as JSON), /status/{code}, /slow, /big, /gzip-bomb,
+    /redirect, /xml, /text, /xml-bomb."""
+
+    async def echo(request: web.Request) -> web.Response:
+        seen = await _record(upstream, request)
+        return web.json_response(seen)
+
+    async def status(request: web.Request) -> web.Response:
+        await _record(upstream, request)
+        code = int(request.match_info["code"])
+        return web.json_response({"error": {"code": code, "message": "upstream says no"}},
+                                 status=code)
+
+    async def slow(request: web.Request) -> web.Response:
+        await _record(upstream, request)
+        await asyncio.sleep(float(request.query.get("seconds", "3")))
+        return web.json_response({"slow": True})
+
+    async def big(request: web.Request) -> web.StreamResponse:
+        await _record(upstream, request)
+        size = int(request.query.get("bytes", str(11 * 1024 * 1024)))
+        response = web.StreamResponse(headers={"Content-Type": "text/plain"})
+        await response.prepare(request)
+        chunk = b"x" * 65536
+        sent = 0
+        while sent < size:
+            part = chunk[: size - sent]
+            await response.write(part)
+            sent += len(part)
+        await response.write_eof()
+        return response
+
+    async def gzip_bomb(request: web.Request) -> web.Response:
+        await _record(upstream, request)
+        size = int(request.query.get("bytes", str(64 * 1024 * 1024)))
+        payload = gzip.compress(b"0" * size, compresslevel=9)
+        return web.Response(body=payload, headers={"Content-Encoding": "gzip",
+                                                    "Content-Type": "text/plain"})
+
+    async def gzipped(request: web.Request) -> web.Response:
+        await _record(upstream, request)
+        payload = gzip.compress(json.dumps({"zipped": True}).encode())
+        return web.Response(body=payload, headers={"Content-Encoding": "gzip",
+                                                    "Content-Type": "application/json"})
+
+    async def redirect(request: web.Request) -> web.Response:
+        await _record(upstream, request)
+        code = int(request.query.get("code", "302"))
+        return web.Response(status=code, headers={"Location": request.query["to"]})
+
+    async def xml(request: web.Request) -> web.Response:
+        await _record(upstream, request)
+        body = ('<?xml version="1.0"?><order status="paid"><id>7</id>'
+                "<item>tea</item><item>cake</item><customer><name>Ana</name></customer></order>")
+        return web.Response(text=body, content_type="application/xml")
+
+    async def xml_bomb(request: web.Request) -> web.Response:
+        await _record(upstream, request)
+        body = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+                '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+                "<lolz>&lol2;</lolz>")
+        return web.Response(text=body, content_type="application/xml")
+
+    async def text(request: web.Request) -> web.Response:
+        await _record(upstream, request)
+        return web.Response(text="plain words")
+
+    app = web.Application()
+    app.router.add_route("*", "/echo", echo)
+    app.router.add_route("*", "/echo/{tail:.*}", echo)
+    app.router.add_route("*", "/status/{code}", status)
+    app.router.add_route("*", "/slow", slow)
+    app.router.add_route("*", "/big", big)
+    app.router.add_route("*", "/gzip-bomb", gzip_bomb)
+    app.router.add_route("*", "/gzip", gzipped)
+    app.router.add_route("*", "/redirect", redirect)
+    app.router.add_route("*", "/xml", xml)
+    app.router.add_route("*", "/xml-bomb", xml_bomb)
+    app.router.add_route("*", "/text", text)
+    return app
+
+
+@contextmanager
+def serve(app_factory: Any = build_app) -> Iterator[Upstream]:
+    """Serve an app built by `app_factory(upstream)` on a free loopback port in a thread."""
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+    holder: dict[str, Any] = {}
+    upstream = Upstream(base_url="", port=0)
+
+    async def start() -> None:
+        runner = web.AppRunner(app_factory(upstream), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        upstream.port = port
+        upstream.base_url = f"http://127.0.0.1:{port}"
+        holder["runner"] = runner
+        started.set()
+
+    def main() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(start())
+        loop.run_forever()
+        loop.run_until_complete(holder["runner"].cleanup())
+        loop.close()
+
+    thread = threading.Thread(target=main, daemon=True)
+    thread.start()
+    if not started.wait(10):
+        raise RuntimeError("the upstream test server did not start")
+    try:
+        yield upstream
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
