@@ -1,0 +1,65 @@
+"""The webhook engine: definition model, templating, egress guard, executor and result.
+
+It knows nothing of storage, web servers or the CLI; those layers are built on this API.
+"""
+
+from __future__ import annotations
+
+from hooksmith.engine.definition import (
+    BasicAuth,
+    BearerAuth,
+    CustomVariable,
+    Execution,
+    Header,
+    Method,
+    NoAuth,
+    Param,
+    ResponseType,
+    Webhook,
+    load_webhook,
+    parse_webhook,
+)
+from hooksmith.engine.egress import EgressPolicy
+from hooksmith.engine.errors import (
+    ConnectError,
+    EgressBlocked,
+    EngineError,
+    InvalidDefinition,
+    InvalidResponse,
+    MappingError,
+    RenderError,
+    Timeout,
+    TooLarge,
+)
+from hooksmith.engine.executor import Engine, execute, render
+from hooksmith.engine.result import Result, VariableOutcome
+
+__all__ = [
+    "BasicAuth",
+    "BearerAuth",
+    "ConnectError",
+    "CustomVariable",
+    "EgressBlocked",
+    "EgressPolicy",
+    "Engine",
+    "EngineError",
+    "Execution",
+    "Header",
+    "InvalidDefinition",
+    "InvalidResponse",
+    "MappingError",
+    "Method",
+    "NoAuth",
+    "Param",
+    "RenderError",
+    "ResponseType",
+    "Result",
+    "Timeout",
+    "TooLarge",
+    "VariableOutcome",
+    "Webhook",
+    "execute",
+    "load_webhook",
+    "parse_webhook",
+    "render",
+]

@@ -1,0 +1,133 @@
+"""Build the outgoing request of a webhook from its definition and conversation data."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from hooksmith.engine.body import render_body
+from hooksmith.engine.definition import BasicAuth, BearerAuth, Webhook
+from hooksmith.engine.errors import RenderError
+from hooksmith.engine.redaction import Redactor
+from hooksmith.engine.result import HeaderLine, SentRequest
+from hooksmith.engine.sandbox import Sandbox
+from hooksmith.engine.transport import OutgoingRequest
+from hooksmith.engine.url import render_url
+
+FORBIDDEN_IN_VALUES = ("\r", "\n", "\x00")
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """A rendered request, ready to send, with the redactor that hides its secrets."""
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: str | None
+    redactor: Redactor
+    warnings: tuple[str, ...] = field(default=())
+
+    def outgoing(self) -> OutgoingRequest:
+        return OutgoingRequest(
+            method=self.method,
+            url=self.url,
+            headers=self.headers,
+            body=self.body.encode("utf-8") if self.body is not None else None,
+            sensitive_headers=frozenset({"authorization"}),
+        )
+
+    def shown(self) -> SentRequest:
+        """The request as the result shows it: credentials and secret values redacted."""
+        return SentRequest(
+            method=self.method,
+            url=self.redactor.text(self.url),
+            headers=[HeaderLine(key=k, value=self.redactor.header(k, v)) for k, v in self.headers],
+            body=self.redactor.text(self.body) if self.body is not None else None,
+        )
+
+
+def redactor_for(webhook: Webhook) -> Redactor:
+    basic = None
+    if isinstance(webhook.auth, BasicAuth):
+        basic = f"{webhook.auth.username}:{webhook.auth.password.get_secret_value()}"
+    return Redactor(webhook.secrets(), basic_credentials=basic)
+
+
+def auth_header(webhook: Webhook) -> str | None:
+    if isinstance(webhook.auth, BasicAuth):
+        pair = f"{webhook.auth.username}:{webhook.auth.password.get_secret_value()}"
+        return "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
+    if isinstance(webhook.auth, BearerAuth):
+        return "Bearer " + webhook.auth.token.get_secret_value()
+    return None
+
+
+def prepare(
+    sandbox: Sandbox, webhook: Webhook, conversation: Mapping[str, Any], *, deadline: float
+) -> PreparedRequest:
+    """Render URL, params, headers and body; raises `RenderError` naming the field at fault."""
+    warnings: list[str] = []
+    url = render_url(
+        sandbox, webhook.url, context=webhook.context, conversation=conversation, deadline=deadline
+    )
+    warnings.extend(url.warnings)
+
+    pairs: list[tuple[str, str]] = []
+    for index, param in enumerate(webhook.params):
+        value = sandbox.render_text(
+            param.value, conversation, deadline=deadline, field=f"params[{index}].value"
+        )
+        warnings.extend(value.warnings)
+        pairs.append((param.key, value.value))
+    full_url = _with_params(url.value, pairs)
+
+    headers: list[tuple[str, str]] = []
+    authorization = auth_header(webhook)
+    for index, header in enumerate(webhook.headers):
+        if authorization and header.key.lower() == "authorization":
+            warnings.append(f"headers[{index}]: Authorization is replaced by the webhook's auth")
+            continue
+        value = sandbox.render_text(
+            header.value, conversation, deadline=deadline, field=f"headers[{index}].value"
+        )
+        warnings.extend(value.warnings)
+        if any(ch in value.value for ch in FORBIDDEN_IN_VALUES):
+            raise RenderError(
+                f"headers[{index}].value: the rendered value contains a line break or NUL, "
+                "which would split the header",
+                field=f"headers[{index}].value",
+            )
+        headers.append((header.key, value.value))
+    if authorization:
+        headers.append(("Authorization", authorization))
+
+    body: str | None = None
+    if webhook.body is not None:
+        rendered = render_body(sandbox, webhook.body, conversation, deadline=deadline)
+        warnings.extend(rendered.warnings)
+        body = rendered.value
+        if not any(key.lower() == "content-type" for key, _ in headers):
+            headers.append(("Content-Type", "application/json"))
+
+    return PreparedRequest(
+        method=webhook.method.value,
+        url=full_url,
+        headers=tuple(headers),
+        body=body,
+        redactor=redactor_for(webhook),
+        warnings=tuple(warnings),
+    )
+
+
+def _with_params(url: str, pairs: list[tuple[str, str]]) -> str:
+    """Append params after any query already in the URL, keeping both."""
+    if not pairs:
+        return url
+    parts = urlsplit(url)
+    extra = urlencode(pairs)
+    query = f"{parts.query}&{extra}" if parts.query else extra
+    return urlunsplit(parts._replace(query=query))
