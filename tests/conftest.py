@@ -6,6 +6,9 @@ import pytest
 
 from tests.upstream import Upstream, serve
 
+# Database fixtures (a migrated database per test, on SQLite and PostgreSQL), shared by all tests.
+pytest_plugins = ["tests.database"]
+
 
 @pytest.fixture
 def upstream() -> Iterator[Upstream]:

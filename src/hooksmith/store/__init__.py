@@ -1,0 +1,41 @@
+"""Storage: SQLAlchemy models, tenant-scoped repositories, Alembic migrations, secrets at rest."""
+
+from __future__ import annotations
+
+from hooksmith.store.database import create_engine, default_database_url, session_maker
+from hooksmith.store.errors import (
+    Duplicate,
+    NotFound,
+    RevisionConflict,
+    SecretUnreadable,
+    StoreError,
+)
+from hooksmith.store.migrate import downgrade, upgrade
+from hooksmith.store.runs import NewRun, RunRepository
+from hooksmith.store.scope import Scope
+from hooksmith.store.secrets import SecretBox, load_or_create_key
+from hooksmith.store.tenants import TenantRepository, hash_password, verify_password
+from hooksmith.store.webhooks import WebhookRepository, to_definition
+
+__all__ = [
+    "Duplicate",
+    "NewRun",
+    "NotFound",
+    "RevisionConflict",
+    "RunRepository",
+    "Scope",
+    "SecretBox",
+    "SecretUnreadable",
+    "StoreError",
+    "TenantRepository",
+    "WebhookRepository",
+    "create_engine",
+    "default_database_url",
+    "downgrade",
+    "hash_password",
+    "load_or_create_key",
+    "session_maker",
+    "to_definition",
+    "upgrade",
+    "verify_password",
+]

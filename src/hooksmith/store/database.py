@@ -1,0 +1,44 @@
+"""Builds the async engine and session maker: SQLite by default, PostgreSQL in production."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+
+
+def create_engine(url: str, **options: Any) -> AsyncEngine:
+    """An async engine for `url`; on SQLite every connection enforces foreign keys and uses WAL."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = _create_async_engine(url, **options)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    options.setdefault("pool_pre_ping", True)
+    return _create_async_engine(url, **options)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite leaves foreign keys off per connection; WAL lets readers run beside the one writer.
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+    finally:
+        cursor.close()
+
+
+def default_database_url(var_dir: Path) -> str:
+    """The embedded default: a SQLite file `hooksmith.db` in `var_dir`, created if missing."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite+aiosqlite:///{(var_dir / 'hooksmith.db').resolve()}"
+
+
+def session_maker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions on `engine` whose objects stay readable after commit (no lazy reload in async)."""
+    return async_sessionmaker(engine, expire_on_commit=False)

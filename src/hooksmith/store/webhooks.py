@@ -1,0 +1,234 @@
+"""The webhook repository: tenant-scoped queries on stored webhooks, and rows ↔ `Webhook`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import SecretStr
+from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hooksmith.engine.definition import BasicAuth, BearerAuth, Webhook, parse_webhook
+from hooksmith.store.errors import NotFound, RevisionConflict
+from hooksmith.store.models import Company, WebhookRow, utcnow
+from hooksmith.store.scope import Scope
+from hooksmith.store.secrets import SecretBox
+
+
+def definition_columns(webhook: Webhook) -> dict[str, Any]:
+    """The columns that hold `webhook` (every field of DESIGN.md §1 but the company and secret)."""
+    data = webhook.to_data()
+    auth = data["auth"]
+    return {
+        "name": data["name"],
+        "method": data["method"],
+        "url": data["url"],
+        "response_type": data["response_type"],
+        "execution": data["execution"],
+        "timeout": data["timeout"],
+        "auth_type": auth["type"],
+        "auth_username": auth.get("username"),
+        "headers": data["headers"],
+        "params": data["params"],
+        "context": data["context"],
+        "body": data["body"],
+        "custom_variables": data["custom_variables"],
+    }
+
+
+def auth_secret(webhook: Webhook) -> str | None:
+    """The one secret of the webhook's auth (basic password or bearer token), if it has auth."""
+    if isinstance(webhook.auth, BasicAuth):
+        return webhook.auth.password.get_secret_value()
+    if isinstance(webhook.auth, BearerAuth):
+        return webhook.auth.token.get_secret_value()
+    return None
+
+
+def to_definition(row: WebhookRow, secret: str | None) -> Webhook:
+    """The `Webhook` a row holds, with `secret` as its auth secret.
+
+    A row with auth and `secret=None` yields an empty secret: the shape of the auth without its
+    value, for views that must not hold it.
+    """
+    auth: dict[str, Any] = {"type": row.auth_type}
+    if row.auth_type == "basic":
+        auth |= {"username": row.auth_username, "password": secret or ""}
+    data: dict[str, Any] = {
+        "name": row.name,
+        "company": row.company.slug,
+        "method": row.method,
+        "url": row.url,
+        "response_type": row.response_type,
+        "execution": row.execution,
+        "timeout": row.timeout,
+        "headers": row.headers,
+        "params": row.params,
+        "context": row.context,
+        "body": row.body,
+        "custom_variables": row.custom_variables,
+    }
+    if row.auth_type == "bearer" and not secret:
+        # An empty token does not validate; build the withheld shape without validation.
+        webhook = parse_webhook(data)
+        return webhook.model_copy(
+            update={"auth": BearerAuth.model_construct(type="bearer", token=SecretStr(""))}
+        )
+    if row.auth_type == "bearer":
+        auth["token"] = secret
+    return parse_webhook(data | {"auth": auth})
+
+
+class WebhookRepository:
+    """Stored webhooks, always read through a `Scope`; secrets are encrypted by `box`."""
+
+    def __init__(self, session: AsyncSession, box: SecretBox) -> None:
+        self.session = session
+        self.box = box
+
+    async def get(self, scope: Scope, webhook_id: int) -> WebhookRow | None:
+        """The webhook, or None when it does not exist or lies outside `scope`."""
+        statement = scope.apply(
+            select(WebhookRow).where(WebhookRow.id == webhook_id), WebhookRow.company_id
+        )
+        return (await self.session.scalars(statement)).first()
+
+    async def list(
+        self,
+        scope: Scope,
+        *,
+        search: str | None = None,
+        company_id: int | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[Sequence[WebhookRow], int]:
+        """One page of webhooks by name (case-insensitive substring) and company, and the total."""
+        conditions: list[ColumnElement[bool]] = [scope.condition(WebhookRow.company_id)]
+        if search:
+            conditions.append(func.lower(WebhookRow.name).contains(search.lower(), autoescape=True))
+        if company_id is not None:
+            conditions.append(WebhookRow.company_id == company_id)
+        total = await self.session.scalar(
+            select(func.count()).select_from(WebhookRow).where(*conditions)
+        )
+        rows = await self.session.scalars(
+            select(WebhookRow)
+            .where(*conditions)
+            .order_by(func.lower(WebhookRow.name), WebhookRow.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return rows.all(), total or 0
+
+    async def add(
+        self, company_id: int, webhook: Webhook, *, user_id: int | None = None
+    ) -> WebhookRow:
+        """Store a new webhook of `company_id` at revision 1 (the caller checked the scope)."""
+        company = await self.session.get(Company, company_id)
+        if company is None:
+            raise NotFound(f"company: no company with id {company_id}")
+        row = WebhookRow(
+            company=company,
+            revision=1,
+            created_by=user_id,
+            updated_by=user_id,
+            **definition_columns(webhook),
+        )
+        self.session.add(row)
+        await self.session.flush()
+        # The ciphertext is bound to the row's id, known only once the row is inserted.
+        row.auth_secret_ciphertext = self._seal(webhook, company_id, row.id)
+        await self.session.flush()
+        return row
+
+    async def update(
+        self,
+        scope: Scope,
+        webhook_id: int,
+        webhook: Webhook,
+        *,
+        expected_revision: int,
+        company_id: int | None = None,
+        user_id: int | None = None,
+    ) -> WebhookRow | None:
+        """Replace the definition if it is still at `expected_revision`, and bump the revision.
+
+        `company_id` moves the webhook to another company, which must be in `scope`. Returns None
+        when the webhook is outside `scope`; raises `RevisionConflict` when someone saved first.
+        """
+        current = await self.get(scope, webhook_id)
+        if current is None:
+            return None
+        target = current.company_id if company_id is None else company_id
+        if not scope.allows(target) or await self.session.get(Company, target) is None:
+            raise NotFound(f"company: no company with id {target}")
+        values = definition_columns(webhook) | {
+            "company_id": target,
+            "auth_secret_ciphertext": self._seal(webhook, target, webhook_id),
+            "revision": WebhookRow.revision + 1,
+            "updated_at": utcnow(),
+            "updated_by": user_id,
+        }
+        # One conditional UPDATE: of two concurrent saves at the same revision, one matches.
+        statement = scope.apply(
+            update(WebhookRow).where(
+                WebhookRow.id == webhook_id, WebhookRow.revision == expected_revision
+            ),
+            WebhookRow.company_id,
+        ).values(**values)
+        outcome = await self.session.execute(statement.execution_options(synchronize_session=False))
+        if getattr(outcome, "rowcount", 0) == 0:
+            fresh = await self._reload(scope, webhook_id)
+            if fresh is None:
+                return None
+            raise RevisionConflict(expected_revision, fresh.revision)
+        return await self._reload(scope, webhook_id)
+
+    async def delete(self, scope: Scope, webhook_id: int) -> bool:
+        """Delete the webhook and its runs; False when it is outside `scope`."""
+        statement = scope.apply(
+            delete(WebhookRow).where(WebhookRow.id == webhook_id), WebhookRow.company_id
+        )
+        outcome = await self.session.execute(statement)
+        return bool(getattr(outcome, "rowcount", 0))
+
+    def secret(self, row: WebhookRow) -> str | None:
+        """The decrypted auth secret of `row` (`SecretUnreadable` if it cannot be read)."""
+        if row.auth_secret_ciphertext is None:
+            return None
+        return self.box.decrypt(
+            row.auth_secret_ciphertext, company_id=row.company_id, webhook_id=row.id
+        )
+
+    def definition(self, row: WebhookRow) -> Webhook:
+        """The `Webhook` of `row` with its secret decrypted, ready to execute."""
+        return to_definition(row, self.secret(row))
+
+    async def rotate_secrets(self, scope: Scope) -> int:
+        """Re-encrypt the stored secrets in `scope` with the newest key; returns how many."""
+        rows = await self.session.scalars(
+            scope.apply(
+                select(WebhookRow).where(WebhookRow.auth_secret_ciphertext.is_not(None)),
+                WebhookRow.company_id,
+            )
+        )
+        count = 0
+        for row in rows:
+            assert row.auth_secret_ciphertext is not None
+            row.auth_secret_ciphertext = self.box.rotate(row.auth_secret_ciphertext)
+            count += 1
+        await self.session.flush()
+        return count
+
+    def _seal(self, webhook: Webhook, company_id: int, webhook_id: int) -> str | None:
+        secret = auth_secret(webhook)
+        if secret is None:
+            return None
+        return self.box.encrypt(secret, company_id=company_id, webhook_id=webhook_id)
+
+    async def _reload(self, scope: Scope, webhook_id: int) -> WebhookRow | None:
+        statement = scope.apply(
+            select(WebhookRow).where(WebhookRow.id == webhook_id), WebhookRow.company_id
+        ).execution_options(populate_existing=True)
+        return (await self.session.scalars(statement)).first()

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hooksmith.store import create_engine, default_database_url
+from hooksmith.store.models import Company
+
+
+def test_default_database_url_creates_the_folder(tmp_path: Path) -> None:
+    var = tmp_path / "deep" / "var"
+    url = default_database_url(var)
+    assert var.is_dir()
+    assert url == f"sqlite+aiosqlite:///{var.resolve()}/hooksmith.db"
+
+
+async def test_sqlite_connections_enforce_foreign_keys_and_use_wal(tmp_path: Path) -> None:
+    engine = create_engine(default_database_url(tmp_path))
+    try:
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+            assert (await connection.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+    finally:
+        await engine.dispose()
+
+
+async def test_foreign_keys_are_enforced(session: AsyncSession) -> None:
+    session.add(Company(slug="orphan", name="Orphan", agency_id=999))
+    with pytest.raises(IntegrityError):
+        await session.flush()

@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hooksmith.engine.result import ReceivedResponse, Result, ResultError
+from hooksmith.store import NewRun, RunRepository, Scope, SecretBox, WebhookRepository
+from hooksmith.store.models import WebhookRow
+from tests.database import Tenants
+from tests.factories import make_webhook
+
+
+def result(body: object = None, *, ok: bool = True, status: int = 200) -> Result:
+    return Result(
+        ok=ok,
+        status=status,
+        duration_ms=12.5,
+        response=ReceivedResponse(status=status, body=body),
+        custom_variables={"id": 7},
+        error=None if ok else ResultError(kind="http_error", message="404 Not Found"),
+    )
+
+
+async def webhook(session: AsyncSession, box: SecretBox, company_id: int) -> WebhookRow:
+    return await WebhookRepository(session, box).add(company_id, make_webhook())
+
+
+async def test_a_run_is_added_and_finished(
+    session: AsyncSession, secret_box: SecretBox, tenants: Tenants
+) -> None:
+    hook = await webhook(session, secret_box, tenants.acme.id)
+    runs = RunRepository(session)
+    run = await runs.add(
+        webhook_id=hook.id,
+        company_id=hook.company_id,
+        webhook_revision=1,
+        kind="live",
+        session_id="conv-1",
+    )
+    assert (run.status, len(run.id)) == ("pending", 32)
+    await runs.start(run.id)
+    finished = await runs.finish(run.id, result({"order": {"id": 7}}, ok=False, status=404))
+    assert finished is not None
+    await session.commit()
+    session.expunge_all()
+
+    stored = await runs.get(tenants.scope(tenants.acme), run.id)
+    assert stored is not None
+    assert (stored.status, stored.ok, stored.http_status, stored.error_kind) == (
+        "done",
+        False,
+        404,
+        "http_error",
+    )
+    assert stored.session_id == "conv-1"
+    assert stored.duration_ms == 12.5
+    assert stored.result is not None
+    assert stored.result["response"]["body"] == {"order": {"id": 7}}
+    assert stored.result["custom_variables"] == {"id": 7}
+    assert stored.response_truncated is False
+    assert stored.finished_at is not None
+    assert stored.finished_at.tzinfo is not None
+    assert await runs.finish("0" * 32, result()) is None
+
+
+async def test_long_response_bodies_are_truncated_with_a_flag(
+    session: AsyncSession, secret_box: SecretBox, tenants: Tenants
+) -> None:
+    hook = await webhook(session, secret_box, tenants.acme.id)
+    runs = RunRepository(session, response_limit=1000)
+    for body, truncated, kept in [
+        ("é" * 2000, True, 1000),
+        ({"items": list(range(1000))}, True, 1000),
+        ("short", False, 5),
+    ]:
+        run = await runs.add(
+            webhook_id=hook.id, company_id=hook.company_id, webhook_revision=1, kind="test"
+        )
+        finished = await runs.finish(run.id, result(body))
+        assert finished is not None
+        assert finished.response_truncated is truncated
+        assert finished.result is not None
+        stored_body = finished.result["response"]["body"]
+        size = len(stored_body.encode()) if isinstance(stored_body, str) else len(str(stored_body))
+        assert size <= kept
+        assert finished.result["response"]["truncated"] is truncated
+
+
+async def test_history_is_scoped_and_newest_first(
+    session: AsyncSession, secret_box: SecretBox, tenants: Tenants
+) -> None:
+    hook = await webhook(session, secret_box, tenants.acme.id)
+    runs = RunRepository(session)
+    start = datetime(2030, 1, 1, tzinfo=UTC)
+    written = await runs.add_many(
+        [
+            NewRun(
+                webhook_id=hook.id,
+                company_id=hook.company_id,
+                webhook_revision=1,
+                result=result(number),
+                session_id=f"s{number}",
+                created_at=start + timedelta(minutes=number),
+            )
+            for number in range(5)
+        ]
+    )
+    assert written == 5
+    rows, total = await runs.list_for_webhook(tenants.scope(tenants.acme), hook.id, limit=2)
+    assert total == 5
+    assert [row.session_id for row in rows] == ["s4", "s3"]
+    assert all(row.kind == "live" and row.status == "done" for row in rows)
+    assert rows[0].created_at == start + timedelta(minutes=4)
+
+    foreign = tenants.scope(tenants.cobalt)
+    assert await runs.list_for_webhook(foreign, hook.id) == ([], 0)
+    assert await runs.get(foreign, rows[0].id) is None
+    assert await runs.get(Scope.nothing(), rows[0].id) is None
+
+
+async def test_add_many_drops_runs_of_deleted_webhooks(
+    session: AsyncSession, secret_box: SecretBox, tenants: Tenants
+) -> None:
+    kept = await webhook(session, secret_box, tenants.acme.id)
+    gone = await webhook(session, secret_box, tenants.acme.id)
+    gone_id = gone.id
+    await WebhookRepository(session, secret_box).delete(Scope.everything(), gone_id)
+    runs = RunRepository(session)
+    batch = [
+        NewRun(webhook_id=hook_id, company_id=tenants.acme.id, webhook_revision=1, result=result())
+        for hook_id in (kept.id, gone_id, kept.id)
+    ]
+    assert await runs.add_many(batch) == 2
+    assert await runs.add_many([]) == 0
+    _, total = await runs.list_for_webhook(Scope.everything(), kept.id)
+    assert total == 2
+
+
+async def test_prune_deletes_only_old_runs(
+    session: AsyncSession, secret_box: SecretBox, tenants: Tenants
+) -> None:
+    hook = await webhook(session, secret_box, tenants.acme.id)
+    runs = RunRepository(session)
+    now = datetime.now(UTC)
+    await runs.add_many(
+        [
+            NewRun(
+                webhook_id=hook.id,
+                company_id=hook.company_id,
+                webhook_revision=1,
+                result=result(),
+                session_id=str(age),
+                created_at=now - timedelta(days=age),
+            )
+            for age in (45, 31, 29, 0)
+        ]
+    )
+    assert await runs.prune(now - timedelta(days=30)) == 2
+    rows, total = await runs.list_for_webhook(Scope.everything(), hook.id)
+    assert total == 2
+    assert sorted(row.session_id or "" for row in rows) == ["0", "29"]
