@@ -6,6 +6,7 @@ import asyncio
 import gzip
 import json
 import threading
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -50,8 +51,9 @@ def build_app(upstream: Upstream) -> web.Application:
     async def status(request: web.Request) -> web.Response:
         await _record(upstream, request)
         code = int(request.match_info["code"])
-        return web.json_response({"error": {"code": code, "message": "upstream says no"}},
-                                 status=code)
+        return web.json_response(
+            {"error": {"code": code, "message": "upstream says no"}}, status=code
+        )
 
     async def slow(request: web.Request) -> web.Response:
         await _record(upstream, request)
@@ -76,14 +78,16 @@ def build_app(upstream: Upstream) -> web.Application:
         await _record(upstream, request)
         size = int(request.query.get("bytes", str(64 * 1024 * 1024)))
         payload = gzip.compress(b"0" * size, compresslevel=9)
-        return web.Response(body=payload, headers={"Content-Encoding": "gzip",
-                                                    "Content-Type": "text/plain"})
+        return web.Response(
+            body=payload, headers={"Content-Encoding": "gzip", "Content-Type": "text/plain"}
+        )
 
     async def gzipped(request: web.Request) -> web.Response:
         await _record(upstream, request)
         payload = gzip.compress(json.dumps({"zipped": True}).encode())
-        return web.Response(body=payload, headers={"Content-Encoding": "gzip",
-                                                    "Content-Type": "application/json"})
+        return web.Response(
+            body=payload, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"}
+        )
 
     async def redirect(request: web.Request) -> web.Response:
         await _record(upstream, request)
@@ -92,20 +96,77 @@ def build_app(upstream: Upstream) -> web.Application:
 
     async def xml(request: web.Request) -> web.Response:
         await _record(upstream, request)
-        body = ('<?xml version="1.0"?><order status="paid"><id>7</id>'
-                "<item>tea</item><item>cake</item><customer><name>Ana</name></customer></order>")
+        body = (
+            '<?xml version="1.0"?><order status="paid"><id>7</id>'
+            "<item>tea</item><item>cake</item><customer><name>Ana</name></customer></order>"
+        )
         return web.Response(text=body, content_type="application/xml")
 
     async def xml_bomb(request: web.Request) -> web.Response:
         await _record(upstream, request)
-        body = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-                '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
-                "<lolz>&lol2;</lolz>")
+        body = (
+            '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+            '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+            "<lolz>&lol2;</lolz>"
+        )
         return web.Response(text=body, content_type="application/xml")
 
     async def text(request: web.Request) -> web.Response:
         await _record(upstream, request)
         return web.Response(text="plain words")
+
+    async def gzip_bomb_streamed(request: web.Request) -> web.StreamResponse:
+        # Compresses block by block, so the server itself never holds the expanded payload.
+        await _record(upstream, request)
+        size = int(request.query.get("bytes", str(64 * 1024 * 1024)))
+        response = web.StreamResponse(
+            headers={"Content-Encoding": "gzip", "Content-Type": "text/plain"}
+        )
+        await response.prepare(request)
+        compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+        block = b"0" * (1024 * 1024)
+        try:
+            for start in range(0, size, len(block)):
+                await response.write(compressor.compress(block[: size - start]))
+            await response.write(compressor.flush())
+            await response.write_eof()
+        except ConnectionResetError:
+            pass  # the client refused the bomb and hung up, as it should
+        return response
+
+    async def deflated(request: web.Request) -> web.Response:
+        await _record(upstream, request)
+        raw = request.query.get("raw") == "1"
+        compressor = zlib.compressobj(6, zlib.DEFLATED, -15 if raw else 15)
+        payload = compressor.compress(b'{"deflated": true}') + compressor.flush()
+        return web.Response(
+            body=payload,
+            headers={"Content-Encoding": "deflate", "Content-Type": "application/json"},
+        )
+
+    async def encoded(request: web.Request) -> web.Response:
+        await _record(upstream, request)
+        return web.Response(
+            body=b"\x00\x01", headers={"Content-Encoding": request.query.get("as", "br")}
+        )
+
+    async def hops(request: web.Request) -> web.Response:
+        await _record(upstream, request)
+        left = int(request.query.get("n", "0"))
+        if left <= 0:
+            return web.json_response({"arrived": True})
+        return web.Response(status=302, headers={"Location": f"/hops?n={left - 1}"})
+
+    async def drip(request: web.Request) -> web.StreamResponse:
+        # Headers and a first part at once, the rest only after `seconds`.
+        await _record(upstream, request)
+        response = web.StreamResponse(headers={"Content-Type": "text/plain"})
+        await response.prepare(request)
+        await response.write(b"first part, ")
+        await asyncio.sleep(float(request.query.get("seconds", "3")))
+        await response.write(b"the rest")
+        await response.write_eof()
+        return response
 
     app = web.Application()
     app.router.add_route("*", "/echo", echo)
@@ -119,6 +180,11 @@ def build_app(upstream: Upstream) -> web.Application:
     app.router.add_route("*", "/xml", xml)
     app.router.add_route("*", "/xml-bomb", xml_bomb)
     app.router.add_route("*", "/text", text)
+    app.router.add_route("*", "/gzip-bomb-streamed", gzip_bomb_streamed)
+    app.router.add_route("*", "/deflate", deflated)
+    app.router.add_route("*", "/encoded", encoded)
+    app.router.add_route("*", "/hops", hops)
+    app.router.add_route("*", "/drip", drip)
     return app
 
 
@@ -141,11 +207,11 @@ def serve(app_factory: Any = build_app) -> Iterator[Upstream]:
         upstream.port = port
         upstream.base_url = f"http://127.0.0.1:{port}"
         holder["runner"] = runner
-        started.set()
 
     def main() -> None:
         asyncio.set_event_loop(loop)
         loop.run_until_complete(start())
+        loop.call_soon(started.set)  # only once the loop runs, so a stop request is never lost
         loop.run_forever()
         loop.run_until_complete(holder["runner"].cleanup())
         loop.close()

@@ -1,7 +1,7 @@
 """hooksmith: a self-hostable Webhook Builder for chatbot conversations.
 
-    >>> import hooksmith
-    >>> hook = hooksmith.Webhook(name="Weather", url="https://api.example.com/w")
+>>> import hooksmith
+>>> hook = hooksmith.Webhook(name="Weather", url="https://api.example.com/w")
 """
 
 from __future__ import annotations

@@ -83,7 +83,9 @@ def _print_result(result: Result, *, as_json: bool) -> None:
 def run(
     file: DefinitionFile,
     data: DataOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result object as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result object as JSON.")
+    ] = False,
 ) -> None:
     """Execute a webhook definition file; exit 0 ok, 1 the webhook failed, 2 invalid input."""
     webhook, conversation = _load(file, data)

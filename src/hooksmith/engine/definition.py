@@ -1,8 +1,8 @@
 """The webhook definition of DESIGN.md §1: a validated, immutable value loaded from YAML or JSON.
 
-    >>> hook = Webhook.model_validate({"name": "Order", "url": "https://api.example.com/o"})
-    >>> hook.timeout
-    5.0
+>>> hook = Webhook.model_validate({"name": "Order", "url": "https://api.example.com/o"})
+>>> hook.timeout
+5.0
 """
 
 from __future__ import annotations
@@ -30,8 +30,17 @@ TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 FRAMING_HEADERS = frozenset(
-    {"host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te",
-     "trailer", "expect"}
+    {
+        "host",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "upgrade",
+        "te",
+        "trailer",
+        "expect",
+    }
 )
 MAX_BODY_CHARS = 256 * 1024
 MAX_TEMPLATE_CHARS = 8 * 1024
@@ -187,12 +196,15 @@ class Webhook(_Value):
     @field_validator("url")
     @classmethod
     def _http_url(cls, url: str) -> str:
-        if any(ch in url for ch in "\r\n\t\x00 "):
-            raise ValueError("must not contain spaces or control characters")
+        literal = re.sub(r"\{\{.*?\}\}", "", url)
+        if any(ch in literal for ch in "\r\n\t\x00 ") or any(ch in url for ch in "\r\n\x00"):
+            raise ValueError("must not contain spaces or control characters outside {{ }}")
         if not re.match(r"^https?://", url, re.IGNORECASE):
             raise ValueError(f"must start with http:// or https:// (got {url[:40]!r})")
         if "{%" in url or "{#" in url:
-            raise ValueError("may hold {{ placeholders }} but no {% statements %} or {# comments #}")
+            raise ValueError(
+                "may hold {{ placeholders }} but no {% statements %} or {# comments #}"
+            )
         return url
 
     @field_validator("context")

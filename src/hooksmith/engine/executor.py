@@ -1,9 +1,9 @@
 """Execute a webhook: render the request, send it through the egress guard, parse, map.
 
-    >>> engine = Engine(policy=EgressPolicy.from_setting("api.example.com"))
-    >>> result = await engine.execute(webhook, {"certainly": {"sessionId": "s-1"}})  # doctest: +SKIP
-    >>> result.custom_variables                                                    # doctest: +SKIP
-    {'ticket_id': 7}
+>>> engine = Engine(policy=EgressPolicy.from_setting("api.example.com"))
+>>> result = await engine.execute(webhook, {"certainly": {"sessionId": "s-1"}})  # doctest: +SKIP
+>>> result.custom_variables                                                    # doctest: +SKIP
+{'ticket_id': 7}
 """
 
 from __future__ import annotations
@@ -49,9 +49,7 @@ class Engine:
     ) -> None:
         self.policy = policy or EgressPolicy()
         self.sandbox = Sandbox(limits)
-        self.transport = Transport(
-            self.policy, max_response_bytes=max_response_bytes, proxy=proxy
-        )
+        self.transport = Transport(self.policy, max_response_bytes=max_response_bytes, proxy=proxy)
         self.result_body_limit = result_body_limit
 
     async def __aenter__(self) -> Engine:
@@ -115,7 +113,9 @@ class Engine:
         except EngineError as parse_error:
             parsed = decode_text(reply.body, content_type)
             if is_success:
-                error = ResultError(kind=parse_error.kind, message=redactor.text(parse_error.message))
+                error = ResultError(
+                    kind=parse_error.kind, message=redactor.text(parse_error.message)
+                )
             else:
                 warnings.append(f"the error response is not {webhook.response_type.value}")
         if not is_success:
@@ -231,8 +231,8 @@ def default_policy() -> EgressPolicy:
 def render(webhook: Webhook, conversation: Mapping[str, Any] | None = None) -> Result:
     """The request a webhook would send for this conversation; nothing is sent.
 
-        >>> render(hook, {"userName": "Ana"}).request.url  # doctest: +SKIP
-        'https://api.example.com/users?name=Ana'
+    >>> render(hook, {"userName": "Ana"}).request.url  # doctest: +SKIP
+    'https://api.example.com/users?name=Ana'
     """
     return Engine(policy=default_policy()).render(webhook, conversation or {})
 
@@ -242,9 +242,9 @@ async def execute(
 ) -> Result:
     """Execute a webhook once; pass a long-lived `Engine` to reuse its connection pool.
 
-        >>> result = await execute(hook, {"userName": "Ana"})  # doctest: +SKIP
-        >>> result.ok, result.custom_variables                  # doctest: +SKIP
-        (True, {'user_id': 7})
+    >>> result = await execute(hook, {"userName": "Ana"})  # doctest: +SKIP
+    >>> result.ok, result.custom_variables                  # doctest: +SKIP
+    (True, {'user_id': 7})
     """
     if engine is not None:
         return await engine.execute(webhook, conversation or {})

@@ -32,8 +32,8 @@ def decode_text(body: bytes, content_type: str | None) -> str:
 def parse_body(body: bytes, response_type: ResponseType, content_type: str | None = None) -> Any:
     """The parsed body: JSON data, an XML dict keyed by the root element, or text.
 
-        >>> parse_body(b'<order><id>7</id></order>', ResponseType.XML)
-        {'order': {'id': '7'}}
+    >>> parse_body(b'<order><id>7</id></order>', ResponseType.XML)
+    {'order': {'id': '7'}}
     """
     if response_type is ResponseType.TEXT:
         return decode_text(body, content_type)
@@ -81,4 +81,3 @@ def _element_value(element: Element) -> Any:
     if text:
         value["#text"] = text
     return value
-

@@ -9,8 +9,17 @@ from urllib.parse import quote, quote_plus
 
 REDACTED = "[redacted]"
 SENSITIVE_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key",
-     "x-auth-token", "x-access-token", "x-csrf-token"}
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-api-key",
+        "api-key",
+        "x-auth-token",
+        "x-access-token",
+        "x-csrf-token",
+    }
 )
 SENSITIVE_WORDS = ("token", "secret", "password", "api-key", "apikey", "api_key", "session")
 
@@ -24,8 +33,8 @@ def is_sensitive_header(name: str) -> bool:
 class Redactor:
     """Replaces secret values, in the forms they travel in, by `[redacted]`.
 
-        >>> Redactor(["s3cret"]).text("token=s3cret")
-        'token=[redacted]'
+    >>> Redactor(["s3cret"]).text("token=s3cret")
+    'token=[redacted]'
     """
 
     def __init__(self, secrets: Iterable[str], *, basic_credentials: str | None = None) -> None:
