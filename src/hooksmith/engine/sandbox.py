@@ -526,6 +526,8 @@ class Sandbox:
         >>> Sandbox().render_text("{{ a }}", {}, deadline=time.monotonic() + 1, field="h").warnings
         ('undefined: a (in h)',)
         """
+        if "{" not in source:  # plain text: nothing to render, skip the sandbox altogether
+            return Rendered(source)
         template = self.compile_template("text", source, field=field)
         return self.render_template(template, variables, deadline=deadline, field=field)
 
