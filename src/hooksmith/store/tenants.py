@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import exists, select, update
+from sqlalchemy import ColumnElement, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -201,6 +201,30 @@ class TenantRepository:
         )
         statement = select(ApiToken).where(condition).order_by(ApiToken.id.desc())
         return (await self.session.scalars(statement)).all()
+
+    def _token_condition(self, scope: Scope, agency_id: int | None) -> ColumnElement[bool]:
+        condition = scope.condition(ApiToken.company_id)
+        if agency_id is not None:
+            condition = condition | (ApiToken.agency_id == agency_id)
+        return condition
+
+    async def tokens_in(self, scope: Scope, *, agency_id: int | None = None) -> Sequence[ApiToken]:
+        """The tokens of the companies in `scope`, plus those of `agency_id`, newest first."""
+        statement = (
+            select(ApiToken)
+            .where(self._token_condition(scope, agency_id))
+            .order_by(ApiToken.id.desc())
+        )
+        return (await self.session.scalars(statement)).all()
+
+    async def token_in(
+        self, scope: Scope, token_id: int, *, agency_id: int | None = None
+    ) -> ApiToken | None:
+        """The token, or None when it belongs neither to `scope` nor to `agency_id`."""
+        statement = select(ApiToken).where(
+            ApiToken.id == token_id, self._token_condition(scope, agency_id)
+        )
+        return (await self.session.scalars(statement)).first()
 
     async def revoke_token(self, token_id: int) -> bool:
         outcome = await self.session.execute(

@@ -193,6 +193,22 @@ class WebhookRepository:
         outcome = await self.session.execute(statement)
         return bool(getattr(outcome, "rowcount", 0))
 
+    async def clear_secret(self, scope: Scope, webhook_id: int) -> bool:
+        """Forget the stored auth secret (the auth type stays); False when outside `scope`."""
+        statement = scope.apply(
+            update(WebhookRow).where(WebhookRow.id == webhook_id), WebhookRow.company_id
+        ).values(auth_secret_ciphertext=None)
+        outcome = await self.session.execute(statement.execution_options(synchronize_session=False))
+        return bool(getattr(outcome, "rowcount", 0))
+
+    async def revision_of(self, scope: Scope, webhook_id: int) -> tuple[int, int] | None:
+        """The webhook's (revision, company id), a cheap check whether a cached copy is current."""
+        statement = select(WebhookRow.revision, WebhookRow.company_id).where(
+            WebhookRow.id == webhook_id, scope.condition(WebhookRow.company_id)
+        )
+        found = (await self.session.execute(statement)).first()
+        return None if found is None else (found[0], found[1])
+
     def secret(self, row: WebhookRow) -> str | None:
         """The decrypted auth secret of `row` (`SecretUnreadable` if it cannot be read)."""
         if row.auth_secret_ciphertext is None:

@@ -1,0 +1,50 @@
+"""The FastAPI application, built by `create_app(settings)`; resources open in the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from hooksmith.api import echo, errors
+from hooksmith.api.routes import runs, session, tenants, webhooks
+from hooksmith.service.runs import RetentionTask
+from hooksmith.service.runtime import Runtime
+from hooksmith.settings import Settings
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings, *, trusted_egress: Iterable[str] = ()) -> FastAPI:
+    """The hooksmith server app; `trusted_egress` adds egress exemptions (CIDRs, host names) to
+    `settings.egress_allow`, e.g. the server's own address for the demo echo webhook."""
+    trusted = tuple(trusted_egress)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await Runtime.open(settings, trusted_egress=trusted)
+        retention = RetentionTask(
+            runtime.sessions,
+            days=settings.run_retention_days,
+            every=settings.retention_interval_seconds,
+        )
+        retention.start()
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await retention.close()
+            await runtime.close()
+
+    app = FastAPI(
+        title="hooksmith",
+        summary="A Webhook Builder for chatbot conversations: management and runtime API.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    for module in (webhooks, runs, tenants, session):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(echo.router)
+    return app

@@ -1,0 +1,95 @@
+"""FastAPI dependencies as `Annotated` aliases: the runtime, a database session, the caller."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hooksmith.service.actors import Actor, ActorCache, actor_for_token, actor_for_user
+from hooksmith.service.errors import Forbidden, Unauthorized
+from hooksmith.service.runtime import Runtime
+from hooksmith.service.sessions import (
+    CSRF_COOKIE,
+    CSRF_FIELD,
+    CSRF_HEADER,
+    SAFE_METHODS,
+    SESSION_COOKIE,
+    csrf_ok,
+)
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """A database session for one request; what it did not commit is rolled back."""
+    async with runtime.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def _token_actor(runtime: Runtime, plaintext: str) -> Actor:
+    key = ActorCache.token_key(plaintext)
+    actor = runtime.actors.get(key)
+    if actor is None:
+        async with runtime.sessions() as session:
+            actor = await actor_for_token(session, plaintext)
+        if actor is None:
+            raise Unauthorized("Authorization: the API token is unknown or revoked")
+        runtime.actors.put(key, actor)
+    return actor
+
+
+async def _submitted_csrf(request: Request) -> str | None:
+    submitted = request.headers.get(CSRF_HEADER)
+    if submitted is None and request.headers.get("content-type", "").startswith(FORM_TYPES):
+        value = (await request.form()).get(CSRF_FIELD)
+        submitted = value if isinstance(value, str) else None
+    return submitted
+
+
+async def get_actor(request: Request, runtime: RuntimeDep) -> Actor:
+    """The caller: an `Authorization: Bearer` API token, else the session cookie (with its CSRF
+    token on state-changing requests)."""
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise Unauthorized("Authorization: send 'Bearer <API token>'")
+        return await _token_actor(runtime, value.strip())
+    session = runtime.cookies.read(request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        raise Unauthorized("sign in (POST /api/v1/session) or send an API token")
+    if request.method not in SAFE_METHODS and not csrf_ok(
+        session, request.cookies.get(CSRF_COOKIE), await _submitted_csrf(request)
+    ):
+        raise Forbidden(
+            f"{CSRF_HEADER}: missing or wrong; send the value of the {CSRF_COOKIE} cookie",
+            field=CSRF_HEADER,
+        )
+    key = ActorCache.user_key(session.user_id)
+    actor = runtime.actors.get(key)
+    if actor is None:
+        async with runtime.sessions() as db:
+            actor = await actor_for_user(db, session.user_id)
+        if actor is None:
+            raise Unauthorized("the signed-in user no longer exists; sign in again")
+        runtime.actors.put(key, actor)
+    return actor
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]
+Offset = Annotated[int, Query(ge=0, description="How many items to skip.")]
+Limit = Annotated[int, Query(ge=1, le=200, description="How many items to return.")]

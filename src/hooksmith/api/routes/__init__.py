@@ -1,0 +1,3 @@
+"""The routers of `/api/v1`, one module per resource."""
+
+from __future__ import annotations

@@ -1,0 +1,95 @@
+"""Sign in and out: a signed session cookie for people, with its CSRF cookie."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+
+from hooksmith.api.deps import ActorDep, RuntimeDep, SessionDep
+from hooksmith.service import tenants
+from hooksmith.service.actors import login
+from hooksmith.service.errors import InvalidInput, Unauthorized
+from hooksmith.service.runtime import Runtime
+from hooksmith.service.sessions import CSRF_COOKIE, SESSION_COOKIE
+from hooksmith.service.tenants import Me
+
+router = APIRouter(prefix="/session", tags=["session"])
+
+
+class Credentials(BaseModel):
+    email: str
+    password: str
+
+
+LOGIN_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": Credentials.model_json_schema()},
+        "application/x-www-form-urlencoded": {"schema": Credentials.model_json_schema()},
+    },
+}
+
+
+class SignedIn(BaseModel):
+    user: Me
+    csrf_token: str
+
+
+async def _credentials(request: Request) -> Credentials:
+    data: Any
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            data = await request.json()
+        except ValueError:
+            raise InvalidInput("body: not valid JSON", field="body") from None
+    else:
+        data = dict(await request.form())
+    try:
+        return Credentials.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "body"
+        raise InvalidInput(f"{field}: {first['msg']}", field=field) from None
+
+
+def _set_cookies(response: Response, runtime: Runtime, cookie: str, csrf: str) -> None:
+    settings = runtime.settings
+    for name, value, http_only in ((SESSION_COOKIE, cookie, True), (CSRF_COOKIE, csrf, False)):
+        response.set_cookie(
+            name,
+            value,
+            max_age=settings.session_max_age,
+            httponly=http_only,
+            samesite="lax",
+            secure=settings.secure_cookies,
+            path="/",
+        )
+
+
+@router.post(
+    "",
+    response_model=SignedIn,
+    openapi_extra={"requestBody": LOGIN_BODY},
+    responses={401: {"description": "Wrong email or password."}},
+)
+async def sign_in(request: Request, runtime: RuntimeDep, session: SessionDep) -> Response:
+    credentials = await _credentials(request)
+    actor = await login(session, credentials.email, credentials.password)
+    if actor is None:
+        raise Unauthorized("email or password is wrong", field="password")
+    cookie, data = runtime.cookies.issue(actor.id)
+    body = SignedIn(user=await tenants.me(session, actor), csrf_token=data.csrf_token)
+    response = JSONResponse(body.model_dump(mode="json"))
+    _set_cookies(response, runtime, cookie, data.csrf_token)
+    return response
+
+
+@router.delete("", status_code=204)
+async def sign_out(actor: ActorDep) -> Response:
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
+    return response

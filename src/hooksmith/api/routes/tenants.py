@@ -1,0 +1,80 @@
+"""Who am I, and the admin routes for companies, users and API tokens."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from hooksmith.api.deps import ActorDep, RuntimeDep, SessionDep
+from hooksmith.service import tenants
+from hooksmith.service.tenants import CompanyView, Me, NewToken, TokenView, UserView
+
+router = APIRouter(tags=["tenants"])
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NewCompany(_Input):
+    slug: str = Field(max_length=63)
+    name: str = Field(max_length=200)
+
+
+class NewUser(_Input):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1000)
+    company: str | None = Field(default=None, description="Omit for a user of your agency.")
+    is_admin: bool = False
+
+
+class NewTokenRequest(_Input):
+    name: str = Field(max_length=200)
+    company: str | None = Field(default=None, description="Omit for a token of your agency.")
+
+
+@router.get("/me", response_model=Me)
+async def who_am_i(actor: ActorDep, session: SessionDep) -> Me:
+    return await tenants.me(session, actor)
+
+
+@router.get("/companies", response_model=list[CompanyView])
+async def list_companies(actor: ActorDep, session: SessionDep) -> list[CompanyView]:
+    return await tenants.list_companies(session, actor)
+
+
+@router.post("/companies", status_code=201, response_model=CompanyView)
+async def create_company(
+    body: NewCompany, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
+) -> CompanyView:
+    return await tenants.create_company(session, actor, body.slug, body.name, actors=runtime.actors)
+
+
+@router.get("/users", response_model=list[UserView])
+async def list_users(actor: ActorDep, session: SessionDep) -> list[UserView]:
+    return await tenants.list_users(session, actor)
+
+
+@router.post("/users", status_code=201, response_model=UserView)
+async def create_user(body: NewUser, actor: ActorDep, session: SessionDep) -> UserView:
+    return await tenants.create_user(
+        session, actor, body.email, body.password, company=body.company, is_admin=body.is_admin
+    )
+
+
+@router.get("/tokens", response_model=list[TokenView])
+async def list_tokens(actor: ActorDep, session: SessionDep) -> list[TokenView]:
+    return await tenants.list_tokens(session, actor)
+
+
+@router.post("/tokens", status_code=201, response_model=NewToken)
+async def create_token(body: NewTokenRequest, actor: ActorDep, session: SessionDep) -> NewToken:
+    return await tenants.create_token(session, actor, body.name, company=body.company)
+
+
+@router.delete("/tokens/{token_id}", status_code=204)
+async def revoke_token(
+    token_id: int, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
+) -> Response:
+    await tenants.revoke_token(session, actor, token_id, actors=runtime.actors)
+    return Response(status_code=204)

@@ -1,0 +1,91 @@
+"""Webhook management routes: CRUD with pagination, search and company filter, and duplicate."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Response
+
+from hooksmith.api.deps import ActorDep, Limit, Offset, RuntimeDep, SessionDep
+from hooksmith.service import webhooks
+from hooksmith.service.webhooks import Page, WebhookView
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+DEFINITION_EXAMPLE = {
+    "name": "Order status",
+    "method": "POST",
+    "url": "https://api.example.com/orders/{{ orderNumber }}",
+    "auth": {"type": "bearer", "token": "write-only"},
+    "headers": [{"key": "Accept", "value": "application/json"}],
+    "body": '{"session": "{{ certainly.sessionId }}"}',
+    "custom_variables": [{"name": "status", "mapper": "response.status"}],
+}
+Definition = Annotated[
+    dict[str, Any],
+    Body(
+        description="A webhook definition (DESIGN.md §1); secrets are write-only.",
+        examples=[DEFINITION_EXAMPLE],
+    ),
+]
+Update = Annotated[
+    dict[str, Any],
+    Body(
+        description="The whole definition plus the `revision` it was read at; an omitted "
+        "secret is kept unless the URL's host changes.",
+        examples=[DEFINITION_EXAMPLE | {"revision": 1, "auth": {"type": "bearer"}}],
+    ),
+]
+
+
+@router.get("", response_model=Page[WebhookView])
+async def list_webhooks(
+    actor: ActorDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    offset: Offset = 0,
+    limit: Limit = 50,
+    search: Annotated[str | None, Query(max_length=200, description="Part of the name.")] = None,
+    company: Annotated[str | None, Query(max_length=63, description="A company slug.")] = None,
+) -> Page[WebhookView]:
+    return await webhooks.list_webhooks(
+        session, runtime.box, actor, search=search, company=company, offset=offset, limit=limit
+    )
+
+
+@router.post("", status_code=201, response_model=WebhookView)
+async def create_webhook(
+    actor: ActorDep, runtime: RuntimeDep, session: SessionDep, definition: Definition
+) -> WebhookView:
+    return await webhooks.create_webhook(session, runtime.box, actor, definition)
+
+
+@router.get("/{webhook_id}", response_model=WebhookView)
+async def get_webhook(
+    webhook_id: int, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
+) -> WebhookView:
+    return await webhooks.get_webhook(session, runtime.box, actor, webhook_id)
+
+
+@router.put("/{webhook_id}", response_model=WebhookView)
+async def update_webhook(
+    webhook_id: int, actor: ActorDep, runtime: RuntimeDep, session: SessionDep, definition: Update
+) -> WebhookView:
+    return await webhooks.update_webhook(
+        session, runtime.box, runtime.cache, actor, webhook_id, definition
+    )
+
+
+@router.delete("/{webhook_id}", status_code=204)
+async def delete_webhook(
+    webhook_id: int, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
+) -> Response:
+    await webhooks.delete_webhook(session, runtime.box, runtime.cache, actor, webhook_id)
+    return Response(status_code=204)
+
+
+@router.post("/{webhook_id}/duplicate", status_code=201, response_model=WebhookView)
+async def duplicate_webhook(
+    webhook_id: int, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
+) -> WebhookView:
+    return await webhooks.duplicate_webhook(session, runtime.box, actor, webhook_id)

@@ -1,0 +1,127 @@
+"""Who is calling: a person (session) or a machine (API token), with the tenant scope it sees."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hooksmith.store import Scope, TenantRepository
+from hooksmith.store.tenants import hash_token
+
+ActorKind = Literal["user", "token"]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The caller of a use case: one agency's or one company's user or token, and its scope."""
+
+    kind: ActorKind
+    id: int
+    name: str
+    scope: Scope
+    agency_id: int | None
+    company_id: int | None
+    is_admin: bool = False
+
+    @property
+    def user_id(self) -> int | None:
+        """The user to record as author (None for tokens)."""
+        return self.id if self.kind == "user" else None
+
+    @property
+    def is_agency(self) -> bool:
+        return self.agency_id is not None
+
+
+async def actor_for_user(session: AsyncSession, user_id: int) -> Actor | None:
+    """The actor of a signed-in user, or None when the user no longer exists."""
+    tenants = TenantRepository(session)
+    user = await tenants.get_user(user_id)
+    if user is None:
+        return None
+    return Actor(
+        kind="user",
+        id=user.id,
+        name=user.email,
+        scope=await tenants.scope_for_user(user),
+        agency_id=user.agency_id,
+        company_id=user.company_id,
+        is_admin=user.is_admin,
+    )
+
+
+async def actor_for_token(session: AsyncSession, plaintext: str) -> Actor | None:
+    """The actor of a live API token, or None when it is unknown or revoked."""
+    tenants = TenantRepository(session)
+    token = await tenants.by_token(plaintext)
+    if token is None:
+        return None
+    await tenants.touch_token(token.id)
+    await session.commit()
+    return Actor(
+        kind="token",
+        id=token.id,
+        name=token.name,
+        scope=await tenants.scope_for_token(token),
+        agency_id=token.agency_id,
+        company_id=token.company_id,
+    )
+
+
+class ActorCache:
+    """Recently resolved callers, so a warm execute path asks the database nothing.
+
+    A revocation in this process is seen at once (`forget_token`); other processes see it
+    once the entry is older than `max_age` seconds.
+    """
+
+    def __init__(self, max_age: float, *, capacity: int = 10_000) -> None:
+        self.max_age = max_age
+        self.capacity = capacity
+        self._entries: OrderedDict[str, tuple[float, Actor]] = OrderedDict()
+
+    def get(self, key: str) -> Actor | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        stored_at, actor = entry
+        if time.monotonic() - stored_at > self.max_age:
+            del self._entries[key]
+            return None
+        return actor
+
+    def put(self, key: str, actor: Actor) -> None:
+        self._entries[key] = (time.monotonic(), actor)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.capacity:
+            self._entries.popitem(last=False)
+
+    def forget_token(self, token_id: int) -> None:
+        for key, (_, actor) in list(self._entries.items()):
+            if actor.kind == "token" and actor.id == token_id:
+                del self._entries[key]
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    @staticmethod
+    def token_key(plaintext: str) -> str:
+        return "token:" + hash_token(plaintext)
+
+    @staticmethod
+    def user_key(user_id: int) -> str:
+        return f"user:{user_id}"
+
+
+async def login(session: AsyncSession, email: str, password: str) -> Actor | None:
+    """The actor of the user with this email and password, or None (which one was wrong is
+    not told)."""
+    user = await TenantRepository(session).authenticate(email, password)
+    await session.commit()
+    if user is None:
+        return None
+    return await actor_for_user(session, user.id)

@@ -1,0 +1,105 @@
+"""The first start: demo tenants, an admin, a token and an example webhook that works at once."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hooksmith.engine import parse_webhook
+from hooksmith.settings import Settings
+from hooksmith.store import (
+    SecretBox,
+    TenantRepository,
+    WebhookRepository,
+    create_engine,
+    session_maker,
+    upgrade,
+)
+
+DEMO_EMAIL = "admin@demo.example"
+DEMO_BODY = """{
+  // what the bot knows about the conversation, sent to the echo endpoint
+  "customer": "{{ fb.firstName }}",
+  "order": "{{ orderNumber }}",
+  "session": "{{ certainly.sessionId }}"
+}"""
+
+
+@dataclass(frozen=True)
+class FirstRun:
+    """What the operator must be told once: where to go and how to sign in."""
+
+    url: str
+    email: str
+    password: str
+    token: str
+    webhook_id: int
+
+    def message(self) -> str:
+        return "\n".join(
+            [
+                "hooksmith is ready; this is shown only once:",
+                f"  open      {self.url}",
+                f"  email     {self.email}",
+                f"  password  {self.password}",
+                f"  API token {self.token}",
+                f"  try it    curl -X POST -H 'Authorization: Bearer {self.token}' "
+                f"-H 'Content-Type: application/json' -d '{{\"orderNumber\": \"1042\"}}' "
+                f"{self.url}/api/v1/webhooks/{self.webhook_id}/execute",
+            ]
+        )
+
+
+def demo_definition(base_url: str) -> dict[str, object]:
+    """The example webhook: POST to the server's own echo endpoint, two custom variables."""
+    return {
+        "name": "Order status (demo, echo)",
+        "method": "POST",
+        "url": base_url.rstrip("/") + "/echo/orders/{{ orderNumber }}",
+        "headers": [{"key": "X-Conversation", "value": "{{ certainly.sessionId }}"}],
+        "body": DEMO_BODY,
+        "custom_variables": [
+            {"name": "order_number", "mapper": "response.body.order"},
+            {"name": "customer_name", "mapper": "response.body.customer"},
+        ],
+    }
+
+
+async def first_run(
+    sessions: async_sessionmaker[AsyncSession], box: SecretBox, *, base_url: str
+) -> FirstRun | None:
+    """Create the demo data when the database has no agency yet; None when it has one."""
+    async with sessions() as session:
+        tenants = TenantRepository(session)
+        if await tenants.list_agencies():
+            return None
+        agency = await tenants.create_agency("demo", "Demo Agency")
+        company = await tenants.create_company("demo-shop", "Demo Shop", agency_id=agency.id)
+        password = secrets.token_urlsafe(12)
+        user = await tenants.create_user(DEMO_EMAIL, password, agency_id=agency.id, is_admin=True)
+        _, token = await tenants.create_token("demo token", agency_id=agency.id, created_by=user.id)
+        webhook = parse_webhook(demo_definition(base_url))
+        row = await WebhookRepository(session, box).add(company.id, webhook, user_id=user.id)
+        await session.commit()
+    return FirstRun(
+        url=base_url.rstrip("/"),
+        email=DEMO_EMAIL,
+        password=password,
+        token=token,
+        webhook_id=row.id,
+    )
+
+
+async def first_run_with_settings(settings: Settings, *, base_url: str) -> FirstRun | None:
+    """`first_run` on the configured database (migrated first), for the CLI's `serve`."""
+    url = settings.resolved_database_url()
+    await upgrade(url)
+    database = create_engine(url)
+    try:
+        key = settings.secret_key.get_secret_value() if settings.secret_key else None
+        box = SecretBox.from_setting(key, settings.var_dir)
+        return await first_run(session_maker(database), box, base_url=base_url)
+    finally:
+        await database.dispose()

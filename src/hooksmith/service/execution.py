@@ -1,0 +1,52 @@
+"""One execution of a stored webhook under its deadline, shared by live, async and test runs."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from hooksmith.engine import Engine, Result
+from hooksmith.engine.result import ResultError
+from hooksmith.service.cache import ReadyWebhook
+
+
+async def run_webhook(
+    engine: Engine, ready: ReadyWebhook, conversation: Mapping[str, Any], *, margin: float
+) -> Result:
+    """Execute within the webhook's time-out plus `margin`; failures are results, not errors."""
+    if ready.missing_secret is not None:
+        return Result(
+            ok=False,
+            error=ResultError(
+                kind="invalid_definition",
+                message=(
+                    f"{ready.missing_secret}: no secret is stored (it was cleared when the URL's "
+                    "host changed, or it cannot be decrypted); set it again"
+                ),
+                field=ready.missing_secret,
+            ),
+        )
+    started = time.monotonic()
+    limit = ready.webhook.timeout + margin
+    try:
+        return await asyncio.wait_for(engine.execute(ready.webhook, conversation), limit)
+    except TimeoutError:
+        return Result(
+            ok=False,
+            duration_ms=round((time.monotonic() - started) * 1000, 3),
+            error=ResultError(
+                kind="timeout", message=f"the webhook did not finish within {limit:g} seconds"
+            ),
+        )
+
+
+def session_id_of(conversation: Mapping[str, Any]) -> str | None:
+    """The conversation's `certainly.sessionId`, kept with the run for tracing."""
+    certainly = conversation.get("certainly")
+    if isinstance(certainly, Mapping):
+        session_id = certainly.get("sessionId")
+        if isinstance(session_id, str | int) and not isinstance(session_id, bool):
+            return str(session_id)[:200]
+    return None

@@ -1,0 +1,211 @@
+"""Run use cases: test runs, live and asynchronous executions, run history and retention."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hooksmith.engine import Execution, Result
+from hooksmith.service.actors import Actor
+from hooksmith.service.cache import ready
+from hooksmith.service.errors import InvalidInput, NotFound
+from hooksmith.service.execution import run_webhook, session_id_of
+from hooksmith.service.runtime import Runtime
+from hooksmith.service.webhooks import Page
+from hooksmith.store import NewRun, RunRepository, WebhookRepository
+from hooksmith.store.models import RunRow, utcnow
+
+log = logging.getLogger(__name__)
+
+
+class RunView(BaseModel):
+    """A stored run: which webhook revision ran, how it went and its result object."""
+
+    id: str
+    webhook_id: int
+    webhook_revision: int
+    kind: str
+    status: str
+    session_id: str | None
+    ok: bool | None
+    http_status: int | None
+    duration_ms: float | None
+    error_kind: str | None
+    response_truncated: bool
+    result: dict[str, Any] | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PendingRun:
+    """The answer to an asynchronous execution: the run to fetch later."""
+
+    run_id: str
+    status: str = "pending"
+
+
+def run_view(row: RunRow) -> RunView:
+    return RunView(
+        id=row.id,
+        webhook_id=row.webhook_id,
+        webhook_revision=row.webhook_revision,
+        kind=row.kind,
+        status=row.status,
+        session_id=row.session_id,
+        ok=row.ok,
+        http_status=row.http_status,
+        duration_ms=row.duration_ms,
+        error_kind=row.error_kind,
+        response_truncated=row.response_truncated,
+        result=row.result,
+        created_at=row.created_at,
+        finished_at=row.finished_at,
+    )
+
+
+def _conversation(data: Any, field: str) -> dict[str, Any]:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{field}: conversation data must be a JSON object", field=field)
+    return data
+
+
+async def run_test(
+    rt: Runtime, session: AsyncSession, actor: Actor, webhook_id: int, conversation: Any
+) -> RunView:
+    """Run the stored webhook with sample conversation data and store it as a `test` run."""
+    data = _conversation(conversation, "conversation")
+    repository = WebhookRepository(session, rt.box)
+    row = await repository.get(actor.scope, webhook_id)
+    if row is None:
+        raise NotFound(f"no webhook with id {webhook_id}")
+    prepared = ready(repository, row)
+    await session.commit()  # end the read before the request, which may take seconds
+    result = await run_webhook(rt.engine, prepared, data, margin=rt.margin)
+    runs = RunRepository(session, response_limit=rt.body_limit)
+    run = await runs.add(
+        webhook_id=prepared.id,
+        company_id=prepared.company_id,
+        webhook_revision=prepared.revision,
+        kind="test",
+        session_id=session_id_of(data),
+    )
+    finished = await runs.finish(run.id, result)
+    await session.commit()
+    assert finished is not None
+    return run_view(finished)
+
+
+async def execute(
+    rt: Runtime, actor: Actor, webhook_id: int, conversation: Any
+) -> Result | PendingRun:
+    """The runtime API: a sync webhook's result (stored as a `live` run off the response path),
+    or for an async webhook the id of its pending run."""
+    data = _conversation(conversation, "body")
+    prepared = await rt.cache.get(actor.scope, webhook_id)
+    if prepared is None:
+        raise NotFound(f"no webhook with id {webhook_id}")
+    if prepared.webhook.execution is Execution.ASYNC:
+        async with rt.sessions() as session:
+            run = await RunRepository(session).add(
+                webhook_id=prepared.id,
+                company_id=prepared.company_id,
+                webhook_revision=prepared.revision,
+                kind="live",
+                session_id=session_id_of(data),
+            )
+            await session.commit()
+        rt.dispatcher.submit(run.id, prepared.id, data)
+        return PendingRun(run_id=run.id)
+    result = await run_webhook(rt.engine, prepared, data, margin=rt.margin)
+    rt.writer.submit(
+        NewRun(
+            webhook_id=prepared.id,
+            company_id=prepared.company_id,
+            webhook_revision=prepared.revision,
+            result=result,
+            kind="live",
+            session_id=session_id_of(data),
+        )
+    )
+    return result
+
+
+async def get_run(session: AsyncSession, actor: Actor, run_id: str) -> RunView:
+    row = await RunRepository(session).get(actor.scope, run_id)
+    if row is None:
+        raise NotFound(f"no run with id {run_id}")
+    return run_view(row)
+
+
+async def list_runs(
+    rt: Runtime,
+    session: AsyncSession,
+    actor: Actor,
+    webhook_id: int,
+    *,
+    offset: int = 0,
+    limit: int = 50,
+) -> Page[RunView]:
+    """One page of a webhook's run history, newest first."""
+    if await WebhookRepository(session, rt.box).get(actor.scope, webhook_id) is None:
+        raise NotFound(f"no webhook with id {webhook_id}")
+    rows, total = await RunRepository(session).list_for_webhook(
+        actor.scope, webhook_id, offset=offset, limit=limit
+    )
+    return Page(items=[run_view(row) for row in rows], total=total, offset=offset, limit=limit)
+
+
+async def prune_runs(
+    sessions: async_sessionmaker[AsyncSession],
+    retention_days: float,
+    *,
+    now: datetime | None = None,
+) -> int:
+    """Delete every run older than `retention_days`; returns how many were deleted."""
+    cutoff = (now or utcnow()) - timedelta(days=retention_days)
+    async with sessions() as session:
+        deleted = await RunRepository(session).prune(cutoff)
+        await session.commit()
+    return deleted
+
+
+class RetentionTask:
+    """Prunes old runs now and then, for as long as the server runs."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], *, days: float, every: float
+    ) -> None:
+        self.sessions = sessions
+        self.days = days
+        self.every = every
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="hooksmith-run-retention")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                deleted = await prune_runs(self.sessions, self.days)
+            except Exception:
+                log.exception("pruning old runs failed")
+            else:
+                if deleted:
+                    log.info("pruned %d runs older than %g days", deleted, self.days)
+            await asyncio.sleep(self.every)

@@ -1,0 +1,109 @@
+"""The long-lived parts of a server process, built once from the settings and closed once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from hooksmith.engine import EgressPolicy, Engine
+from hooksmith.service.actors import ActorCache
+from hooksmith.service.cache import WebhookCache
+from hooksmith.service.dispatch import Dispatcher, InProcessDispatcher
+from hooksmith.service.sessions import SessionCodec, derive_session_secret
+from hooksmith.service.writer import RunWriter
+from hooksmith.settings import Settings
+from hooksmith.store import (
+    SecretBox,
+    create_engine,
+    load_or_create_key,
+    session_maker,
+    upgrade,
+)
+
+
+@dataclass
+class Runtime:
+    """The database, the secret box, the one HTTP engine, the caches and the background writers."""
+
+    settings: Settings
+    database: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    box: SecretBox
+    engine: Engine
+    cache: WebhookCache
+    actors: ActorCache
+    writer: RunWriter
+    dispatcher: Dispatcher
+    cookies: SessionCodec
+
+    @property
+    def margin(self) -> float:
+        return self.settings.execute_margin_seconds
+
+    @property
+    def body_limit(self) -> int:
+        return self.settings.run_body_limit
+
+    @classmethod
+    async def open(cls, settings: Settings, *, trusted_egress: Iterable[str] = ()) -> Runtime:
+        """Migrate (unless told not to), connect and start the background writer.
+
+        `trusted_egress` adds egress exemptions to `settings.egress_allow`, e.g. the server's
+        own address so the demo webhook can reach the built-in echo endpoint.
+        """
+        url = settings.resolved_database_url()
+        if settings.migrate_on_start:
+            await upgrade(url)
+        database = create_engine(url)
+        sessions = session_maker(database)
+        key = settings.secret_key.get_secret_value() if settings.secret_key else None
+        box = SecretBox.from_setting(key, settings.var_dir)
+        allow = ",".join(part for part in (settings.egress_allow, *trusted_egress) if part)
+        engine = Engine(
+            policy=EgressPolicy.from_setting(allow or None),
+            max_response_bytes=settings.max_response_bytes,
+            result_body_limit=settings.run_body_limit,
+            proxy=settings.proxy,
+        )
+        cache = WebhookCache(sessions, box, max_age=settings.webhook_cache_seconds)
+        writer = RunWriter(
+            sessions,
+            response_limit=settings.run_body_limit,
+            interval=settings.run_writer_interval,
+            batch_size=settings.run_writer_batch,
+        )
+        writer.start()
+        dispatcher = InProcessDispatcher(
+            sessions,
+            cache,
+            engine,
+            margin=settings.execute_margin_seconds,
+            response_limit=settings.run_body_limit,
+        )
+        return cls(
+            settings=settings,
+            database=database,
+            sessions=sessions,
+            box=box,
+            engine=engine,
+            cache=cache,
+            actors=ActorCache(settings.webhook_cache_seconds),
+            writer=writer,
+            dispatcher=dispatcher,
+            cookies=SessionCodec(_session_secret(settings, key), max_age=settings.session_max_age),
+        )
+
+    async def close(self) -> None:
+        """Finish pending async runs, write queued live runs, then close connections."""
+        await self.dispatcher.close()
+        await self.writer.close()
+        await self.engine.close()
+        await self.database.dispose()
+
+
+def _session_secret(settings: Settings, key: str | None) -> str:
+    if settings.session_secret is not None:
+        return settings.session_secret.get_secret_value()
+    return derive_session_secret(key or load_or_create_key(settings.var_dir))

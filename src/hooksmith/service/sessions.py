@@ -1,0 +1,71 @@
+"""Session cookies for people and their CSRF tokens, shared by the API and the web UI.
+
+The session cookie is signed (itsdangerous) and carries the user id and a CSRF token; a
+state-changing request that authenticates by cookie must echo that token in the
+`X-CSRF-Token` header or a `csrf_token` form field (double submit, bound to the session).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+SESSION_COOKIE = "hooksmith_session"
+CSRF_COOKIE = "hooksmith_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class SessionData:
+    """What a valid session cookie says: whose session it is and its CSRF token."""
+
+    user_id: int
+    csrf_token: str
+
+
+def derive_session_secret(key_material: str) -> str:
+    """A session-signing secret derived from the encryption key, so one setting is enough."""
+    return hashlib.sha256(b"hooksmith session cookie\x00" + key_material.encode()).hexdigest()
+
+
+class SessionCodec:
+    """Signs and reads session cookies; a cookie older than `max_age` seconds is refused."""
+
+    def __init__(self, secret: str, *, max_age: int) -> None:
+        self._serializer = URLSafeTimedSerializer(secret, salt="hooksmith.session")
+        self.max_age = max_age
+
+    def issue(self, user_id: int) -> tuple[str, SessionData]:
+        """A new cookie value for `user_id` and the session it holds (with a fresh CSRF token)."""
+        data = SessionData(user_id=user_id, csrf_token=secrets.token_urlsafe(32))
+        return self._serializer.dumps({"u": user_id, "c": data.csrf_token}), data
+
+    def read(self, cookie: str | None) -> SessionData | None:
+        """The session in a cookie value, or None when it is missing, forged or expired."""
+        if not cookie:
+            return None
+        try:
+            payload = self._serializer.loads(cookie, max_age=self.max_age)
+        except BadSignature:
+            return None
+        if not isinstance(payload, dict):
+            return None
+        user_id, csrf_token = payload.get("u"), payload.get("c")
+        if not isinstance(user_id, int) or not isinstance(csrf_token, str):
+            return None
+        return SessionData(user_id=user_id, csrf_token=csrf_token)
+
+
+def csrf_ok(session: SessionData, cookie: str | None, submitted: str | None) -> bool:
+    """Whether the submitted token matches both the CSRF cookie and the session's own token."""
+    if not cookie or not submitted:
+        return False
+    return hmac.compare_digest(cookie, session.csrf_token) and hmac.compare_digest(
+        submitted, session.csrf_token
+    )

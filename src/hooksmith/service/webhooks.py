@@ -1,0 +1,335 @@
+"""Webhook use cases: create, read, list, update, delete and duplicate, under the tenancy rules.
+
+Secrets are write-only: views say `password_set` / `token_set`; an update that omits the secret
+keeps the stored one, unless it changes where the webhook sends (scheme, host, port or the
+placeholders of the host), which clears it unless the same request sets it again.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hooksmith.engine import Webhook, parse_webhook
+from hooksmith.service.actors import Actor
+from hooksmith.service.cache import WebhookCache
+from hooksmith.service.errors import Forbidden, InvalidInput, NotFound
+from hooksmith.store import (
+    Scope,
+    SecretBox,
+    SecretUnreadable,
+    TenantRepository,
+    WebhookRepository,
+)
+from hooksmith.store.models import Company, WebhookRow
+
+T = TypeVar("T")
+SECRET_FIELDS = {"basic": "password", "bearer": "token"}
+_PLACEHOLDER_SECRET = "placeholder-until-cleared"
+_SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.-]*)://")
+_EXPRESSION = re.compile(r"\{\{\s*(.*?)\s*\}\}")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list and the total number of items."""
+
+    items: list[T]
+    total: int
+    offset: int
+    limit: int
+
+
+class WebhookView(BaseModel):
+    """A stored webhook as callers see it: every field of §1, secrets replaced by `*_set`."""
+
+    id: int
+    revision: int
+    name: str
+    company: str
+    method: str
+    url: str
+    response_type: str
+    execution: str
+    timeout: float
+    auth: dict[str, Any]
+    headers: list[dict[str, str]]
+    params: list[dict[str, str]]
+    context: dict[str, str]
+    body: str | None
+    custom_variables: list[dict[str, str]]
+    created_at: datetime
+    updated_at: datetime
+    created_by: int | None
+    updated_by: int | None
+
+
+def view(row: WebhookRow) -> WebhookView:
+    """The view of a row; the secret itself is never read here."""
+    auth: dict[str, Any] = {"type": row.auth_type}
+    if row.auth_type == "basic":
+        auth |= {
+            "username": row.auth_username,
+            "password_set": row.auth_secret_ciphertext is not None,
+        }
+    elif row.auth_type == "bearer":
+        auth["token_set"] = row.auth_secret_ciphertext is not None
+    return WebhookView(
+        id=row.id,
+        revision=row.revision,
+        name=row.name,
+        company=row.company.slug,
+        method=row.method,
+        url=row.url,
+        response_type=row.response_type,
+        execution=row.execution,
+        timeout=row.timeout,
+        auth=auth,
+        headers=row.headers,
+        params=row.params,
+        context=row.context,
+        body=row.body,
+        custom_variables=row.custom_variables,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        created_by=row.created_by,
+        updated_by=row.updated_by,
+    )
+
+
+def destination(url: str, context: dict[str, str]) -> tuple[str, str, tuple[str | None, ...]]:
+    """Where a URL template sends: its scheme, its host part (placeholders as written) and the
+    context values those placeholders take."""
+    match = _SCHEME.match(url)
+    scheme = match.group(1).lower() if match else ""
+    rest = url[match.end() :] if match else url
+    depth, index = 0, 0
+    while index < len(rest):
+        if rest.startswith("{{", index):
+            depth, index = depth + 1, index + 2
+        elif rest.startswith("}}", index) and depth:
+            depth, index = depth - 1, index + 2
+        elif depth == 0 and rest[index] in "/?#":
+            break
+        else:
+            index += 1
+    authority = rest[:index]
+    names = [name.strip() for name in _EXPRESSION.findall(authority)]
+    normal = _EXPRESSION.sub(lambda m: "{{" + m.group(1).strip() + "}}", authority).lower()
+    return scheme, normal, tuple(context.get(name) for name in names)
+
+
+def _payload(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise InvalidInput("a webhook definition must be a JSON object", field="")
+    return dict(data)
+
+
+async def _company_for(
+    tenants: TenantRepository, actor: Actor, slug: str | None, current: int | None
+) -> Company:
+    """The company a webhook is assigned to, by the "Assign to" rules of DESIGN.md §1."""
+    if actor.company_id is not None:
+        own = await tenants.get_company(actor.scope, actor.company_id)
+        if own is None:
+            raise NotFound("company: your company no longer exists", field="company")
+        if slug is not None and slug != own.slug:
+            raise Forbidden(
+                "company: only agency users choose the company (Assign to); leave it out",
+                field="company",
+            )
+        return own
+    companies = await tenants.list_companies(actor.scope)
+    if slug is None:
+        if current is not None:
+            return next(c for c in companies if c.id == current)
+        if len(companies) == 1:
+            return companies[0]
+        choices = ", ".join(c.slug for c in companies) or "none yet"
+        raise InvalidInput(
+            f"company: choose the company to assign the webhook to (one of: {choices})",
+            field="company",
+        )
+    for company in companies:
+        if company.slug == slug:
+            return company
+    raise InvalidInput(f"company: {slug!r} is not a company of your agency", field="company")
+
+
+def _stored_secret(repository: WebhookRepository, row: WebhookRow) -> str | None:
+    try:
+        return repository.secret(row)
+    except SecretUnreadable:
+        return None
+
+
+def _with_secret(
+    data: dict[str, Any], stored_type: str | None, stored_secret: str | None, keep: bool
+) -> tuple[dict[str, Any], bool]:
+    """The payload with the stored secret filled in where it was omitted and may be kept.
+
+    Returns the payload and whether the saved webhook must end up without a secret.
+    """
+    auth = data.get("auth")
+    if not isinstance(auth, dict):
+        return data, False
+    kind = auth.get("type")
+    field = SECRET_FIELDS.get(kind) if isinstance(kind, str) else None
+    if field is None or auth.get(field) is not None:
+        return data, False
+    if keep and kind == stored_type and stored_secret is not None:
+        return data | {"auth": auth | {field: stored_secret}}, False
+    return data | {"auth": auth | {field: _PLACEHOLDER_SECRET}}, True
+
+
+async def create_webhook(
+    session: AsyncSession, box: SecretBox, actor: Actor, data: Any
+) -> WebhookView:
+    """Store a new webhook in the caller's company (or the company an agency user assigns)."""
+    payload = _payload(data)
+    webhook = parse_webhook(payload)
+    company = await _company_for(TenantRepository(session), actor, webhook.company, None)
+    repository = WebhookRepository(session, box)
+    row = await repository.add(company.id, webhook, user_id=actor.user_id)
+    await session.commit()
+    return view(row)
+
+
+async def get_webhook(
+    session: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int
+) -> WebhookView:
+    return view(await _row(WebhookRepository(session, box), actor.scope, webhook_id))
+
+
+async def _row(repository: WebhookRepository, scope: Scope, webhook_id: int) -> WebhookRow:
+    row = await repository.get(scope, webhook_id)
+    if row is None:
+        raise NotFound(f"no webhook with id {webhook_id}")
+    return row
+
+
+async def list_webhooks(
+    session: AsyncSession,
+    box: SecretBox,
+    actor: Actor,
+    *,
+    search: str | None = None,
+    company: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> Page[WebhookView]:
+    """One page of the caller's webhooks, by name substring and company slug."""
+    company_id: int | None = None
+    if company:
+        found = await TenantRepository(session).company_by_slug(actor.scope, company)
+        if found is None:
+            return Page(items=[], total=0, offset=offset, limit=limit)
+        company_id = found.id
+    rows, total = await WebhookRepository(session, box).list(
+        actor.scope, search=search, company_id=company_id, offset=offset, limit=limit
+    )
+    return Page(items=[view(row) for row in rows], total=total, offset=offset, limit=limit)
+
+
+async def update_webhook(
+    session: AsyncSession,
+    box: SecretBox,
+    cache: WebhookCache,
+    actor: Actor,
+    webhook_id: int,
+    data: Any,
+) -> WebhookView:
+    """Replace a webhook's definition if `revision` is still current (else a conflict)."""
+    payload = _payload(data)
+    revision = payload.pop("revision", None)
+    if isinstance(revision, bool) or not isinstance(revision, int):
+        raise InvalidInput(
+            "revision: give the revision you read (an integer) so a newer save is not lost",
+            field="revision",
+        )
+    repository = WebhookRepository(session, box)
+    row = await _row(repository, actor.scope, webhook_id)
+    company = await _company_for(
+        TenantRepository(session), actor, payload.get("company"), row.company_id
+    )
+    before = destination(row.url, row.context)
+    new_url = payload.get("url")
+    new_context = payload.get("context") or {}
+    same_place = isinstance(new_url, str) and isinstance(new_context, dict)
+    same_place = same_place and destination(str(new_url), new_context) == before
+    payload, clear = _with_secret(
+        payload, row.auth_type, _stored_secret(repository, row), keep=same_place
+    )
+    webhook = parse_webhook(payload)
+    updated = await repository.update(
+        actor.scope,
+        webhook_id,
+        webhook,
+        expected_revision=revision,
+        company_id=company.id,
+        user_id=actor.user_id,
+    )
+    if updated is None:
+        raise NotFound(f"no webhook with id {webhook_id}")
+    if clear:
+        await repository.clear_secret(actor.scope, webhook_id)
+        updated.auth_secret_ciphertext = None
+    await session.commit()
+    cache.invalidate(webhook_id)
+    return view(updated)
+
+
+async def delete_webhook(
+    session: AsyncSession, box: SecretBox, cache: WebhookCache, actor: Actor, webhook_id: int
+) -> None:
+    """Delete a webhook and its run history."""
+    if not await WebhookRepository(session, box).delete(actor.scope, webhook_id):
+        raise NotFound(f"no webhook with id {webhook_id}")
+    await session.commit()
+    cache.invalidate(webhook_id)
+
+
+async def duplicate_webhook(
+    session: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int
+) -> WebhookView:
+    """A copy of a webhook in the same company, named "… (copy)", its secret kept."""
+    repository = WebhookRepository(session, box)
+    row = await _row(repository, actor.scope, webhook_id)
+    secret = _stored_secret(repository, row)
+    original: Webhook = repository.definition(row) if secret is not None else _placeholder(row)
+    name = f"{row.name} (copy)"
+    copy = original.model_copy(update={"name": name if len(name) <= 200 else row.name})
+    added = await repository.add(row.company_id, copy, user_id=actor.user_id)
+    if secret is None and row.auth_type in SECRET_FIELDS:
+        await repository.clear_secret(actor.scope, added.id)
+        added.auth_secret_ciphertext = None
+    await session.commit()
+    return view(added)
+
+
+def _placeholder(row: WebhookRow) -> Webhook:
+    data = view(row).model_dump(
+        include={
+            "name",
+            "company",
+            "method",
+            "url",
+            "response_type",
+            "execution",
+            "timeout",
+            "headers",
+            "params",
+            "context",
+            "body",
+            "custom_variables",
+        }
+    )
+    auth: dict[str, Any] = {"type": row.auth_type}
+    if row.auth_type == "basic":
+        auth |= {"username": row.auth_username, "password": _PLACEHOLDER_SECRET}
+    elif row.auth_type == "bearer":
+        auth["token"] = _PLACEHOLDER_SECRET
+    return parse_webhook(data | {"auth": auth})

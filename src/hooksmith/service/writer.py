@@ -1,0 +1,95 @@
+"""The live-run writer: stores runs off the response path, in batches, drained on shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hooksmith.store import NewRun, RunRepository
+
+log = logging.getLogger(__name__)
+
+
+class RunWriter:
+    """Collects finished runs and inserts them with one statement per batch.
+
+    A batch is written when it holds `batch_size` runs or `interval` seconds after its first
+    run arrived, whichever comes first; `close` writes whatever is still queued.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        response_limit: int,
+        interval: float = 0.05,
+        batch_size: int = 200,
+    ) -> None:
+        self.sessions = sessions
+        self.response_limit = response_limit
+        self.interval = interval
+        self.batch_size = batch_size
+        self._queue: asyncio.Queue[NewRun | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="hooksmith-run-writer")
+
+    def submit(self, run: NewRun) -> None:
+        """Queue a finished run; returns at once."""
+        self._queue.put_nowait(run)
+
+    async def close(self) -> None:
+        """Write every run still queued, then stop."""
+        if self._task is not None:
+            self._queue.put_nowait(None)
+            await self._task
+            self._task = None
+        batch = self._drain()
+        while batch:
+            await self._write(batch[: self.batch_size])
+            batch = batch[self.batch_size :]
+
+    def _drain(self) -> list[NewRun]:
+        batch: list[NewRun] = []
+        while not self._queue.empty():
+            run = self._queue.get_nowait()
+            if run is not None:
+                batch.append(run)
+        return batch
+
+    async def _loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        stopping = False
+        while not stopping:
+            first = await self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            until = loop.time() + self.interval
+            while len(batch) < self.batch_size:
+                left = until - loop.time()
+                if left <= 0:
+                    break
+                try:
+                    run = await asyncio.wait_for(self._queue.get(), left)
+                except TimeoutError:
+                    break
+                if run is None:
+                    stopping = True
+                    break
+                batch.append(run)
+            await self._write(batch)
+
+    async def _write(self, batch: list[NewRun]) -> None:
+        if not batch:
+            return
+        try:
+            async with self.sessions() as session:
+                await RunRepository(session, response_limit=self.response_limit).add_many(batch)
+                await session.commit()
+        except Exception:
+            # Results are redacted already; the ids are enough to trace the loss.
+            log.exception("could not store %d live runs (first id %s)", len(batch), batch[0].id)

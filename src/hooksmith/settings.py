@@ -1,0 +1,52 @@
+"""The operator's settings, read from `HOOKSMITH_*` environment variables when the app is built."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hooksmith.store.database import default_database_url
+
+
+class Settings(BaseSettings):
+    """Everything the server needs to start; built by `create_app` callers, never at import.
+
+    >>> Settings(var_dir=Path("/tmp/hs")).run_retention_days
+    30
+    """
+
+    model_config = SettingsConfigDict(env_prefix="HOOKSMITH_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; None means a SQLite file under var_dir."
+    )
+    var_dir: Path = Field(default=Path("var"), description="Where the embedded defaults live.")
+    secret_key: SecretStr | None = Field(
+        default=None, description="Fernet keys, comma-separated, newest first."
+    )
+    session_secret: SecretStr | None = Field(
+        default=None, description="Signs session cookies; derived from the secret key if unset."
+    )
+    egress_allow: str | None = Field(
+        default=None, description="CIDRs and host names exempt from the egress guard."
+    )
+    run_retention_days: float = Field(default=30, gt=0)
+    run_body_limit: int = Field(default=65536, gt=0)
+    webhook_cache_seconds: float = Field(default=3.0, ge=0)
+    execute_margin_seconds: float = Field(default=1.0, ge=0)
+    session_max_age: int = Field(default=14 * 24 * 3600, gt=0)
+    secure_cookies: bool = False
+    migrate_on_start: bool = True
+    retention_interval_seconds: float = Field(default=3600.0, gt=0)
+    run_writer_interval: float = Field(default=0.05, gt=0)
+    run_writer_batch: int = Field(default=200, gt=0)
+    max_response_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    proxy: str | None = None
+
+    def resolved_database_url(self) -> str:
+        """The configured database URL, or the embedded SQLite file under `var_dir`."""
+        if self.database_url:
+            return self.database_url
+        return default_database_url(self.var_dir)

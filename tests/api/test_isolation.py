@@ -1,0 +1,264 @@
+"""The isolation matrix: every /api/v1 route and method, called by callers outside the owner's
+scope, answers 404 (403 for admin-only routes), changes nothing and sends nothing upstream.
+
+The matrix is checked against the app's route table, so a new route without an entry fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import fastapi.routing
+
+from tests.api.client import Api, Reply
+from tests.api.conftest import PASSWORD, ApiFactory, World
+from tests.api.helpers import definition
+from tests.server import Server
+from tests.upstream import Upstream
+
+V1 = "/api/v1"
+
+
+@dataclass(frozen=True)
+class Victim:
+    """What belongs to agency north / company acme, and must stay out of reach."""
+
+    webhook_id: int
+    run_id: str
+    token_id: int
+    upstream_url: str
+
+
+@dataclass(frozen=True)
+class Outsider:
+    name: str
+    is_admin: bool
+    connect: Callable[[], Awaitable[Api]]
+
+
+Probe = Callable[[Api, Outsider, Victim], Awaitable[None]]
+
+
+def _status(reply: Reply, expected: int, field: str | None = None) -> None:
+    assert reply.status == expected, reply.text
+    if expected >= 400:
+        assert set(reply.body["error"]) == {"kind", "message", "field"}
+    if field is not None:
+        assert reply.body["error"]["field"] == field
+
+
+def _admin_only(outsider: Outsider, reply: Reply, expected_for_admin: int) -> None:
+    _status(reply, expected_for_admin if outsider.is_admin else 403)
+
+
+def _hook(victim: Victim, **overrides: Any) -> dict[str, Any]:
+    return definition(victim.upstream_url, **overrides)
+
+
+async def list_webhooks(api: Api, outsider: Outsider, victim: Victim) -> None:
+    reply = await api.get(f"{V1}/webhooks")
+    _status(reply, 200)
+    assert victim.webhook_id not in [item["id"] for item in reply.body["items"]]
+    filtered = await api.get(f"{V1}/webhooks", params={"company": "acme"})
+    assert filtered.body["total"] == 0
+
+
+async def create_webhook(api: Api, outsider: Outsider, victim: Victim) -> None:
+    reply = await api.post(f"{V1}/webhooks", _hook(victim, company="acme"))
+    assert reply.status in {403, 422}, reply.text
+    assert reply.body["error"]["field"] == "company"
+
+
+async def get_webhook(api: Api, outsider: Outsider, victim: Victim) -> None:
+    _status(await api.get(f"{V1}/webhooks/{victim.webhook_id}"), 404)
+
+
+async def update_webhook(api: Api, outsider: Outsider, victim: Victim) -> None:
+    body = _hook(victim, name="taken over", revision=1)
+    _status(await api.put(f"{V1}/webhooks/{victim.webhook_id}", body), 404)
+
+
+async def delete_webhook(api: Api, outsider: Outsider, victim: Victim) -> None:
+    _status(await api.delete(f"{V1}/webhooks/{victim.webhook_id}"), 404)
+
+
+async def duplicate_webhook(api: Api, outsider: Outsider, victim: Victim) -> None:
+    _status(await api.post(f"{V1}/webhooks/{victim.webhook_id}/duplicate"), 404)
+
+
+async def run_test(api: Api, outsider: Outsider, victim: Victim) -> None:
+    _status(await api.post(f"{V1}/webhooks/{victim.webhook_id}/test", {"conversation": {}}), 404)
+
+
+async def execute_webhook(api: Api, outsider: Outsider, victim: Victim) -> None:
+    _status(await api.post(f"{V1}/webhooks/{victim.webhook_id}/execute", {}), 404)
+
+
+async def list_runs(api: Api, outsider: Outsider, victim: Victim) -> None:
+    _status(await api.get(f"{V1}/webhooks/{victim.webhook_id}/runs"), 404)
+
+
+async def get_run(api: Api, outsider: Outsider, victim: Victim) -> None:
+    _status(await api.get(f"{V1}/runs/{victim.run_id}"), 404)
+
+
+async def me(api: Api, outsider: Outsider, victim: Victim) -> None:
+    reply = await api.get(f"{V1}/me")
+    _status(reply, 200)
+    assert "acme" not in reply.text
+
+
+async def list_companies(api: Api, outsider: Outsider, victim: Victim) -> None:
+    reply = await api.get(f"{V1}/companies")
+    _status(reply, 200)
+    assert "acme" not in [company["slug"] for company in reply.body]
+
+
+async def create_company(api: Api, outsider: Outsider, victim: Victim) -> None:
+    reply = await api.post(f"{V1}/companies", {"slug": "sneaky", "name": "x", "agency": "north"})
+    _status(reply, 422, field="agency")
+
+
+async def list_users(api: Api, outsider: Outsider, victim: Victim) -> None:
+    reply = await api.get(f"{V1}/users")
+    _admin_only(outsider, reply, 200)
+    assert "acme.test" not in reply.text
+    assert "north.test" not in reply.text
+
+
+async def create_user(api: Api, outsider: Outsider, victim: Victim) -> None:
+    body = {"email": "mole@acme.test", "password": "long enough pw", "company": "acme"}
+    _admin_only(outsider, await api.post(f"{V1}/users", body), 422)
+
+
+async def list_tokens(api: Api, outsider: Outsider, victim: Victim) -> None:
+    reply = await api.get(f"{V1}/tokens")
+    _admin_only(outsider, reply, 200)
+    if reply.status == 200:
+        assert victim.token_id not in [token["id"] for token in reply.body]
+
+
+async def create_token(api: Api, outsider: Outsider, victim: Victim) -> None:
+    reply = await api.post(f"{V1}/tokens", {"name": "mole", "company": "acme"})
+    _admin_only(outsider, reply, 422)
+
+
+async def revoke_token(api: Api, outsider: Outsider, victim: Victim) -> None:
+    _admin_only(outsider, await api.delete(f"{V1}/tokens/{victim.token_id}"), 404)
+
+
+async def sign_in(api: Api, outsider: Outsider, victim: Victim) -> None:
+    reply = await api.call(
+        "POST", f"{V1}/session", {"email": "ana@acme.test", "password": "guess"}, csrf=False
+    )
+    _status(reply, 401)
+
+
+async def sign_out(api: Api, outsider: Outsider, victim: Victim) -> None:
+    _status(await api.delete(f"{V1}/session"), 204)
+
+
+MATRIX: dict[tuple[str, str], Probe] = {
+    ("GET", f"{V1}/webhooks"): list_webhooks,
+    ("POST", f"{V1}/webhooks"): create_webhook,
+    ("GET", f"{V1}/webhooks/{{webhook_id}}"): get_webhook,
+    ("PUT", f"{V1}/webhooks/{{webhook_id}}"): update_webhook,
+    ("DELETE", f"{V1}/webhooks/{{webhook_id}}"): delete_webhook,
+    ("POST", f"{V1}/webhooks/{{webhook_id}}/duplicate"): duplicate_webhook,
+    ("POST", f"{V1}/webhooks/{{webhook_id}}/test"): run_test,
+    ("POST", f"{V1}/webhooks/{{webhook_id}}/execute"): execute_webhook,
+    ("GET", f"{V1}/webhooks/{{webhook_id}}/runs"): list_runs,
+    ("GET", f"{V1}/runs/{{run_id}}"): get_run,
+    ("GET", f"{V1}/me"): me,
+    ("GET", f"{V1}/companies"): list_companies,
+    ("POST", f"{V1}/companies"): create_company,
+    ("GET", f"{V1}/users"): list_users,
+    ("POST", f"{V1}/users"): create_user,
+    ("GET", f"{V1}/tokens"): list_tokens,
+    ("POST", f"{V1}/tokens"): create_token,
+    ("DELETE", f"{V1}/tokens/{{token_id}}"): revoke_token,
+    ("POST", f"{V1}/session"): sign_in,
+    ("DELETE", f"{V1}/session"): sign_out,
+}
+
+
+def routes_of(server: Server) -> set[tuple[str, str]]:
+    """Every (method, path) of the app's route table under /api/v1, included routers too."""
+    routes: Iterable[Any] = server.app.routes
+    flatten = getattr(fastapi.routing, "iter_route_contexts", None)  # FastAPI ≥ 0.16x
+    if flatten is not None:
+        routes = flatten(server.app.routes)
+    found = {
+        (method, str(route.path))
+        for route in routes
+        if str(route.path or "").startswith(V1)
+        for method in (route.methods or ())
+    }
+    assert found, "no /api/v1 routes found in the route table"
+    return found
+
+
+async def _snapshot(owner: Api, victim: Victim) -> list[Any]:
+    paths = [
+        f"{V1}/webhooks/{victim.webhook_id}",
+        f"{V1}/webhooks/{victim.webhook_id}/runs",
+        f"{V1}/webhooks",
+        f"{V1}/companies",
+        f"{V1}/users",
+        f"{V1}/tokens",
+    ]
+    seen = [(await owner.get(path)).body for path in paths]
+    for token in seen[-1]:
+        token.pop("last_used_at")  # an outsider's own token records its use
+    return seen
+
+
+async def test_every_route_has_an_entry_in_the_matrix(server: Server) -> None:
+    assert routes_of(server) == set(MATRIX)
+
+
+async def test_outsiders_get_404_and_change_nothing(
+    server: Server, api: ApiFactory, world: World, upstream: Upstream
+) -> None:
+    assert routes_of(server) == set(MATRIX)
+    owner = await api(login=world.north_admin.email)
+    created = await owner.post(
+        f"{V1}/webhooks",
+        definition(
+            upstream.url("/echo/victim"),
+            company="acme",
+            auth={"type": "bearer", "token": "victim-secret-token"},
+        ),
+    )
+    hook_id = created.body["id"]
+    run = await owner.post(f"{V1}/webhooks/{hook_id}/test", {"conversation": {}})
+    victim = Victim(hook_id, run.body["id"], world.acme.token_id, upstream.url("/echo/victim"))
+    upstream.received.clear()
+    before = await _snapshot(owner, victim)
+
+    async def logged_in(email: str) -> Api:
+        client = await api()
+        assert (await client.login(email, PASSWORD)).status == 200
+        return client
+
+    async def with_token(token: str) -> Api:
+        return await api(token=token)
+
+    outsiders = [
+        Outsider("south admin (session)", True, lambda: logged_in(world.south_admin.email)),
+        Outsider("south agency token", False, lambda: with_token(world.south_admin.token)),
+        Outsider("cobalt company token", False, lambda: with_token(world.cobalt.token)),
+        Outsider("cobalt user (session)", False, lambda: logged_in(world.cobalt.email)),
+        Outsider("bolt company token", False, lambda: with_token(world.bolt.token)),
+    ]
+    for outsider in outsiders:
+        for (method, path), probe in MATRIX.items():
+            client = await outsider.connect()
+            try:
+                await probe(client, outsider, victim)
+            except AssertionError as error:
+                raise AssertionError(f"{outsider.name}: {method} {path}: {error}") from None
+        assert await _snapshot(owner, victim) == before, outsider.name
+        assert upstream.received == [], outsider.name

@@ -1,0 +1,66 @@
+"""The live-run writer: batches off the response path, everything written by `close`."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hooksmith.engine import Result
+from hooksmith.service.writer import RunWriter
+from hooksmith.store import NewRun, RunRepository, SecretBox, WebhookRepository
+from tests.api.helpers import eventually
+from tests.database import Tenants
+from tests.factories import make_webhook
+
+
+async def _webhook(
+    sessions: async_sessionmaker[AsyncSession], box: SecretBox, company_id: int
+) -> int:
+    async with sessions() as session:
+        row = await WebhookRepository(session, box).add(company_id, make_webhook())
+        await session.commit()
+        return row.id
+
+
+def _runs(webhook_id: int, company_id: int, count: int) -> list[NewRun]:
+    return [
+        NewRun(
+            webhook_id=webhook_id, company_id=company_id, webhook_revision=1, result=Result(ok=True)
+        )
+        for _ in range(count)
+    ]
+
+
+async def _count(sessions: async_sessionmaker[AsyncSession], tenants: Tenants, hook: int) -> int:
+    async with sessions() as session:
+        _, total = await RunRepository(session).list_for_webhook(tenants.scope(tenants.acme), hook)
+        return total
+
+
+async def test_runs_are_written_shortly_after_submit(
+    sessions: async_sessionmaker[AsyncSession], secret_box: SecretBox, tenants: Tenants
+) -> None:
+    hook = await _webhook(sessions, secret_box, tenants.acme.id)
+    writer = RunWriter(sessions, response_limit=1000, interval=0.01, batch_size=3)
+    writer.start()
+    try:
+        for run in _runs(hook, tenants.acme.id, 7):
+            writer.submit(run)
+
+        async def all_written() -> bool:
+            return await _count(sessions, tenants, hook) == 7
+
+        await eventually(all_written)
+    finally:
+        await writer.close()
+
+
+async def test_close_drains_the_queue(
+    sessions: async_sessionmaker[AsyncSession], secret_box: SecretBox, tenants: Tenants
+) -> None:
+    hook = await _webhook(sessions, secret_box, tenants.acme.id)
+    writer = RunWriter(sessions, response_limit=1000, interval=10, batch_size=200)
+    writer.start()
+    for run in _runs(hook, tenants.acme.id, 450):
+        writer.submit(run)
+    await writer.close()
+    assert await _count(sessions, tenants, hook) == 450
