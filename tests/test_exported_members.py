@@ -8,8 +8,11 @@ def test_engine_exports_what_we_mean() -> None:
     exported = {name for name in dir(hooksmith.engine) if not name.startswith("_")}
     modules = {
         "body",
+        "caps",
+        "decoding",
         "definition",
         "egress",
+        "environment",
         "errors",
         "executor",
         "mapping",
@@ -18,6 +21,7 @@ def test_engine_exports_what_we_mean() -> None:
         "request",
         "result",
         "sandbox",
+        "session",
         "transport",
         "url",
         "annotations",

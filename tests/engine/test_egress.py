@@ -11,6 +11,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from hooksmith.engine.egress import (
     EgressPolicy,
     GuardedResolver,
+    blocked,
     check_host,
     parse_ip_literal,
     refusal,
@@ -308,3 +309,17 @@ def test_local_nat64_prefix_is_read_in_every_rfc6052_layout() -> None:
     reason = refusal(ipaddress.ip_address("64:ff9b:1:7f08:8:808:808:808"), DEFAULT)
     assert reason is not None
     assert "loopback address 127.8.8.8" in reason
+
+
+def test_an_endpoint_entry_exempts_one_port_only() -> None:
+    policy = EgressPolicy.from_setting("127.0.0.1:8000, [::1]:9000")
+    loopback = ipaddress.ip_address("127.0.0.1")
+    assert blocked("127.0.0.1", loopback, policy, 8000) is None
+    assert blocked("127.0.0.1", loopback, policy, 6379) is not None
+    assert blocked("127.0.0.1", loopback, policy) is not None
+    assert blocked("::1", ipaddress.ip_address("::1"), policy, 9000) is None
+
+
+def test_an_endpoint_entry_needs_a_valid_port() -> None:
+    with pytest.raises(ValueError, match="no valid port"):
+        EgressPolicy.from_setting("127.0.0.1:70000")

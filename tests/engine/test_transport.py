@@ -492,3 +492,18 @@ async def test_transport_is_built_lazily_and_closes_cleanly(upstream: Upstream) 
     assert reply.body == b"plain words"
     await transport.close()
     await transport.close()
+
+
+async def test_an_allowed_endpoint_reaches_only_its_port(upstream: Upstream) -> None:
+    policy = EgressPolicy.from_setting(f"127.0.0.1:{upstream.port}")
+    async with Transport(policy) as transport:
+        reply = await transport.send(
+            OutgoingRequest(method="GET", url=upstream.url("/echo"), headers=()),
+            deadline=time.monotonic() + 5,
+        )
+        assert reply.status == 200
+        with pytest.raises(EgressBlocked):
+            await transport.send(
+                OutgoingRequest(method="GET", url="http://127.0.0.1:6379/", headers=()),
+                deadline=time.monotonic() + 5,
+            )

@@ -38,15 +38,14 @@ def render_body(
     '{"a": [1]}'
     """
     environment = sandbox.environment
+    if AS_VALUE not in environment.filters:
+        sandbox.add_writers({IN_STRING: _in_string(sandbox), AS_VALUE: _as_value(sandbox)})
     template = sandbox.compile_template(
         "body", source, field=FIELD, rewrite=lambda text: rewrite_body(environment, text)
     )
-    helpers = {IN_STRING: _in_string(sandbox), AS_VALUE: _as_value(sandbox)}
-    rendered = sandbox.render_template(
-        template, {**variables, **helpers}, deadline=deadline, field=FIELD
-    )
+    rendered = sandbox.render_template(template, variables, deadline=deadline, field=FIELD)
     try:
-        json.loads(rendered.value, parse_constant=_refuse_constant)
+        _check_json(rendered.value)
     except json.JSONDecodeError as exc:
         message = f"{FIELD}: line {exc.lineno}, column {exc.colno}: {exc.msg}"
         raise RenderError(message, field=FIELD) from None
@@ -60,7 +59,7 @@ def rewrite_body(environment: Environment, source: str) -> str:
 
     >>> from jinja2 import Environment
     >>> rewrite_body(Environment(), '{"a": "{{ x }}" /* c */}')
-    '{"a": "{{ _hs_json_in_string(( x )) }}" }'
+    '{"a": "{{ ( x )|_hs_json_in_string }}" }'
     """
     text = _JsonText()
     out: list[str] = []
@@ -84,7 +83,8 @@ def rewrite_body(environment: Environment, source: str) -> str:
             out.append(value + expression + end)
         else:
             writer = IN_STRING if text.in_string else AS_VALUE
-            out.append(f"{value} {writer}(({expression})) {end}")
+            # The lexer only ends a tag outside brackets, so `( … )` holds the whole expression.
+            out.append(f"{value} ({expression})|{writer} {end}")
     return "".join(out)
 
 
@@ -148,8 +148,8 @@ def _in_string(sandbox: Sandbox) -> Callable[[Any], str]:
         if value is None:
             return ""
         text = value if isinstance(value, str) else _dumps(sandbox, value)
-        sandbox.ensure_small(text, "a body value")
-        return json.dumps(text, ensure_ascii=False)[1:-1]
+        sandbox.ensure_small(text, "a body value")  # before escaping, which may grow it 6-fold
+        return _json_string(text)[1:-1]
 
     return write
 
@@ -166,7 +166,7 @@ def _as_value(sandbox: Sandbox) -> Callable[[Any], str]:
 
 def _dumps(sandbox: Sandbox, value: Any) -> str:
     sandbox.ensure_small(value, "a body value")
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, default=_jsonable)
+    return _ENCODER.encode(value)
 
 
 def _jsonable(value: Any) -> Any:
@@ -180,3 +180,16 @@ def _jsonable(value: Any) -> Any:
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
+
+
+# Built once: `json.dumps` with options builds a new encoder on every call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_jsonable)
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+_json_string: Callable[[str], str] = json.encoder.encode_basestring
+
+
+def _check_json(text: str) -> None:
+    """Parse the whole text as one JSON value (as `json.loads` does), refusing NaN/Infinity."""
+    if text.startswith("\ufeff"):
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    _DECODER.decode(text)

@@ -70,6 +70,9 @@ _LAST_32_BITS: Final = (_IPV4_MAPPED, _IPV4_COMPATIBLE, _IPV4_TRANSLATED, _NAT64
 _V4_PART: Final = re.compile(r"0[xX][0-9a-fA-F]*|0[0-7]*|[1-9][0-9]*", re.ASCII)
 _HOST_LABEL: Final = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.ASCII)
 _SETTING: Final = "HOOKSMITH_EGRESS_ALLOW"
+_ENDPOINT: Final = re.compile(
+    r"(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<v4>[0-9.]+)):(?P<port>[0-9]{1,5})"
+)
 
 
 def _normal_host(host: str) -> str:
@@ -89,6 +92,7 @@ class EgressPolicy:
 
     allow_networks: tuple[IPNetwork, ...] = ()
     allow_hosts: frozenset[str] = frozenset()
+    allow_endpoints: frozenset[tuple[IPAddress, int]] = frozenset()  # one address and port
 
     @classmethod
     def from_setting(cls, value: str | None) -> EgressPolicy:
@@ -99,9 +103,13 @@ class EgressPolicy:
         """
         networks: list[IPNetwork] = []
         hosts: set[str] = set()
+        endpoints: set[tuple[IPAddress, int]] = set()
         for raw in (value or "").split(","):
             entry = raw.strip()
             if not entry:
+                continue
+            if (endpoint := _endpoint(entry)) is not None:
+                endpoints.add(endpoint)
                 continue
             address_text = entry[1:-1] if entry.startswith("[") and entry.endswith("]") else entry
             try:
@@ -125,7 +133,11 @@ class EgressPolicy:
                     f"{_SETTING}: {entry!r} is not a CIDR, an IP address or a host name"
                 )
             hosts.add(name)
-        return cls(allow_networks=tuple(networks), allow_hosts=frozenset(hosts))
+        return cls(
+            allow_networks=tuple(networks),
+            allow_hosts=frozenset(hosts),
+            allow_endpoints=frozenset(endpoints),
+        )
 
     def is_allowed_host(self, host: str) -> bool:
         """Whether the host name is exempted by name (case and a trailing dot ignored).
@@ -138,6 +150,21 @@ class EgressPolicy:
     def allows_network_of(self, address: IPAddress) -> bool:
         """Whether the address lies inside one of the exempted networks."""
         return any(address.version == net.version and address in net for net in self.allow_networks)
+
+
+def _endpoint(entry: str) -> tuple[IPAddress, int] | None:
+    """`127.0.0.1:8000` or `[::1]:8000` as (address, port); None for any other entry."""
+    match = _ENDPOINT.fullmatch(entry)
+    if match is None:
+        return None
+    try:
+        address = ipaddress.ip_address(match["v6"] or match["v4"])
+    except ValueError:
+        return None
+    port = int(match["port"])
+    if not 0 < port < 65536:
+        raise ValueError(f"{_SETTING}: {entry!r} has no valid port")
+    return address, port
 
 
 def _loose_network(text: str) -> str | None:
@@ -184,9 +211,11 @@ def _kind(address: IPAddress) -> str | None:
     return next((kind for kind, flagged in flags if flagged), None)
 
 
-def _judge(address: IPAddress, policy: EgressPolicy) -> tuple[str, IPAddress] | None:
+def _judge(
+    address: IPAddress, policy: EgressPolicy, port: int | None = None
+) -> tuple[str, IPAddress] | None:
     """The (kind, offending address) that makes an address refused, or None."""
-    if policy.allows_network_of(address):
+    if policy.allows_network_of(address) or (address, port) in policy.allow_endpoints:
         return None
     if isinstance(address, ipaddress.IPv6Address):
         plain = address if address.scope_id is None else ipaddress.IPv6Address(int(address))
@@ -218,13 +247,15 @@ def refusal(address: IPAddress, policy: EgressPolicy) -> str | None:
     return f"{kind} address {offender}{embedded}"
 
 
-def blocked(host: str, address: IPAddress, policy: EgressPolicy) -> EgressBlocked | None:
+def blocked(
+    host: str, address: IPAddress, policy: EgressPolicy, port: int | None = None
+) -> EgressBlocked | None:
     """The EgressBlocked error for reaching `host` at `address`, or None when it is allowed.
 
     >>> blocked("localhost", ipaddress.ip_address("127.0.0.1"), EgressPolicy()) is not None
     True
     """
-    verdict = _judge(address, policy)
+    verdict = _judge(address, policy, port)
     if verdict is None:
         return None
     kind, offender = verdict
@@ -246,7 +277,7 @@ def blocked(host: str, address: IPAddress, policy: EgressPolicy) -> EgressBlocke
     )
 
 
-def check_host(host: str, policy: EgressPolicy) -> None:
+def check_host(host: str, policy: EgressPolicy, port: int | None = None) -> None:
     """Refuse (EgressBlocked) a URL host that is a refused IP literal in any notation.
 
     A DNS name passes here; `GuardedResolver` checks what it resolves to.
@@ -256,7 +287,7 @@ def check_host(host: str, policy: EgressPolicy) -> None:
     if policy.is_allowed_host(host):
         return
     address = parse_ip_literal(host)
-    if address is not None and (error := blocked(host, address, policy)) is not None:
+    if address is not None and (error := blocked(host, address, policy, port)) is not None:
         raise error
 
 
@@ -348,7 +379,7 @@ class GuardedResolver(AbstractResolver):
                     "which is not an IP address",
                     field="url",
                 ) from None
-            error = blocked(host, address, self._policy)
+            error = blocked(host, address, self._policy, port or None)
             if error is not None:
                 raise error
             checked.append(result)

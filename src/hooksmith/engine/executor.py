@@ -18,7 +18,7 @@ from typing import Any
 from hooksmith.engine.definition import Webhook
 from hooksmith.engine.egress import EgressPolicy
 from hooksmith.engine.errors import EngineError, MappingError
-from hooksmith.engine.mapping import check_mapper, evaluate_mapper
+from hooksmith.engine.mapping import evaluate_mapper
 from hooksmith.engine.parsing import decode_text, parse_body
 from hooksmith.engine.redaction import Redactor
 from hooksmith.engine.request import PreparedRequest, prepare, redactor_for
@@ -81,12 +81,12 @@ class Engine:
         """Send the webhook with this conversation's data and map its custom variables."""
         started = time.monotonic()
         deadline = started + webhook.timeout
-        redactor = redactor_for(webhook)
         prepared: PreparedRequest | None = None
         try:
             prepared = prepare(self.sandbox, webhook, conversation, deadline=deadline)
             reply = await self.transport.send(prepared.outgoing(), deadline=deadline)
         except EngineError as error:
+            redactor = prepared.redactor if prepared is not None else redactor_for(webhook)
             result = _failed(error, redactor, started)
             if prepared is not None:
                 result.request = prepared.shown()
@@ -124,7 +124,9 @@ class Engine:
                 kind="http_error", message=f"the API answered {reply.status} {reason}".rstrip()
             )
 
-        outcomes, mapping_error = self._map(webhook, conversation, parsed, reply, deadline)
+        outcomes, mapping_error = self._map(
+            webhook, conversation, parsed, reply, deadline, redactor
+        )
         warnings.extend(
             f"custom variable {o.name}: {o.reason}" for o in outcomes if not o.found and o.reason
         )
@@ -136,8 +138,8 @@ class Engine:
             duration_ms=_ms_since(started),
             request=prepared.shown(),
             response=self._shown_response(reply, parsed, redactor),
-            custom_variables={o.name: redactor.data(o.value) for o in outcomes},
-            mapping=[o.model_copy(update={"value": redactor.data(o.value)}) for o in outcomes],
+            custom_variables={o.name: o.value for o in outcomes},
+            mapping=outcomes,
             error=error,
             warnings=[redactor.text(w) for w in warnings],
         )
@@ -149,7 +151,9 @@ class Engine:
         parsed: Any,
         reply: Reply,
         deadline: float,
+        redactor: Redactor,
     ) -> tuple[list[VariableOutcome], ResultError | None]:
+        """Each custom variable's outcome, its value redacted; and the first mapper that fails."""
         scope: dict[str, Any] = dict(conversation)
         scope.update(
             response=parsed,
@@ -160,8 +164,8 @@ class Engine:
         first_error: ResultError | None = None
         for variable in webhook.custom_variables:
             try:
-                check_mapper(self.sandbox, variable.mapper)
-            except MappingError as error:
+                outcome = evaluate_mapper(self.sandbox, variable.mapper, scope, deadline=deadline)
+            except MappingError as error:  # the mapper does not compile
                 message = f"custom_variables.{variable.name}: {error.message}"
                 first_error = first_error or ResultError(
                     kind=error.kind, message=message, field="custom_variables"
@@ -170,12 +174,11 @@ class Engine:
                     VariableOutcome(name=variable.name, mapper=variable.mapper, reason=message)
                 )
                 continue
-            outcome = evaluate_mapper(self.sandbox, variable.mapper, scope, deadline=deadline)
             outcomes.append(
                 VariableOutcome(
                     name=variable.name,
                     mapper=variable.mapper,
-                    value=outcome.value,
+                    value=redactor.data(outcome.value),
                     found=outcome.found,
                     reason=outcome.reason,
                 )

@@ -15,12 +15,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import Undefined, nodes
+from jinja2 import Template, Undefined, nodes
+from jinja2.environment import TemplateExpression
 from jinja2.exceptions import TemplateSyntaxError
 from markupsafe import Markup
 
 from hooksmith.engine.errors import MappingError, RenderError
-from hooksmith.engine.sandbox import Sandbox, undefined_path
+from hooksmith.engine.sandbox import Sandbox
+from hooksmith.engine.session import undefined_path
 
 FIELD = "mapper"
 
@@ -52,18 +54,16 @@ def evaluate_mapper(
     ...                 deadline=time.monotonic() + 1).reason
     "response has no 'ticket.id'"
     """
-    compiled = _compile(sandbox, mapper)
+    expression, compiled = _compile(sandbox, mapper)
     try:
-        if isinstance(compiled, str):
-            expression = sandbox.compile_expression(compiled, field=FIELD)
-            value = sandbox.evaluate(expression, scope, deadline=deadline, field=FIELD).value
+        if isinstance(compiled, TemplateExpression):
+            value = sandbox.evaluate(compiled, scope, deadline=deadline, field=FIELD).value
             if isinstance(value, Undefined):
-                path = _static_path(sandbox, compiled) or undefined_path(value)
+                path = _static_path(sandbox, expression) or undefined_path(value)
                 reason = _missing(path) if path != "?" else "the mapper yields no value"
                 return MapperOutcome(None, False, reason)
             return MapperOutcome(_plain(value), True, None)
-        rendered = sandbox.compile_template("mapper-text", mapper, field=FIELD)
-        text = sandbox.render_template(rendered, scope, deadline=deadline, field=FIELD)
+        text = sandbox.render_template(compiled, scope, deadline=deadline, field=FIELD)
     except RenderError as exc:
         reason = exc.message.removeprefix(f"{FIELD}: ")
         return MapperOutcome(None, False, f"the mapper failed: {reason}")
@@ -87,20 +87,18 @@ def expression_of(mapper: str) -> str | None:
     return None
 
 
-def _compile(sandbox: Sandbox, mapper: str) -> str | bool:
-    """Compile the mapper; the expression text when it is one expression, else False."""
+def _compile(sandbox: Sandbox, mapper: str) -> tuple[str, TemplateExpression | Template]:
+    """Compile the mapper: its expression text and compiled expression, or its template."""
     expression = expression_of(mapper)
     try:
         if expression is not None:
-            sandbox.compile_expression(expression, field=FIELD)
-            return expression
-        sandbox.compile_template("mapper-text", mapper, field=FIELD)
+            return expression, sandbox.compile_expression(expression, field=FIELD)
+        return mapper, sandbox.compile_template("mapper-text", mapper, field=FIELD)
     except RenderError as exc:
         message = exc.message.removeprefix(f"{FIELD}: ")
         raise MappingError(f"the mapper does not compile: {message}") from None
     except TemplateSyntaxError as exc:  # pragma: no cover - the sandbox converts these
         raise MappingError(f"the mapper does not compile: {exc.message}") from None
-    return False
 
 
 def _static_path(sandbox: Sandbox, expression: str) -> str | None:

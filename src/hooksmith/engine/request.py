@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -127,7 +128,14 @@ def _with_params(url: str, pairs: list[tuple[str, str]]) -> str:
     """Append params after any query already in the URL, keeping both."""
     if not pairs:
         return url
-    parts = urlsplit(url)
+    base, query, fragment = _split_query(url) if len(url) <= 2048 else _split_query.__wrapped__(url)
     extra = urlencode(pairs)
-    query = f"{parts.query}&{extra}" if parts.query else extra
-    return urlunsplit(parts._replace(query=query))
+    joined = f"{base}?{query}&{extra}" if query else f"{base}?{extra}"
+    return f"{joined}#{fragment}" if fragment else joined
+
+
+@lru_cache(maxsize=256)
+def _split_query(url: str) -> tuple[str, str, str]:
+    """The URL without its query and fragment, its query, its fragment (as urlunsplit joins)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(query="", fragment="")), parts.query, parts.fragment

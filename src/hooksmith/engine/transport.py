@@ -6,16 +6,16 @@ when the origin changes), runs the whole exchange under one deadline that names 
 ran out, and reads the body through a bounded decoder so the decoded size never exceeds the cap.
 
 Errors: EgressBlocked (refused address, https→http downgrade), ConnectError (DNS, refused, TLS,
-broken response, too many redirects), Timeout, TooLarge, InvalidResponse (a Content-Encoding
-other than gzip or deflate, or a corrupt compressed body).
+broken response, too many redirects), Timeout, and from `decoding`: TooLarge, InvalidResponse
+(a Content-Encoding other than gzip or deflate, or a corrupt compressed body).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import ssl
-import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -25,18 +25,13 @@ import aiohttp
 from multidict import CIMultiDict
 from yarl import URL
 
+from hooksmith.engine.decoding import ACCEPT_ENCODING, CHUNK, BoundedDecoder
 from hooksmith.engine.egress import EgressPolicy, GuardedResolver, check_host, parse_ip_literal
-from hooksmith.engine.errors import (
-    ConnectError,
-    EgressBlocked,
-    InvalidResponse,
-    Timeout,
-    TooLarge,
-)
+from hooksmith.engine.errors import ConnectError, EgressBlocked, Timeout
 
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
-_ACCEPT_ENCODING: Final = "gzip, deflate"
-_CHUNK: Final = 64 * 1024
+_CONTROL: Final = re.compile(r"[\x00-\x20\x7f]")
+_CHECKED_HOSTS_MAX: Final = 1024
 _Hook = Callable[[aiohttp.ClientSession, SimpleNamespace, object], Awaitable[None]]
 
 
@@ -90,11 +85,12 @@ async def _on_sent(_session: aiohttp.ClientSession, ctx: SimpleNamespace, params
 
 def _trace_config() -> aiohttp.TraceConfig:
     trace = aiohttp.TraceConfig()
+    # Only the signals that change the phase: each one costs every request a call. Waiting
+    # for a pooled connection and starting a new one are "connecting", the phase `_request`
+    # sets before it sends.
     for signal, phase in (
-        (trace.on_connection_queued_start, "connecting"),
         (trace.on_dns_resolvehost_start, "resolving the host"),
         (trace.on_dns_resolvehost_end, "connecting"),
-        (trace.on_connection_create_start, "connecting"),
         (trace.on_connection_create_end, "sending the request"),
         (trace.on_connection_reuseconn, "sending the request"),
     ):
@@ -103,82 +99,6 @@ def _trace_config() -> aiohttp.TraceConfig:
     trace.on_request_chunk_sent.append(_on_sent)
     trace.freeze()
     return trace
-
-
-def _size(limit: int) -> str:
-    for unit, factor in (("MiB", 1024 * 1024), ("KiB", 1024)):
-        if limit >= factor and limit % factor == 0:
-            return f"{limit // factor} {unit}"
-    return f"{limit} bytes"
-
-
-class _BodyReader:
-    """Decodes identity, gzip or deflate into at most `cap` bytes, refusing anything larger."""
-
-    def __init__(self, content_encoding: str, cap: int) -> None:
-        self.cap = cap
-        self.out = bytearray()
-        self.raw = 0
-        self.encoding = content_encoding
-        self._decoder: zlib._Decompress | None = None
-        self._pending = b""
-        if content_encoding in ("gzip", "x-gzip"):
-            self._decoder = zlib.decompressobj(wbits=31)
-        elif content_encoding not in ("", "identity", "deflate"):
-            raise InvalidResponse(
-                f"invalid_response: the response uses Content-Encoding {content_encoding!r}; "
-                "hooksmith decodes only gzip and deflate (one layer)"
-            )
-
-    def too_large(self) -> TooLarge:
-        return TooLarge(f"too_large: the response is larger than {_size(self.cap)}")
-
-    def feed(self, chunk: bytes) -> None:
-        self.raw += len(chunk)
-        # Compressed input that never yields output (empty deflate blocks) is bounded too.
-        if self.raw > 2 * self.cap + _CHUNK:
-            raise self.too_large()
-        if self.encoding == "deflate" and self._decoder is None:
-            self._pending += chunk
-            if len(self._pending) < 2:
-                return
-            chunk, self._pending = self._pending, b""
-            # "deflate" should be zlib-wrapped (RFC 9110) but some servers send raw deflate.
-            zlib_header = chunk[0] & 0x0F == 8 and ((chunk[0] << 8) | chunk[1]) % 31 == 0
-            self._decoder = zlib.decompressobj(wbits=15 if zlib_header else -15)
-        if self._decoder is None:
-            self.out += chunk
-            if len(self.out) > self.cap:
-                raise self.too_large()
-            return
-        data = chunk
-        while data and not self._decoder.eof:
-            try:
-                self.out += self._decoder.decompress(data, self.cap - len(self.out) + 1)
-            except zlib.error as exc:
-                raise self._corrupt(exc) from None
-            if len(self.out) > self.cap:
-                raise self.too_large()
-            data = self._decoder.unconsumed_tail
-
-    def _corrupt(self, exc: zlib.error) -> InvalidResponse:
-        return InvalidResponse(
-            f"invalid_response: the {self.encoding}-encoded response body is corrupt ({exc})"
-        )
-
-    def finish(self) -> bytes:
-        if self._pending:
-            raise self._corrupt(zlib.error("body too short"))
-        if self._decoder is not None:
-            try:
-                self.out += self._decoder.flush(self.cap - len(self.out) + 1)
-            except zlib.error as exc:
-                raise self._corrupt(exc) from None
-            if len(self.out) > self.cap:
-                raise self.too_large()
-            if not self._decoder.eof:
-                raise self._corrupt(zlib.error("the compressed stream is truncated"))
-        return bytes(self.out)
 
 
 def _join(base: URL, location: str) -> str:
@@ -195,7 +115,7 @@ def _origin(url: URL) -> tuple[str, str, int | None]:
 def _parse_url(text: str, *, redirect: bool) -> URL:
     where = "the upstream redirected to" if redirect else "the request URL is"
     try:
-        if any(ord(char) <= 0x20 or ord(char) == 0x7F for char in text):
+        if _CONTROL.search(text):
             # An encoded URL has none; sent raw they would split the request line.
             raise ValueError("it holds whitespace or control characters")
         url = URL(text, encoded=True)
@@ -208,7 +128,7 @@ def _parse_url(text: str, *, redirect: bool) -> URL:
         raise ConnectError(f"connect_error: {where} {why}", field="url")
     if not url.raw_host:
         raise ConnectError(f"connect_error: {where} a URL without a host", field="url")
-    return url.with_fragment(None)
+    return url.with_fragment(None) if "#" in text else url
 
 
 def _connect_error(exc: aiohttp.ClientError, url: URL) -> ConnectError:
@@ -270,6 +190,9 @@ class Transport:
         self._name_checker = GuardedResolver(policy) if proxy else None
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # (host, port) -> is an IP literal; the pair passed check_host
+        self._checked_hosts: dict[tuple[str, int | None], bool] = {}
+        self._checked_policy = policy
 
     async def __aenter__(self) -> Transport:
         return self
@@ -330,8 +253,18 @@ class Transport:
 
     async def _guard(self, url: URL) -> None:
         host = url.raw_host or ""
-        check_host(host, self.policy)
-        if self._name_checker is not None and parse_ip_literal(host) is None:
+        if self._checked_policy is not self.policy:
+            self._checked_hosts.clear()
+            self._checked_policy = self.policy
+        key = (host, url.port)
+        if key not in self._checked_hosts:
+            check_host(host, self.policy, url.port)
+            # The verdict depends on the host text and the (fixed) policy only; names are
+            # still checked at every DNS lookup by the guarded resolver.
+            if len(self._checked_hosts) >= _CHECKED_HOSTS_MAX:
+                self._checked_hosts.clear()
+            self._checked_hosts[key] = parse_ip_literal(host) is not None
+        if self._name_checker is not None and not self._checked_hosts[key]:
             try:
                 await self._name_checker.resolve(host, url.port or 0, socket.AF_UNSPEC)
             except OSError as exc:
@@ -407,7 +340,7 @@ class Transport:
         progress: _Progress,
     ) -> aiohttp.ClientResponse:
         sent = CIMultiDict(headers)
-        sent["Accept-Encoding"] = _ACCEPT_ENCODING
+        sent["Accept-Encoding"] = ACCEPT_ENCODING
         if "User-Agent" not in sent:
             sent["User-Agent"] = self.user_agent
         progress.phase = "connecting"
@@ -428,12 +361,12 @@ class Transport:
 
     async def _read(self, response: aiohttp.ClientResponse, url: URL) -> bytes:
         encodings = ",".join(response.headers.getall("Content-Encoding", ()))
-        reader = _BodyReader(encodings.strip().lower(), self.max_response_bytes)
+        reader = BoundedDecoder(encodings.strip().lower(), self.max_response_bytes)
         length = response.content_length
         if reader.encoding in ("", "identity") and length is not None and length > reader.cap:
             raise reader.too_large()
         try:
-            async for chunk in response.content.iter_chunked(_CHUNK):
+            async for chunk in response.content.iter_chunked(CHUNK):
                 reader.feed(chunk)
         except aiohttp.ClientError as exc:
             raise _connect_error(exc, url) from None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -47,12 +48,16 @@ def render_url(
     ...            conversation={"q": "a&b=c"}, deadline=time.monotonic() + 1).value
     'https://x.io/s?q=a%26b%3Dc'
     """
+    if "{" not in source:  # no placeholder: nothing to render
+        _check_static(source)
+        return Rendered(source)
     environment = sandbox.environment
+    if AS_LABEL not in environment.filters:
+        sandbox.add_writers(_WRITERS)
     template = sandbox.compile_template(
         "url", source, field=FIELD, rewrite=lambda text: rewrite_url(environment, text)
     )
-    helpers = {AS_LABEL: _as_label, AS_SEGMENT: _as_segment, AS_COMPONENT: _as_component}
-    variables = {**conversation, **context, **helpers}
+    variables = {**conversation, **context} if context else conversation
     rendered = sandbox.render_template(template, variables, deadline=deadline, field=FIELD)
     _check_absolute(rendered.value)
     return rendered
@@ -63,7 +68,7 @@ def rewrite_url(environment: Environment, source: str) -> str:
 
     >>> from jinja2 import Environment
     >>> rewrite_url(Environment(), "https://a.io/{{ x }}")
-    'https://a.io/{{ _hs_url_segment(( x )) }}'
+    'https://a.io/{{ ( x )|_hs_url_segment }}'
     """
     segments: list[str | tuple[str, str, str]] = []
     tokens = iter(environment.lex(source))
@@ -89,7 +94,8 @@ def rewrite_url(environment: Environment, source: str) -> str:
             continue
         begin, expression, end = segment
         writer = _writer_for("".join(flat[:index]), "".join(flat[index + 1 :]), expression)
-        out.append(f"{begin} {writer}(({expression})) {end}")
+        # The lexer only ends a tag outside brackets, so `( … )` holds the whole expression.
+        out.append(f"{begin} ({expression})|{writer} {end}")
     return "".join(out)
 
 
@@ -144,6 +150,9 @@ def _as_component(value: Any) -> str:
     return quote(_text(value), safe="")
 
 
+_WRITERS = {AS_LABEL: _as_label, AS_SEGMENT: _as_segment, AS_COMPONENT: _as_component}
+
+
 def _check_absolute(url: str) -> None:
     problem: str | None = None
     if _UNSAFE.search(url):
@@ -159,3 +168,8 @@ def _check_absolute(url: str) -> None:
                 problem = "must be an absolute http(s) URL"
     if problem is not None:
         raise RenderError(f"{FIELD}: {problem} (got {url!r})", field=FIELD)
+
+
+# A URL without placeholders is the webhook's own text: its verdict is remembered (errors,
+# which are not cached, are raised again each time).
+_check_static = lru_cache(maxsize=256)(_check_absolute)

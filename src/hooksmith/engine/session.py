@@ -1,0 +1,137 @@
+"""The state of one render: its deadline, its loop budget and the undefined names it met.
+
+The sandbox opens a `RenderSession` for each render or evaluation; the environment's hooks
+read it to stop at the deadline, count loop iterations and name an undefined value by the
+path it was reached through (`certainly.replyData`), which becomes a warning.
+
+    >>> session = RenderSession(deadline=float("inf"), variables={"certainly": {}})
+    >>> session.path_of({}) is None
+    True
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from typing import Any
+
+from jinja2 import ChainableUndefined, Undefined
+
+from hooksmith.engine.caps import Refused
+
+TIME_OUT = "rendering took longer than the webhook's time-out"
+_MAX_DEPTH = 256  # a longer parent chain is not named (JSON data is never that deep)
+_monotonic = time.monotonic
+
+
+class RenderSession:
+    """One render's deadline, loop count, undefined names and the parents of the values read."""
+
+    __slots__ = ("_parents", "_roots", "deadline", "iterations", "undefined", "variables")
+
+    def __init__(self, deadline: float, variables: Mapping[str, Any]) -> None:
+        self.deadline = deadline
+        self.variables = variables
+        self.iterations = 0
+        self.undefined: dict[str, None] = {}
+        # id(child) -> (parent, key) for each container read through an attribute or item;
+        # the parent is kept alive so its id is not reused while the session lasts.
+        self._parents: dict[int, tuple[Any, Any]] = {}
+        self._roots: dict[int, str] | None = None  # built on the first undefined child only
+
+    def check_time(self) -> None:
+        if _monotonic() > self.deadline:
+            raise Refused(TIME_OUT)
+
+    def note_child(self, parent: Any, key: Any, value: Any) -> None:
+        """Remember that container `value` was read as `parent[key]`, to name it later."""
+        self._parents[id(value)] = (parent, key)
+
+    def path_of(self, value: Any) -> str | None:
+        """The path `value` was reached through from a top-level variable, or None."""
+        keys: list[Any] = []
+        current = value
+        for _ in range(_MAX_DEPTH):
+            edge = self._parents.get(id(current))
+            if edge is None:
+                break
+            current, key = edge
+            keys.append(key)
+        else:
+            return None
+        if self._roots is None:
+            self._roots = {
+                id(item): name
+                for name, item in self.variables.items()
+                if isinstance(item, Mapping | list)
+            }
+        path = self._roots.get(id(current))
+        if path is None:
+            return None
+        for key in reversed(keys):
+            path = child_name(path, key)
+        return path
+
+
+SESSION: ContextVar[RenderSession | None] = ContextVar("hooksmith_sandbox_session", default=None)
+
+
+def check_time() -> None:
+    """Refuse to go on once the current render's deadline has passed."""
+    session = SESSION.get()
+    if session is not None and _monotonic() > session.deadline:
+        raise Refused(TIME_OUT)
+
+
+def undefined_path(value: Undefined) -> str:
+    """The dotted name an undefined value stands for, e.g. `certainly.sessionId`.
+
+    >>> undefined_path(TrackedUndefined(name="userName"))
+    'userName'
+    """
+    name = value._undefined_name
+    return name if isinstance(name, str) else "?"
+
+
+def child_name(parent: str | None, key: Any) -> str:
+    """The path of `parent[key]`: `a.b` for a string key, `a[0]` otherwise.
+
+    >>> child_name("a", "b"), child_name("a", 0), child_name(None, "b")
+    ('a.b', 'a[0]', 'b')
+    """
+    text = key if isinstance(key, str) else repr(key)
+    if parent is None:
+        return text
+    return f"{parent}.{key}" if isinstance(key, str) else f"{parent}[{text}]"
+
+
+class TrackedUndefined(ChainableUndefined):
+    """Renders empty, chains (`a.b.c`), and records its name when it is rendered or iterated."""
+
+    __slots__ = ()
+
+    def _note(self) -> None:
+        session = SESSION.get()
+        if session is not None:
+            session.undefined[undefined_path(self)] = None
+
+    def __str__(self) -> str:
+        self._note()
+        return ""
+
+    def __iter__(self) -> Iterator[Any]:
+        self._note()
+        yield from ()
+
+    def __len__(self) -> int:
+        self._note()
+        return 0
+
+    def __getattr__(self, name: str) -> TrackedUndefined:
+        if name[:1] == "_":
+            raise AttributeError(name)
+        return TrackedUndefined(name=f"{undefined_path(self)}.{name}")
+
+    def __getitem__(self, key: Any) -> TrackedUndefined:  # type: ignore[override]
+        return TrackedUndefined(name=child_name(undefined_path(self), key))
