@@ -18,7 +18,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 run: $(VENV)/.installed
-	$(BIN)/hooksmith demo
+	$(BIN)/hooksmith serve
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench

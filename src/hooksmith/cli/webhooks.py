@@ -1,4 +1,4 @@
-"""The `hooksmith` command line: run or render a webhook definition file, and the demo."""
+"""`hooksmith run` and `hooksmith render`: a webhook definition file, no server needed."""
 
 from __future__ import annotations
 
@@ -14,11 +14,6 @@ from hooksmith.engine.executor import default_policy
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
-app = typer.Typer(
-    help="hooksmith: a Webhook Builder for chatbot conversations.",
-    no_args_is_help=True,
-    add_completion=False,
-)
 
 DefinitionFile = Annotated[
     Path, typer.Argument(help="A webhook definition (.yaml, .yml or .json).", show_default=False)
@@ -29,7 +24,7 @@ DataOption = Annotated[
 ]
 
 
-def _fail_input(message: str) -> typer.Exit:
+def fail_input(message: str) -> typer.Exit:
     typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
     return typer.Exit(EXIT_INVALID)
 
@@ -39,19 +34,19 @@ def _load(file: Path, data: Path | None) -> tuple[Webhook, dict[str, Any]]:
     try:
         webhook = load_webhook(file)
     except OSError as error:
-        raise _fail_input(f"cannot read {file}: {error.strerror}") from None
+        raise fail_input(f"cannot read {file}: {error.strerror}") from None
     except EngineError as error:
-        raise _fail_input(f"{file}: invalid definition: {error.message}") from None
+        raise fail_input(f"{file}: invalid definition: {error.message}") from None
     conversation: Any = {}
     if data is not None:
         try:
             conversation = json.loads(data.read_text(encoding="utf-8"))
         except OSError as error:
-            raise _fail_input(f"cannot read {data}: {error.strerror}") from None
+            raise fail_input(f"cannot read {data}: {error.strerror}") from None
         except json.JSONDecodeError as error:
-            raise _fail_input(f"{data}: not valid JSON: {error}") from None
+            raise fail_input(f"{data}: not valid JSON: {error}") from None
         if not isinstance(conversation, dict):
-            raise _fail_input(f"{data}: conversation data must be a JSON object")
+            raise fail_input(f"{data}: conversation data must be a JSON object")
     return webhook, conversation
 
 
@@ -79,7 +74,6 @@ def _print_result(result: Result, *, as_json: bool) -> None:
         typer.secho(f"error ({result.error.kind}): {result.error.message}", fg=typer.colors.RED)
 
 
-@app.command()
 def run(
     file: DefinitionFile,
     data: DataOption = None,
@@ -99,7 +93,6 @@ def run(
     raise typer.Exit(EXIT_OK if result.ok else EXIT_FAILED)
 
 
-@app.command()
 def render(file: DefinitionFile, data: DataOption = None) -> None:
     """Show the request a webhook would send (secrets redacted); nothing is sent."""
     webhook, conversation = _load(file, data)
@@ -117,7 +110,3 @@ def render(file: DefinitionFile, data: DataOption = None) -> None:
     if result.error is not None:
         typer.secho(f"error ({result.error.kind}): {result.error.message}", fg=typer.colors.RED)
     raise typer.Exit(EXIT_OK if result.ok else EXIT_FAILED)
-
-
-def main() -> None:
-    app()

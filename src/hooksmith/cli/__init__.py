@@ -1,0 +1,25 @@
+"""The `hooksmith` command: run/render definition files, serve the builder and API, admin."""
+
+from __future__ import annotations
+
+import typer
+
+from hooksmith.cli import admin, server, webhooks
+
+
+def build_app() -> typer.Typer:
+    """The Typer app with every command; built when the command runs, not at import."""
+    app = typer.Typer(
+        help="hooksmith: a Webhook Builder for chatbot conversations.",
+        no_args_is_help=True,
+        add_completion=False,
+    )
+    app.command()(webhooks.run)
+    app.command()(webhooks.render)
+    app.command()(server.serve)
+    app.add_typer(admin.build_admin(), name="admin")
+    return app
+
+
+def main() -> None:
+    build_app()()

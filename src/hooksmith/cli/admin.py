@@ -1,0 +1,117 @@
+"""`hooksmith admin …`: the operator creates agencies, companies, users and tokens, prunes runs."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hooksmith.cli.webhooks import fail_input
+from hooksmith.service import tenants
+from hooksmith.service.errors import ServiceError
+from hooksmith.service.runs import prune_runs
+from hooksmith.settings import Settings
+from hooksmith.store import create_engine, session_maker, upgrade
+from hooksmith.store.errors import StoreError
+
+T = TypeVar("T")
+
+AgencyOption = Annotated[str | None, typer.Option(help="Slug of the agency it belongs to.")]
+CompanyOption = Annotated[str | None, typer.Option(help="Slug of the company it belongs to.")]
+
+
+def _with_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one session on the configured (and migrated) database; exit 2 on bad input."""
+
+    async def go() -> T:
+        settings = Settings()
+        url = settings.resolved_database_url()
+        await upgrade(url)
+        database = create_engine(url)
+        try:
+            async with session_maker(database)() as session:
+                return await work(session)
+        finally:
+            await database.dispose()
+
+    try:
+        return asyncio.run(go())
+    except (ServiceError, StoreError) as error:
+        raise fail_input(str(error)) from None
+
+
+def create_agency(slug: str, name: str) -> None:
+    """Create an agency."""
+    agency = _with_session(lambda session: tenants.create_agency(session, slug, name))
+    typer.echo(f"agency {agency.slug} created (id {agency.id})")
+
+
+def create_company(slug: str, name: str, agency: AgencyOption = None) -> None:
+    """Create a company, on its own or in an agency."""
+    company = _with_session(
+        lambda session: tenants.create_company(session, None, slug, name, agency=agency)
+    )
+    typer.echo(f"company {company.slug} created (id {company.id})")
+
+
+def create_user(
+    email: str,
+    agency: AgencyOption = None,
+    company: CompanyOption = None,
+    admin: Annotated[bool, typer.Option("--admin", help="May manage users and tokens.")] = False,
+    password: Annotated[
+        str | None, typer.Option(help="Asked for when left out (not echoed).")
+    ] = None,
+) -> None:
+    """Create a user of an agency or of a company."""
+    secret = password or getpass.getpass("password: ")
+    user = _with_session(
+        lambda session: tenants.create_user(
+            session, None, email, secret, company=company, agency=agency, is_admin=admin
+        )
+    )
+    typer.echo(f"user {user.email} created (id {user.id})")
+
+
+def create_token(name: str, agency: AgencyOption = None, company: CompanyOption = None) -> None:
+    """Create an API token for a company or an agency; its value is printed once."""
+    token = _with_session(
+        lambda session: tenants.create_token(session, None, name, company=company, agency=agency)
+    )
+    typer.echo(f"token {token.name} (id {token.id}); shown only now:")
+    typer.echo(token.token)
+
+
+def revoke_token(token_id: int) -> None:
+    """Revoke an API token by its id."""
+    _with_session(lambda session: tenants.revoke_token(session, None, token_id))
+    typer.echo(f"token {token_id} revoked")
+
+
+def prune(
+    days: Annotated[float | None, typer.Option(help="Keep runs younger than this.")] = None,
+) -> None:
+    """Delete runs older than the retention (HOOKSMITH_RUN_RETENTION_DAYS, default 30 days)."""
+
+    async def go() -> int:
+        settings = Settings()
+        url = settings.resolved_database_url()
+        await upgrade(url)
+        database = create_engine(url)
+        try:
+            return await prune_runs(session_maker(database), days or settings.run_retention_days)
+        finally:
+            await database.dispose()
+
+    typer.echo(f"{asyncio.run(go())} runs deleted")
+
+
+def build_admin() -> typer.Typer:
+    admin = typer.Typer(help="Operator commands on the configured database.", no_args_is_help=True)
+    for command in (create_agency, create_company, create_user, create_token, revoke_token, prune):
+        admin.command()(command)
+    return admin

@@ -1,0 +1,33 @@
+"""`hooksmith serve`: the web UI and API on the configured database, demo data on first start."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from hooksmith.api.app import create_app
+from hooksmith.service.bootstrap import first_run_with_settings
+from hooksmith.settings import Settings
+
+WILDCARDS = {"0.0.0.0", "::", ""}
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the Webhook Builder and the API (embedded SQLite under ./var/ unless configured)."""
+    settings = Settings()
+    local = "127.0.0.1" if host in WILDCARDS else host
+    base_url = f"http://{local}:{port}"
+    first = asyncio.run(first_run_with_settings(settings, base_url=base_url))
+    if first is not None:
+        typer.secho(first.message(), fg=typer.colors.GREEN)
+    else:
+        typer.echo(f"hooksmith is serving on {base_url}")
+    # The built-in echo endpoint is the one loopback socket webhooks may reach (the demo uses it).
+    app = create_app(settings, trusted_egress=[f"{local}:{port}"])
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
