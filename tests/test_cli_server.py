@@ -70,7 +70,8 @@ def test_first_start_prints_demo_access_and_the_demo_webhook_works(
     base, printed = served
     token = re.search(r"API token (hs_\S+)", printed)
     execute = re.search(r"/api/v1/webhooks/(\d+)/execute", printed)
-    assert token is not None and execute is not None, printed
+    assert token is not None, printed
+    assert execute is not None, printed
     assert re.search(r"password\s+\S+", printed)
     request = urllib.request.Request(
         f"{base}/api/v1/webhooks/{execute.group(1)}/execute",
