@@ -27,6 +27,8 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/lint-imports
 
 test: lint
+	@# The browser tests use $$HOOKSMITH_BROWSER or Debian's chromium; else Playwright's own.
+	@[ -n "$$HOOKSMITH_BROWSER" ] || [ -x /usr/bin/chromium ] || $(BIN)/playwright install chromium
 	$(BIN)/pytest -q
 
 bench: $(VENV)/.installed-dev
