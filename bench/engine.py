@@ -24,7 +24,7 @@ from hooksmith.engine.parsing import parse_body
 from hooksmith.engine.request import prepare
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED_BODY = (ROOT.parent / "shared" / "seed-sample-body.jinja").read_text(encoding="utf-8")
+SEED_BODY = (ROOT / "examples" / "seed-sample-body.jinja").read_text(encoding="utf-8")
 CONVERSATION = json.loads((ROOT / "examples" / "conversation.json").read_text(encoding="utf-8"))
 REQUESTS = {1: 2000, 64: 10000}
 

@@ -9,7 +9,7 @@ from typing import Any
 from hooksmith.engine import EgressPolicy, Engine, Webhook, parse_webhook
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED_BODY = (ROOT.parent / "shared" / "seed-sample-body.jinja").read_text(encoding="utf-8")
+SEED_BODY = (ROOT / "examples" / "seed-sample-body.jinja").read_text(encoding="utf-8")
 LOOPBACK = EgressPolicy.from_setting("127.0.0.1/32")
 
 

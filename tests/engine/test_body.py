@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,9 +9,8 @@ import pytest
 from hooksmith.engine.body import render_body
 from hooksmith.engine.errors import RenderError
 from hooksmith.engine.sandbox import Sandbox
+from tests.factories import ROOT, SEED_BODY
 
-SEED = Path("/work/shared/seed-sample-body.jinja")
-SEED_BODY = SEED.read_text(encoding="utf-8") if SEED.exists() else ""
 REPLY = 'He said "hi" \\ \n ünï 😀 {{ 7*7 }} {% if 1 %}x{% endif %}'
 
 
@@ -216,3 +214,11 @@ def test_template_syntax_error_names_the_line(sandbox: Sandbox) -> None:
 def test_hostile_body_is_refused(sandbox: Sandbox) -> None:
     with pytest.raises(RenderError):
         render_body(sandbox, '{"a": "{{ "x" * 300000000 }}"}', {}, deadline=time.monotonic() + 1)
+
+
+def test_the_repository_copy_of_the_seed_body_is_the_article_sample() -> None:
+    shared = ROOT.parent / "shared" / "seed-sample-body.jinja"
+    if not shared.exists():
+        pytest.skip("../shared is not beside this checkout")
+    assert SEED_BODY == shared.read_text(encoding="utf-8")
+    assert '{% if fb is defined %}"{{fb.lastName}}"' in SEED_BODY
