@@ -8,7 +8,9 @@ def test_engine_exports_what_we_mean() -> None:
     exported = {name for name in dir(hooksmith.engine) if not name.startswith("_")}
     modules = {
         "body",
+        "breaker",
         "caps",
+        "condition",
         "decoding",
         "definition",
         "egress",
@@ -20,6 +22,7 @@ def test_engine_exports_what_we_mean() -> None:
         "redaction",
         "request",
         "result",
+        "retry",
         "sandbox",
         "session",
         "transport",

@@ -6,10 +6,13 @@ import asyncio
 import gzip
 import json
 import threading
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 from aiohttp import web
@@ -42,7 +45,7 @@ async def _record(upstream: Upstream, request: web.Request) -> dict[str, Any]:
 
 def build_app(upstream: Upstream) -> web.Application:
     """Routes: /echo (the request back as JSON), /status/{code}, /slow, /big, /gzip-bomb,
-    /redirect, /xml, /text, /xml-bomb."""
+    /redirect, /xml, /text, /xml-bomb, /flaky, /retry-after, /idem."""
 
     async def echo(request: web.Request) -> web.Response:
         seen = await _record(upstream, request)
@@ -168,7 +171,66 @@ def build_app(upstream: Upstream) -> web.Application:
         await response.write_eof()
         return response
 
+    arrivals: dict[str, list[float]] = {}  # per `key` of /flaky and /retry-after
+
+    def arrived(request: web.Request) -> list[float]:
+        times = arrivals.setdefault(request.query.get("key", ""), [])
+        times.append(time.monotonic())
+        return times
+
+    def recovered(request: web.Request, times: list[float]) -> web.Response:
+        return web.json_response(
+            {
+                "attempt": len(times),
+                "arrivals": times,
+                "idempotency_key": request.headers.get("Idempotency-Key"),
+            }
+        )
+
+    async def flaky(request: web.Request) -> web.Response:
+        # The first `fail` requests of a `key` answer `code` (after `delay` s, with
+        # `retry_after` as Retry-After when given); later ones answer 200 with the arrival
+        # times (time.monotonic() of this process) of all requests of the key.
+        await _record(upstream, request)
+        times = arrived(request)
+        if len(times) > int(request.query.get("fail", "1")):
+            return recovered(request, times)
+        await asyncio.sleep(float(request.query.get("delay", "0")))
+        headers = {}
+        if "retry_after" in request.query:
+            headers["Retry-After"] = request.query["retry_after"]
+        return web.json_response(
+            {"error": "try again", "attempt": len(times)},
+            status=int(request.query.get("code", "503")),
+            headers=headers,
+        )
+
+    async def retry_after(request: web.Request) -> web.Response:
+        # The first request of a `key` answers 503 asking to retry after `seconds`, as a
+        # number or (with `date=1`) as an HTTP date; later ones answer like /flaky.
+        await _record(upstream, request)
+        times = arrived(request)
+        if len(times) > 1:
+            return recovered(request, times)
+        seconds = request.query.get("seconds", "1")
+        value = seconds
+        if request.query.get("date") == "1":
+            when = datetime.now(UTC) + timedelta(seconds=float(seconds))
+            value = format_datetime(when, usegmt=True)
+        return web.json_response(
+            {"error": "busy"},
+            status=int(request.query.get("code", "503")),
+            headers={"Retry-After": value},
+        )
+
+    async def idem(request: web.Request) -> web.Response:
+        await _record(upstream, request)
+        return web.json_response({"idempotency_key": request.headers.get("Idempotency-Key")})
+
     app = web.Application()
+    app.router.add_route("*", "/flaky", flaky)
+    app.router.add_route("*", "/retry-after", retry_after)
+    app.router.add_route("*", "/idem", idem)
     app.router.add_route("*", "/echo", echo)
     app.router.add_route("*", "/echo/{tail:.*}", echo)
     app.router.add_route("*", "/status/{code}", status)

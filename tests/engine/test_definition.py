@@ -110,3 +110,51 @@ def test_broken_file_is_an_invalid_definition(tmp_path: Path) -> None:
 @pytest.mark.parametrize("path", sorted((ROOT / "examples").glob("*.yaml")))
 def test_examples_are_valid(path: Path) -> None:
     assert load_webhook(path).name
+
+
+def test_retry_defaults_change_nothing() -> None:
+    hook = make_webhook()
+    assert hook.retry.attempts == 0
+    assert hook.retry.on == ("connect_error", "timeout", 429, 502, 503, 504)
+    assert hook.retry.non_idempotent is False
+    assert hook.success_condition is None
+    assert make_webhook(retry=None).retry == hook.retry
+
+
+@pytest.mark.parametrize(
+    ("retry", "field", "message"),
+    [
+        ({"attempts": 9}, "retry.attempts", "must be between 0 and 5 (got 9)"),
+        ({"attempts": -1}, "retry.attempts", "must be between 0 and 5 (got -1)"),
+        ({"attempts": "2"}, "retry.attempts", "must be a whole number between 0 and 5"),
+        ({"attempts": True}, "retry.attempts", "must be a whole number between 0 and 5"),
+        ({"on": [500]}, "retry.on", "500 is not a retry reason; choose from connect_error"),
+        ({"on": ["dns"]}, "retry.on", "'dns' is not a retry reason"),
+        ({"on": "timeout"}, "retry.on", "must be a list of"),
+        ({"non_idempotent": "yes"}, "retry.non_idempotent", "must be true or false"),
+        ({"backoff": 2}, "retry.backoff", "is not a known field"),
+    ],
+)
+def test_bad_retry_settings_name_the_field(
+    retry: dict[str, object], field: str, message: str
+) -> None:
+    errors = errors_of({"retry": retry})
+    assert message in errors[field]
+
+
+def test_retry_reasons_may_be_written_as_text_and_repeat() -> None:
+    hook = make_webhook(retry={"attempts": 2, "on": ["503", 503, "timeout"]})
+    assert hook.retry.on == (503, "timeout")
+    assert parse_webhook(hook.to_data()) == hook
+
+
+def test_a_custom_variable_default_is_any_json_value() -> None:
+    hook = make_webhook(
+        custom_variables=[
+            {"name": "a", "mapper": "response.a", "default": {"items": [1, "two", None]}},
+            {"name": "b", "mapper": "response.b"},
+        ]
+    )
+    assert hook.custom_variables[0].default == {"items": [1, "two", None]}
+    assert hook.custom_variables[1].default is None
+    assert parse_webhook(hook.to_data()) == hook

@@ -15,12 +15,14 @@ from hooksmith.engine.definition import (
     NoAuth,
     Param,
     ResponseType,
+    Retry,
     Webhook,
     load_webhook,
     parse_webhook,
 )
 from hooksmith.engine.egress import EgressPolicy
 from hooksmith.engine.errors import (
+    CircuitOpen,
     ConnectError,
     EgressBlocked,
     EngineError,
@@ -32,11 +34,15 @@ from hooksmith.engine.errors import (
     TooLarge,
 )
 from hooksmith.engine.executor import Engine, execute, render
-from hooksmith.engine.result import Result, VariableOutcome
+from hooksmith.engine.result import Attempt, Result, VariableOutcome
+from hooksmith.engine.retry import Backoff
 
 __all__ = [
+    "Attempt",
+    "Backoff",
     "BasicAuth",
     "BearerAuth",
+    "CircuitOpen",
     "ConnectError",
     "CustomVariable",
     "EgressBlocked",
@@ -54,6 +60,7 @@ __all__ = [
     "RenderError",
     "ResponseType",
     "Result",
+    "Retry",
     "Timeout",
     "TooLarge",
     "VariableOutcome",

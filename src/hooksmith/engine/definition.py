@@ -11,19 +11,21 @@ import json
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     SecretStr,
     ValidationError,
     field_validator,
     model_validator,
 )
 
+from hooksmith.engine.condition import check_condition
 from hooksmith.engine.errors import InvalidDefinition
 
 TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
@@ -44,6 +46,9 @@ FRAMING_HEADERS = frozenset(
 )
 MAX_BODY_CHARS = 256 * 1024
 MAX_TEMPLATE_CHARS = 8 * 1024
+MAX_RETRIES = 5
+RetryTrigger = Literal["connect_error", "timeout", 429, 502, 503, 504]
+RETRY_TRIGGERS: Final[tuple[RetryTrigger, ...]] = ("connect_error", "timeout", 429, 502, 503, 504)
 
 
 class Method(StrEnum):
@@ -129,9 +134,55 @@ class Param(_Value):
     _value = field_validator("value")(_check_template_value)
 
 
+class Retry(_Value):
+    """When a failed attempt is sent again: up to `attempts` retries after the first try.
+
+    POST and PATCH are retried only with `non_idempotent: true`, and then carry an
+    `Idempotency-Key` header, the same on every attempt of one execution.
+    """
+
+    attempts: int = 0
+    on: tuple[RetryTrigger, ...] = RETRY_TRIGGERS
+    non_idempotent: bool = False
+
+    @field_validator("attempts", mode="before")
+    @classmethod
+    def _attempts(cls, attempts: Any) -> Any:
+        if isinstance(attempts, bool) or not isinstance(attempts, int):
+            raise ValueError(
+                f"must be a whole number between 0 and {MAX_RETRIES} (got {attempts!r})"
+            )
+        if not 0 <= attempts <= MAX_RETRIES:
+            raise ValueError(f"must be between 0 and {MAX_RETRIES} (got {attempts})")
+        return attempts
+
+    @field_validator("on", mode="before")
+    @classmethod
+    def _triggers(cls, on: Any) -> Any:
+        choices = ", ".join(str(trigger) for trigger in RETRY_TRIGGERS)
+        if not isinstance(on, list | tuple):
+            raise ValueError(f"must be a list of {choices} (got {on!r})")
+        chosen: list[Any] = []
+        for item in on:
+            trigger = int(item) if isinstance(item, str) and item.isdigit() else item
+            if isinstance(trigger, bool) or trigger not in RETRY_TRIGGERS:
+                raise ValueError(f"{item!r} is not a retry reason; choose from {choices}")
+            if trigger not in chosen:
+                chosen.append(trigger)
+        return tuple(chosen)
+
+    @field_validator("non_idempotent", mode="before")
+    @classmethod
+    def _flag(cls, flag: Any) -> Any:
+        if not isinstance(flag, bool):
+            raise ValueError(f"must be true or false (got {flag!r})")
+        return flag
+
+
 class CustomVariable(_Value):
     name: str = Field(min_length=1, max_length=100)
     mapper: str = Field(min_length=1, max_length=2000)
+    default: JsonValue = None
 
     @field_validator("name")
     @classmethod
@@ -159,6 +210,8 @@ class Webhook(_Value):
     context: dict[str, str] = Field(default_factory=dict)
     body: str | None = Field(default=None, max_length=MAX_BODY_CHARS)
     custom_variables: tuple[CustomVariable, ...] = ()
+    retry: Retry = Field(default_factory=Retry)
+    success_condition: str | None = Field(default=None, max_length=2000)
 
     @field_validator("name")
     @classmethod
@@ -223,6 +276,19 @@ class Webhook(_Value):
         if body is not None and not body.strip():
             return None
         return body
+
+    @field_validator("retry", mode="before")
+    @classmethod
+    def _retry_default(cls, retry: Any) -> Any:
+        return {} if retry is None else retry
+
+    @field_validator("success_condition")
+    @classmethod
+    def _condition(cls, condition: str | None) -> str | None:
+        if condition is None or not condition.strip():
+            return None
+        check_condition(condition)
+        return condition
 
     @model_validator(mode="after")
     def _unique_variables(self) -> Webhook:

@@ -4,6 +4,7 @@
      ├── InvalidDefinition      the webhook definition breaks a rule of §1
      ├── RenderError            a template, URL, header or body could not be rendered
      ├── EgressBlocked          the target address is refused by the egress guard
+     ├── CircuitOpen            the target's circuit breaker is open: nothing was sent
      ├── SendError
      │    ├── ConnectError      no connection could be made (DNS, refused, TLS)
      │    ├── Timeout           the total deadline ran out (the message names the phase)
@@ -45,6 +46,12 @@ class RenderError(EngineError):
 
 class EgressBlocked(EngineError):
     kind = "egress_blocked"
+
+
+class CircuitOpen(EngineError):
+    """Recent requests to this origin kept failing; it is given a rest before the next probe."""
+
+    kind = "circuit_open"
 
 
 class SendError(EngineError):

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -15,6 +16,8 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+from hooksmith.engine.breaker import CircuitBreaker
+from hooksmith.engine.condition import holds
 from hooksmith.engine.definition import Webhook
 from hooksmith.engine.egress import EgressPolicy
 from hooksmith.engine.errors import EngineError, MappingError
@@ -28,6 +31,14 @@ from hooksmith.engine.result import (
     Result,
     ResultError,
     VariableOutcome,
+    outcome_of,
+)
+from hooksmith.engine.retry import (
+    IDEMPOTENCY_HEADER,
+    Backoff,
+    RetryPlan,
+    new_idempotency_key,
+    send_with_retries,
 )
 from hooksmith.engine.sandbox import Limits, Sandbox
 from hooksmith.engine.transport import Reply, Transport
@@ -46,11 +57,16 @@ class Engine:
         max_response_bytes: int = 10 * 1024 * 1024,
         result_body_limit: int = RESULT_BODY_LIMIT,
         proxy: str | None = None,
+        backoff: Backoff | None = None,
+        breaker_threshold: int = 5,
+        breaker_cooldown: float = 30.0,
     ) -> None:
         self.policy = policy or EgressPolicy()
         self.sandbox = Sandbox(limits)
         self.transport = Transport(self.policy, max_response_bytes=max_response_bytes, proxy=proxy)
         self.result_body_limit = result_body_limit
+        self.backoff = backoff or Backoff()
+        self.breaker = CircuitBreaker(threshold=breaker_threshold, cooldown=breaker_cooldown)
 
     async def __aenter__(self) -> Engine:
         return self
@@ -77,22 +93,50 @@ class Engine:
             warnings=list(prepared.warnings),
         )
 
-    async def execute(self, webhook: Webhook, conversation: Mapping[str, Any]) -> Result:
-        """Send the webhook with this conversation's data and map its custom variables."""
+    async def execute(
+        self,
+        webhook: Webhook,
+        conversation: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> Result:
+        """Send the webhook with this conversation's data and map its custom variables.
+
+        Failed attempts are retried as `webhook.retry` allows, all within `webhook.timeout`;
+        `idempotency_key` (one per run) is sent as `Idempotency-Key` when a POST or PATCH may
+        be retried, else a fresh key is made for this execution.
+        """
         started = time.monotonic()
         deadline = started + webhook.timeout
-        prepared: PreparedRequest | None = None
         try:
             prepared = prepare(self.sandbox, webhook, conversation, deadline=deadline)
-            reply = await self.transport.send(prepared.outgoing(), deadline=deadline)
         except EngineError as error:
-            redactor = prepared.redactor if prepared is not None else redactor_for(webhook)
-            result = _failed(error, redactor, started)
-            if prepared is not None:
-                result.request = prepared.shown()
-                result.warnings = list(prepared.warnings)
-            return result
-        return self._finish(webhook, conversation, prepared, reply, started, deadline)
+            return self._failed(webhook, error, redactor_for(webhook), started)
+        plan = RetryPlan.of(webhook)
+        if plan.needs_idempotency_key and not any(
+            key.lower() == IDEMPOTENCY_HEADER.lower() for key, _ in prepared.headers
+        ):
+            key = idempotency_key or new_idempotency_key()
+            headers = (*prepared.headers, (IDEMPOTENCY_HEADER, key))
+            prepared = dataclasses.replace(prepared, headers=headers)
+        sent = await send_with_retries(
+            self.transport,
+            prepared.outgoing(),
+            plan,
+            deadline=deadline,
+            breaker=self.breaker,
+            backoff=self.backoff,
+        )
+        if sent.reply is not None:
+            result = self._finish(webhook, conversation, prepared, sent.reply, started, deadline)
+        else:
+            assert sent.failure is not None
+            result = self._failed(webhook, sent.failure, prepared.redactor, started)
+            result.request = prepared.shown()
+            result.warnings = list(prepared.warnings)
+        result.attempts = sent.attempts
+        result.warnings.extend(prepared.redactor.text(w) for w in sent.warnings)
+        return result
 
     def _finish(
         self,
@@ -124,9 +168,24 @@ class Engine:
                 kind="http_error", message=f"the API answered {reply.status} {reason}".rstrip()
             )
 
-        outcomes, mapping_error = self._map(
-            webhook, conversation, parsed, reply, deadline, redactor
+        scope: dict[str, Any] = dict(conversation)
+        scope.update(
+            response=parsed,
+            status=reply.status,
+            headers={key.lower(): value for key, value in reply.headers},
         )
+        if error is None and webhook.success_condition is not None:
+            met, why = holds(self.sandbox, webhook.success_condition, scope, deadline=deadline)
+            if not met:
+                error = ResultError(
+                    kind="http_error",
+                    message=redactor.text(
+                        f"the API answered {reply.status} but the success condition "
+                        f"({webhook.success_condition.strip()}) is not met: {why}"
+                    ),
+                    field="success_condition",
+                )
+        outcomes, mapping_error = self._map(webhook, scope, deadline, redactor)
         warnings.extend(
             f"custom variable {o.name}: {o.reason}" for o in outcomes if not o.found and o.reason
         )
@@ -134,6 +193,7 @@ class Engine:
             error = mapping_error
         return Result(
             ok=error is None,
+            outcome=outcome_of(error is None, error.kind if error else None),
             status=reply.status,
             duration_ms=_ms_since(started),
             request=prepared.shown(),
@@ -145,45 +205,59 @@ class Engine:
         )
 
     def _map(
-        self,
-        webhook: Webhook,
-        conversation: Mapping[str, Any],
-        parsed: Any,
-        reply: Reply,
-        deadline: float,
-        redactor: Redactor,
+        self, webhook: Webhook, scope: Mapping[str, Any], deadline: float, redactor: Redactor
     ) -> tuple[list[VariableOutcome], ResultError | None]:
-        """Each custom variable's outcome, its value redacted; and the first mapper that fails."""
-        scope: dict[str, Any] = dict(conversation)
-        scope.update(
-            response=parsed,
-            status=reply.status,
-            headers={key.lower(): value for key, value in reply.headers},
-        )
+        """Each custom variable's outcome, its value redacted; and the first mapper that fails.
+
+        A mapper that yields nothing falls back to the variable's `default`, if it has one.
+        """
         outcomes: list[VariableOutcome] = []
         first_error: ResultError | None = None
         for variable in webhook.custom_variables:
             try:
                 outcome = evaluate_mapper(self.sandbox, variable.mapper, scope, deadline=deadline)
+                value, found, reason = outcome.value, outcome.found, outcome.reason
             except MappingError as error:  # the mapper does not compile
-                message = f"custom_variables.{variable.name}: {error.message}"
+                value, found = None, False
+                reason = f"custom_variables.{variable.name}: {error.message}"
                 first_error = first_error or ResultError(
-                    kind=error.kind, message=message, field="custom_variables"
+                    kind=error.kind, message=reason, field="custom_variables"
                 )
-                outcomes.append(
-                    VariableOutcome(name=variable.name, mapper=variable.mapper, reason=message)
-                )
-                continue
+            defaulted = not found and variable.default is not None
+            if defaulted:
+                value = variable.default
+                reason = f"{reason or 'the mapper yields no value'}; the default is used"
             outcomes.append(
                 VariableOutcome(
                     name=variable.name,
                     mapper=variable.mapper,
-                    value=redactor.data(outcome.value),
-                    found=outcome.found,
-                    reason=outcome.reason,
+                    value=redactor.data(value),
+                    found=found,
+                    reason=reason,
+                    default_used=defaulted,
                 )
             )
         return outcomes, first_error
+
+    def _failed(
+        self, webhook: Webhook, error: EngineError, redactor: Redactor, started: float
+    ) -> Result:
+        """The result of an execution that got no response; variables take their defaults."""
+        outcomes = [
+            VariableOutcome(
+                name=variable.name,
+                mapper=variable.mapper,
+                value=redactor.data(variable.default),
+                reason=f"no response to map ({error.kind}); the default is used",
+                default_used=True,
+            )
+            for variable in webhook.custom_variables
+            if variable.default is not None
+        ]
+        result = _failed(error, redactor, started)
+        result.custom_variables = {o.name: o.value for o in outcomes}
+        result.mapping = outcomes
+        return result
 
     def _shown_response(self, reply: Reply, parsed: Any, redactor: Redactor) -> ReceivedResponse:
         body: Any = parsed
@@ -203,6 +277,7 @@ class Engine:
 def _failed(error: EngineError, redactor: Redactor, started: float) -> Result:
     return Result(
         ok=False,
+        outcome=outcome_of(False, error.kind),
         duration_ms=_ms_since(started),
         error=ResultError(kind=error.kind, message=redactor.text(error.message), field=error.field),
     )
@@ -241,7 +316,11 @@ def render(webhook: Webhook, conversation: Mapping[str, Any] | None = None) -> R
 
 
 async def execute(
-    webhook: Webhook, conversation: Mapping[str, Any] | None = None, *, engine: Engine | None = None
+    webhook: Webhook,
+    conversation: Mapping[str, Any] | None = None,
+    *,
+    engine: Engine | None = None,
+    idempotency_key: str | None = None,
 ) -> Result:
     """Execute a webhook once; pass a long-lived `Engine` to reuse its connection pool.
 
@@ -250,6 +329,6 @@ async def execute(
     (True, {'user_id': 7})
     """
     if engine is not None:
-        return await engine.execute(webhook, conversation or {})
+        return await engine.execute(webhook, conversation or {}, idempotency_key=idempotency_key)
     async with Engine(policy=default_policy()) as oneshot:
-        return await oneshot.execute(webhook, conversation or {})
+        return await oneshot.execute(webhook, conversation or {}, idempotency_key=idempotency_key)

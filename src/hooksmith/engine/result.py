@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Outcome = Literal["success", "http_error", "timeout", "blocked", "failed"]
+"""The one field a bot branches on; see `outcome_of`."""
+
+
+def outcome_of(ok: bool, error_kind: str | None) -> Outcome:
+    """The outcome of a result from its `ok` and its error kind.
+
+    >>> outcome_of(False, "egress_blocked"), outcome_of(False, "circuit_open")
+    ('blocked', 'failed')
+    """
+    if ok:
+        return "success"
+    if error_kind == "egress_blocked":
+        return "blocked"
+    if error_kind == "timeout":
+        return "timeout"
+    if error_kind == "http_error":
+        return "http_error"
+    return "failed"
 
 
 class _Data(BaseModel):
@@ -41,6 +61,7 @@ class VariableOutcome(_Data):
     value: Any = None
     found: bool = False
     reason: str | None = None
+    default_used: bool = False
 
 
 class ResultError(_Data):
@@ -49,8 +70,19 @@ class ResultError(_Data):
     field: str | None = None
 
 
+class Attempt(_Data):
+    """One try at sending: its status or error kind, how long it took and the wait before it."""
+
+    number: int
+    status: int | None = None
+    error_kind: str | None = None
+    duration_ms: float = 0.0
+    waited_ms: float = 0.0
+
+
 class Result(_Data):
     ok: bool
+    outcome: Outcome = "success"
     status: int | None = None
     duration_ms: float = 0.0
     request: SentRequest | None = None
@@ -59,3 +91,14 @@ class Result(_Data):
     mapping: list[VariableOutcome] = Field(default_factory=list)
     error: ResultError | None = None
     warnings: list[str] = Field(default_factory=list)
+    attempts: list[Attempt] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_outcome(cls, data: Any) -> Any:
+        """A result built (or stored) without `outcome` gets the one its `ok` and error imply."""
+        if isinstance(data, dict) and "outcome" not in data:
+            error = data.get("error")
+            kind = error.get("kind") if isinstance(error, dict) else getattr(error, "kind", None)
+            data = {**data, "outcome": outcome_of(bool(data.get("ok")), kind)}
+        return data
