@@ -96,6 +96,12 @@ async def execute_webhook(api: Api, outsider: Outsider, victim: Victim) -> None:
     _status(await api.post(f"{V1}/webhooks/{victim.webhook_id}/execute", {}), 404)
 
 
+async def render_draft(api: Api, outsider: Outsider, victim: Victim) -> None:
+    reply = await api.post(f"{V1}/render", {"definition": _hook(victim), "conversation": {}})
+    _status(reply, 200)
+    assert reply.body["response"] is None  # rendered only: nothing was sent
+
+
 async def list_runs(api: Api, outsider: Outsider, victim: Victim) -> None:
     _status(await api.get(f"{V1}/webhooks/{victim.webhook_id}/runs"), 404)
 
@@ -170,6 +176,7 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("POST", f"{V1}/webhooks/{{webhook_id}}/test"): run_test,
     ("POST", f"{V1}/webhooks/{{webhook_id}}/execute"): execute_webhook,
     ("GET", f"{V1}/webhooks/{{webhook_id}}/runs"): list_runs,
+    ("POST", f"{V1}/render"): render_draft,
     ("GET", f"{V1}/runs/{{run_id}}"): get_run,
     ("GET", f"{V1}/me"): me,
     ("GET", f"{V1}/companies"): list_companies,

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from hooksmith.api import echo, errors
-from hooksmith.api.routes import runs, session, tenants, webhooks
+from hooksmith.api.routes import preview, runs, session, tenants, webhooks
 from hooksmith.service.runs import RetentionTask
 from hooksmith.service.runtime import Runtime
 from hooksmith.settings import Settings
@@ -44,7 +44,7 @@ def create_app(settings: Settings, *, trusted_egress: Iterable[str] = ()) -> Fas
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (webhooks, runs, tenants, session):
+    for module in (webhooks, runs, preview, tenants, session):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(echo.router)
     return app

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from hooksmith.api.app import create_app
+from hooksmith.server import create_server
 from hooksmith.service.bootstrap import first_run_with_settings
 from hooksmith.settings import Settings
 
@@ -29,5 +29,5 @@ def serve(
     else:
         typer.echo(f"hooksmith is serving on {base_url}")
     # The built-in echo endpoint is the one loopback socket webhooks may reach (the demo uses it).
-    app = create_app(settings, trusted_egress=[f"{local}:{port}"])
+    app = create_server(settings, trusted_egress=[f"{local}:{port}"])
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)

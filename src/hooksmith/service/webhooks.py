@@ -60,7 +60,7 @@ class WebhookView(BaseModel):
     params: list[dict[str, str]]
     context: dict[str, str]
     body: str | None
-    custom_variables: list[dict[str, str]]
+    custom_variables: list[dict[str, Any]]
     created_at: datetime
     updated_at: datetime
     created_by: int | None

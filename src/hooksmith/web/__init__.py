@@ -1,1 +1,25 @@
-"""hooksmith.web."""
+"""The Webhook Builder web UI: server-rendered pages and hand-written static assets.
+
+`install(app)` adds the pages, the static files and the HTML error pages to an app that already
+serves the API; the pages share its session cookie and talk to it from the browser.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from hooksmith.web import builder, errors, pages
+from hooksmith.web.templating import STATIC_DIR, make_templates
+
+__all__ = ["install"]
+
+
+def install(app: FastAPI) -> None:
+    """Serve the pages and `/static` on `app` (built by `hooksmith.api.create_app`)."""
+    templates = make_templates()
+    app.state.templates = templates
+    app.include_router(pages.router)
+    app.include_router(builder.router)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    errors.install(app, templates)

@@ -1,0 +1,18 @@
+"""The whole server: the JSON API and the web UI on one app (`hooksmith serve` runs this)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from fastapi import FastAPI
+
+from hooksmith import web
+from hooksmith.api import create_app
+from hooksmith.settings import Settings
+
+
+def create_server(settings: Settings, *, trusted_egress: Iterable[str] = ()) -> FastAPI:
+    """The API app of `create_app` with the builder's pages, static files and error pages."""
+    app = create_app(settings, trusted_egress=trusted_egress)
+    web.install(app)
+    return app

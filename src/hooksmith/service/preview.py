@@ -1,0 +1,43 @@
+"""Render-only previews of a draft definition: the request that would be sent, nothing sent.
+
+The builder uses it to show body errors at their line while a person types, and to preview a
+POST/PUT/PATCH/DELETE before running it for real. Nothing stored is read, so no tenant data is
+reachable; an omitted secret is replaced by a stand-in that the result redacts like any secret.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hooksmith.engine import Result, parse_webhook
+from hooksmith.service.actors import Actor
+from hooksmith.service.errors import InvalidInput
+from hooksmith.service.runtime import Runtime
+
+SECRET_FIELDS = {"basic": "password", "bearer": "token"}
+STAND_IN_SECRET = "stored-secret-not-shown"
+
+
+def _draft(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise InvalidInput("definition: must be a JSON object", field="definition")
+    draft = dict(data)
+    auth = draft.get("auth")
+    if isinstance(auth, dict):
+        field = SECRET_FIELDS.get(str(auth.get("type")))
+        if field is not None and not auth.get(field):
+            draft["auth"] = auth | {field: STAND_IN_SECRET}
+    return draft
+
+
+def render_draft(rt: Runtime, actor: Actor, definition: Any, conversation: Any) -> Result:
+    """The request `definition` would send with `conversation` (secrets redacted), or why not."""
+    del actor  # any signed-in caller may render; nothing of a tenant is read
+    if conversation is None:
+        conversation = {}
+    if not isinstance(conversation, dict):
+        raise InvalidInput(
+            "conversation: conversation data must be a JSON object", field="conversation"
+        )
+    webhook = parse_webhook(_draft(definition))
+    return rt.engine.render(webhook, conversation)

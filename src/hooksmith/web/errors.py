@@ -1,0 +1,85 @@
+"""Errors on pages: the API's one error table answers, and pages show its answer as HTML.
+
+Every exception handler already installed (the API's table from domain errors to statuses and
+`{"error": {...}}`) is wrapped: under `/api/` it answers as before; elsewhere its status and
+message are shown on an error page. No session sends a person to the login page.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import WebSocketRequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from hooksmith.web.deps import BadForm, LoginRequired, login_url
+
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+Installed = Callable[[Request, Any], Response | Awaitable[Response]]
+API_PATHS = ("/api/", "/echo", "/docs", "/openapi.json", "/redoc")
+TITLES = {
+    400: "Bad request",
+    401: "Please sign in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed",
+    409: "Conflict",
+    422: "Not valid",
+}
+
+
+def error_page(templates: Jinja2Templates, request: Request, status: int, message: str) -> Response:
+    title = TITLES.get(status, "Something went wrong")
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"status": status, "title": title, "message": message, "viewer": None},
+        status_code=status,
+    )
+
+
+def _message(response: Response) -> str:
+    try:
+        data: Any = json.loads(bytes(response.body))
+        return str(data["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return "the request could not be completed"
+
+
+def _for_pages(original: Installed, templates: Jinja2Templates) -> Handler:
+    async def handle(request: Request, error: Exception) -> Response:
+        answer = original(request, error)
+        response = await answer if inspect.isawaitable(answer) else answer
+        if request.url.path.startswith(API_PATHS):
+            return response
+        if response.status_code == 401:
+            return RedirectResponse(login_url(request.url.path), status_code=303)
+        return error_page(templates, request, response.status_code, _message(response))
+
+    return handle
+
+
+def install(app: FastAPI, templates: Jinja2Templates) -> None:
+    """Show the already installed handlers' answers as pages outside `/api/`; add the page-only
+    errors (no session, stale form)."""
+    for kind, handler in list(app.exception_handlers.items()):
+        if not isinstance(kind, type) or not issubclass(kind, Exception):
+            continue
+        if issubclass(kind, WebSocketRequestValidationError):
+            continue
+        app.add_exception_handler(kind, _for_pages(handler, templates))
+
+    async def login_required(request: Request, error: Exception) -> Response:
+        assert isinstance(error, LoginRequired)
+        return RedirectResponse(login_url(error.next_path), status_code=303)
+
+    async def bad_form(request: Request, error: Exception) -> Response:
+        return error_page(templates, request, 403, str(error))
+
+    app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(BadForm, bad_form)

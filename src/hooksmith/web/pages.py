@@ -1,0 +1,186 @@
+"""The pages around the builder: sign in and out, the webhook list, and API tokens for admins."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from hooksmith.service import overview, tenants
+from hooksmith.service.actors import login
+from hooksmith.service.errors import ServiceError
+from hooksmith.service.sessions import CSRF_FIELD
+from hooksmith.web.deps import (
+    LOGIN_CSRF_COOKIE,
+    DbSession,
+    MaybeUser,
+    PageUser,
+    RuntimeDep,
+    Viewer,
+    check_form_csrf,
+    clear_session_cookies,
+    login_token_ok,
+    new_login_token,
+    safe_next,
+    set_session_cookies,
+)
+
+router = APIRouter(include_in_schema=False)
+
+FormText = Annotated[str, Form(max_length=1000)]
+OptionalFormText = Annotated[str | None, Form(max_length=1000)]
+
+
+def templates_of(request: Request) -> Jinja2Templates:
+    templates: Jinja2Templates = request.app.state.templates
+    return templates
+
+
+def page(
+    request: Request,
+    name: str,
+    viewer: Viewer | None,
+    context: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Response:
+    """Render page `name` with the viewer (for the navigation and the CSRF token)."""
+    return templates_of(request).TemplateResponse(
+        request, name, {"viewer": viewer, **(context or {})}, status_code=status
+    )
+
+
+@router.get("/")
+async def home(viewer: MaybeUser) -> Response:
+    return RedirectResponse("/webhooks" if viewer else "/login", status_code=303)
+
+
+def _login_page(
+    request: Request,
+    next_path: str,
+    *,
+    email: str = "",
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    token = new_login_token()
+    context = {"next": next_path, "email": email, "error": error, "login_csrf": token}
+    response = page(request, "login.html", None, context, status)
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax", path="/login")
+    return response
+
+
+@router.get("/login")
+async def login_form(
+    request: Request, viewer: MaybeUser, next: Annotated[str | None, Query()] = None
+) -> Response:
+    if viewer is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return _login_page(request, safe_next(next))
+
+
+@router.post("/login")
+async def login_submit(
+    request: Request,
+    runtime: RuntimeDep,
+    db: DbSession,
+    email: FormText,
+    password: FormText,
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+    next: OptionalFormText = None,
+) -> Response:
+    target = safe_next(next)
+    if not login_token_ok(request, csrf_token):
+        message = "The sign-in form had expired. Please try again."
+        return _login_page(request, target, email=email, error=message, status=403)
+    actor = await login(db, email, password)
+    if actor is None:
+        message = "Email or password is wrong."
+        return _login_page(request, target, email=email, error=message, status=401)
+    cookie, session = runtime.cookies.issue(actor.id)
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookies(response, runtime, cookie, session.csrf_token)
+    return response
+
+
+@router.post("/logout")
+async def logout(
+    request: Request,
+    viewer: MaybeUser,
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    if viewer is not None:
+        check_form_csrf(request, viewer, csrf_token)
+    response = RedirectResponse("/login", status_code=303)
+    clear_session_cookies(response)
+    return response
+
+
+@router.get("/webhooks")
+async def webhook_list(
+    request: Request,
+    viewer: PageUser,
+    runtime: RuntimeDep,
+    db: DbSession,
+    search: Annotated[str | None, Query(max_length=200)] = None,
+    company: Annotated[str | None, Query(max_length=63)] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    listing = await overview.webhook_listing(
+        runtime, db, viewer.actor, search=search or None, company=company or None, offset=offset
+    )
+    context = {"listing": listing, "search": search or "", "company": company or ""}
+    return page(request, "webhooks.html", viewer, context)
+
+
+async def _tokens_page(
+    request: Request,
+    viewer: Viewer,
+    db: DbSession,
+    *,
+    created: tenants.NewToken | None = None,
+    error: ServiceError | None = None,
+) -> Response:
+    tokens = await tenants.list_tokens(db, viewer.actor)
+    companies = await tenants.list_companies(db, viewer.actor) if viewer.actor.is_agency else []
+    context = {"tokens": tokens, "companies": companies, "created": created, "error": error}
+    return page(request, "tokens.html", viewer, context, 422 if error else 200)
+
+
+@router.get("/tokens")
+async def token_list(request: Request, viewer: PageUser, db: DbSession) -> Response:
+    return await _tokens_page(request, viewer, db)
+
+
+@router.post("/tokens")
+async def token_create(
+    request: Request,
+    viewer: PageUser,
+    db: DbSession,
+    name: FormText,
+    company: OptionalFormText = None,
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    check_form_csrf(request, viewer, csrf_token)
+    try:
+        created = await tenants.create_token(db, viewer.actor, name, company=company or None)
+    except ServiceError as error:
+        if error.kind != "invalid_input":
+            raise
+        return await _tokens_page(request, viewer, db, error=error)
+    return await _tokens_page(request, viewer, db, created=created)
+
+
+@router.post("/tokens/{token_id}/revoke")
+async def token_revoke(
+    request: Request,
+    token_id: int,
+    viewer: PageUser,
+    runtime: RuntimeDep,
+    db: DbSession,
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    check_form_csrf(request, viewer, csrf_token)
+    await tenants.revoke_token(db, viewer.actor, token_id, actors=runtime.actors)
+    return RedirectResponse("/tokens", status_code=303)

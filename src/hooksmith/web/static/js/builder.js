@@ -1,0 +1,379 @@
+// The Webhook Builder page: keeps the sections in step, saves through the API, runs and maps.
+
+import { api, ApiError } from "./api.js";
+import { ContextFields } from "./context.js";
+import { BodyEditor, bodyProblem } from "./editor.js";
+import { renderResult, shortValue } from "./result.js";
+import { RowTable } from "./rows.js";
+import { keepSample, loadSample } from "./sample.js";
+import { contextNames, joinUrl, splitUrl } from "./urlparts.js";
+
+const CHANGING_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+const $ = (id) => document.getElementById(id);
+
+class Builder {
+  constructor(form) {
+    this.form = form;
+    this.id = form.dataset.webhookId ? Number(form.dataset.webhookId) : null;
+    this.revision = form.dataset.revision ? Number(form.dataset.revision) : null;
+    this.dirty = false;
+    this.busy = false;
+    this.sent = {};
+    const changed = () => this.markDirty();
+    this.headers = new RowTable("headers", changed);
+    this.params = new RowTable("params", () => { this.urlFromParams(); changed(); });
+    this.variables = new RowTable("custom_variables", changed);
+    this.context = new ContextFields({
+      container: $("context-fields"),
+      empty: $("context-empty"),
+      initial: JSON.parse($("context-data").textContent),
+      onChange: changed,
+    });
+    this.body = new BodyEditor({
+      textarea: $("body"),
+      gutter: $("body-gutter"),
+      error: $("body-error"),
+      formatButton: $("format-body"),
+      onChange: () => { changed(); this.scheduleBodyCheck(); },
+    });
+    $("sample").value = loadSample(this.id);
+    this.mergeUrlQuery();
+    this.wire();
+    this.followUrl();
+    this.showAuth();
+  }
+
+  wire() {
+    for (const id of ["name", "method", "response_type", "execution", "timeout", "auth-username", "auth-password", "auth-token", "company"]) {
+      $(id)?.addEventListener("input", () => this.markDirty());
+    }
+    $("name").addEventListener("input", () => { $("crumb-name").textContent = $("name").value || "New webhook"; });
+    $("url").addEventListener("input", () => { this.paramsFromUrl(); this.followUrl(); this.markDirty(); });
+    $("auth-type").addEventListener("change", () => { this.showAuth(); this.markDirty(); });
+    $("sample").addEventListener("input", () => { keepSample(this.id, $("sample").value); $("sample-error").hidden = true; });
+    $("save").addEventListener("click", () => this.save());
+    $("preview").addEventListener("click", () => this.preview());
+    this.form.addEventListener("submit", (event) => { event.preventDefault(); this.run(); });
+    document.addEventListener("keydown", (event) => {
+      if ((event.ctrlKey || event.metaKey) && event.key === "s") { event.preventDefault(); this.save(); }
+    });
+    window.addEventListener("beforeunload", (event) => {
+      if (!this.dirty) return;
+      event.preventDefault();
+      event.returnValue = "";
+    });
+  }
+
+  markDirty() {
+    this.dirty = true;
+    $("save-state").textContent = "Unsaved changes";
+  }
+
+  markClean(text) {
+    this.dirty = false;
+    $("save-state").textContent = text;
+  }
+
+  // A stored URL may hold a query of its own: show it as Params rows, first, as it is sent.
+  mergeUrlQuery() {
+    const { base, pairs } = splitUrl($("url").value);
+    if (pairs.length) this.params.setAll([...pairs, ...this.params.values()]);
+    $("url").value = joinUrl(base, this.params.values());
+  }
+
+  paramsFromUrl() {
+    const { pairs } = splitUrl($("url").value);
+    const typed = this.params.values().filter((p) => p.key !== "" || p.value !== "");
+    if (JSON.stringify(pairs) !== JSON.stringify(typed)) this.params.setAll(pairs);
+  }
+
+  urlFromParams() {
+    $("url").value = joinUrl(splitUrl($("url").value).base, this.params.values());
+  }
+
+  followUrl() {
+    this.context.follow(contextNames(splitUrl($("url").value).base));
+  }
+
+  showAuth() {
+    const type = $("auth-type").value;
+    for (const block of document.querySelectorAll("[data-auth]")) block.hidden = block.dataset.auth !== type;
+  }
+
+  collectRows(table, parts) {
+    const rows = [];
+    const dom = [];
+    table.values().forEach((values, index) => {
+      if (parts.every((part) => values[part].trim() === "")) return;
+      rows.push(values);
+      dom.push(index);
+    });
+    this.sent[table.kind] = dom;
+    return rows;
+  }
+
+  collect() {
+    const auth = { type: $("auth-type").value };
+    if (auth.type === "basic") {
+      auth.username = $("auth-username").value;
+      if ($("auth-password").value) auth.password = $("auth-password").value;
+    } else if (auth.type === "bearer" && $("auth-token").value) {
+      auth.token = $("auth-token").value;
+    }
+    const timeout = Number($("timeout").value);
+    const definition = {
+      name: $("name").value,
+      method: $("method").value,
+      url: splitUrl($("url").value).base,
+      response_type: $("response_type").value,
+      execution: $("execution").value,
+      timeout: $("timeout").value === "" || Number.isNaN(timeout) ? $("timeout").value : timeout,
+      auth,
+      headers: this.collectRows(this.headers, ["key", "value"]),
+      params: this.collectRows(this.params, ["key", "value"]),
+      context: this.context.collect(),
+      body: this.body.value.trim() ? this.body.value : null,
+      custom_variables: this.collectRows(this.variables, ["name", "mapper"]),
+    };
+    const company = $("company");
+    if (company && company.value) definition.company = company.value;
+    return definition;
+  }
+
+  clearErrors() {
+    $("form-error").hidden = true;
+    for (const element of this.form.querySelectorAll("[aria-invalid]")) {
+      if (element.id === "body") continue;
+      element.removeAttribute("aria-invalid");
+      element.classList.remove("invalid");
+    }
+    for (const note of this.form.querySelectorAll(".field-error[data-for]")) note.remove();
+  }
+
+  fieldElement(field) {
+    if (!field) return null;
+    const row = /^(headers|params|custom_variables)\[(\d+)\](?:\.(\w+))?/.exec(field);
+    if (row) {
+      const [, kind, index, part] = row;
+      const domIndex = this.sent[kind]?.[Number(index)] ?? Number(index);
+      const table = { headers: this.headers, params: this.params, custom_variables: this.variables }[kind];
+      const dom = table.rows()[domIndex];
+      return dom?.querySelector(part ? `[data-part="${part}"]` : "input") ?? null;
+    }
+    if (field.startsWith("body")) return $("body");
+    const exact = this.form.querySelector(`[data-field="${CSS.escape(field)}"]`);
+    return exact ?? this.form.querySelector(`[data-field="${CSS.escape(field.split(/[.[]/)[0])}"]`);
+  }
+
+  showError(error) {
+    const box = $("form-error");
+    box.textContent = error.kind === "revision_conflict"
+      ? "Someone saved this webhook after you opened it. Your changes are still here: copy what you need, then reload to see their version."
+      : `Not saved: ${error.message}`;
+    box.hidden = false;
+    if (error.field?.startsWith("body")) {
+      const problem = bodyProblem(error.message);
+      this.body.showError(problem.message, problem.line);
+      $("body").focus();
+      return;
+    }
+    const element = this.fieldElement(error.field);
+    if (!element) { box.focus?.(); return; }
+    element.setAttribute("aria-invalid", "true");
+    element.classList.add("invalid");
+    const note = document.createElement("p");
+    note.className = "field-error";
+    note.dataset.for = element.id;
+    note.id = `${element.id}-error`;
+    note.textContent = error.message;
+    element.setAttribute("aria-describedby", note.id);
+    (element.closest(".endpoint") ?? element).after(note);
+    element.focus();
+  }
+
+  async save() {
+    if (this.busy) return null;
+    this.busy = true;
+    this.clearErrors();
+    $("save-state").textContent = "Saving…";
+    try {
+      const definition = this.collect();
+      const view = this.id === null
+        ? await api("POST", "/webhooks", definition)
+        : await api("PUT", `/webhooks/${this.id}`, { ...definition, revision: this.revision });
+      this.saved(view);
+      return view;
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      $("save-state").textContent = "Not saved";
+      this.showError(error);
+      return null;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  saved(view) {
+    const wasNew = this.id === null;
+    this.id = view.id;
+    this.revision = view.revision;
+    this.form.dataset.webhookId = String(view.id);
+    this.form.dataset.revision = String(view.revision);
+    if (wasNew) {
+      keepSample(this.id, $("sample").value);
+      history.replaceState(null, "", `/webhooks/${view.id}`);
+      $("builder-title").textContent = "Edit webhook";
+      $("history-link").href = `/webhooks/${view.id}/runs`;
+      $("history-link").hidden = false;
+    }
+    for (const [secret, flag] of [["password", view.auth.password_set], ["token", view.auth.token_set]]) {
+      const input = $(`auth-${secret}`);
+      input.value = "";
+      input.dataset.secretSet = String(Boolean(flag));
+      input.placeholder = flag ? "Set: leave empty to keep it" : "";
+      document.querySelector(`[data-secret-state="${secret}"]`).hidden = !flag;
+    }
+    this.markClean(`Saved (revision ${view.revision})`);
+  }
+
+  sample() {
+    try {
+      const data = JSON.parse($("sample").value || "{}");
+      if (data === null || typeof data !== "object" || Array.isArray(data)) throw new SyntaxError("it must be a JSON object");
+      return data;
+    } catch (error) {
+      $("sample-error").textContent = `Sample conversation data is not valid JSON: ${error.message}`;
+      $("sample-error").hidden = false;
+      $("sample").focus();
+      return null;
+    }
+  }
+
+  async run() {
+    const conversation = this.sample();
+    if (conversation === null || this.busy) return;
+    const method = $("method").value;
+    if (CHANGING_METHODS.has(method)) {
+      const choice = await this.confirm(method);
+      if (choice === "preview") return this.preview();
+      if (choice !== "run") return;
+    }
+    // Run what the form shows: save first unless nothing changed since the last save.
+    if ((this.dirty || this.id === null) && !(await this.save())) return;
+    const output = $("run-result");
+    output.textContent = "Running…";
+    try {
+      const run = await api("POST", `/webhooks/${this.id}/test`, { conversation });
+      this.showResult(run.result, { runId: run.id });
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      output.replaceChildren();
+      this.showError(error);
+    }
+  }
+
+  async preview() {
+    const conversation = this.sample();
+    if (conversation === null) return;
+    this.clearErrors();
+    try {
+      const result = await api("POST", "/render", { definition: this.collect(), conversation });
+      this.showResult(result, { preview: true });
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      this.showError(error);
+    }
+  }
+
+  confirm(method) {
+    const dialog = $("confirm-run");
+    dialog.querySelector("[data-confirm-method]").textContent = method;
+    dialog.querySelector("[data-confirm-url]").textContent = $("url").value;
+    return new Promise((resolve) => {
+      const done = (choice) => {
+        dialog.removeEventListener("click", onClick);
+        dialog.removeEventListener("cancel", onCancel);
+        dialog.close();
+        resolve(choice);
+      };
+      const onClick = (event) => {
+        const button = event.target.closest("[data-choice]");
+        if (button) done(button.dataset.choice);
+      };
+      const onCancel = () => done("cancel");
+      dialog.addEventListener("click", onClick);
+      dialog.addEventListener("cancel", onCancel);
+      dialog.showModal();
+      dialog.querySelector('[data-choice="preview"]').focus();
+    });
+  }
+
+  showResult(result, { preview = false, runId = null } = {}) {
+    renderResult($("run-result"), result, { preview, runId, onPick: (path, value) => this.mapValue(path, value) });
+    if (result.error?.field?.startsWith("body")) {
+      const problem = bodyProblem(result.error.message);
+      this.body.showError(problem.message, problem.line);
+    } else if (!preview || result.ok) {
+      this.body.clearError();
+    }
+    if (preview) return;
+    const outcomes = result.mapping ?? [];
+    for (const row of this.variables.rows()) {
+      const name = row.querySelector('[data-part="name"]').value;
+      const mapper = row.querySelector('[data-part="mapper"]').value;
+      const outcome = outcomes.find((o) => o.name === name && o.mapper === mapper) ?? outcomes.find((o) => o.name === name);
+      const cell = row.querySelector("[data-outcome]");
+      cell.replaceChildren();
+      const span = document.createElement(outcome?.found ? "code" : "span");
+      span.className = outcome?.found ? "value" : "reason";
+      span.textContent = outcome ? (outcome.found ? shortValue(outcome.value) : outcome.reason ?? "no value") : "not mapped in this run";
+      cell.append(span);
+    }
+  }
+
+  mapValue(path, value) {
+    const taken = new Set(this.variables.values().map((v) => v.name));
+    const last = /([A-Za-z_][A-Za-z0-9_]*)(?:\[\d+\])*$/.exec(path.replace(/\["([^"]*)"\]$/, ".$1"))?.[1] ?? "value";
+    let name = last === "response" ? "response_value" : last;
+    for (let n = 2; taken.has(name); n += 1) name = `${last}_${n}`;
+    const row = this.variables.add({ name, mapper: path });
+    const cell = row.querySelector("[data-outcome]");
+    cell.replaceChildren(Object.assign(document.createElement("code"), { className: "value", textContent: shortValue(value) }));
+    this.markDirty();
+    $("save-state").textContent = `Added custom variable “${name}” ← ${path} (unsaved)`;
+    row.querySelector('[data-part="name"]').focus();
+  }
+
+  scheduleBodyCheck() {
+    clearTimeout(this.bodyTimer);
+    this.bodyTimer = setTimeout(() => this.checkBody(), 400);
+  }
+
+  // Render the body alone (nothing is sent) to show JSON and template errors at their line.
+  async checkBody() {
+    const text = this.body.value;
+    if (!text.trim()) { this.body.clearError(); return; }
+    let conversation = {};
+    try { conversation = JSON.parse($("sample").value || "{}"); } catch { conversation = {}; }
+    const definition = { name: "body check", method: "POST", url: "http://body-check.invalid/", body: text };
+    try {
+      const result = await api("POST", "/render", { definition, conversation });
+      if (text !== this.body.value) return;
+      if (result.error?.field?.startsWith("body")) {
+        const problem = bodyProblem(result.error.message);
+        this.body.showError(problem.message, problem.line);
+      } else {
+        this.body.clearError();
+      }
+    } catch (error) {
+      if (!(error instanceof ApiError) || text !== this.body.value) return;
+      if (error.field?.startsWith("body")) {
+        const problem = bodyProblem(error.message);
+        this.body.showError(problem.message, problem.line);
+      }
+    }
+  }
+}
+
+const form = document.getElementById("builder");
+if (form) window.hooksmithBuilder = new Builder(form);
