@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,6 +45,39 @@ class Settings(BaseSettings):
     run_writer_batch: int = Field(default=200, gt=0)
     max_response_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     proxy: str | None = None
+    # Asynchronous runs (docs/scaling.md): where they queue and how workers and callbacks behave.
+    queue: Literal["auto", "inprocess", "postgres"] = Field(
+        default="auto",
+        description="auto: the PostgreSQL job queue when the database is PostgreSQL, else "
+        "in-process tasks of the server; run `hooksmith worker` with the PostgreSQL queue.",
+    )
+    worker_concurrency: int = Field(default=20, gt=0)
+    server_worker_concurrency: int = Field(
+        default=10,
+        ge=0,
+        description="Queued runs each server also executes at once; 0 leaves them to workers.",
+    )
+    worker_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    worker_stalled_seconds: float = Field(
+        default=30.0, gt=0, description="A worker silent this long is dead: its jobs run again."
+    )
+    callback_secret: SecretStr | None = Field(
+        default=None, description="Signs callbacks; derived from the secret key if unset."
+    )
+    callback_expiry_seconds: float = Field(default=24 * 3600.0, gt=0)
+    callback_backoff_seconds: float = Field(default=2.0, gt=0)
+    callback_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    callback_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Per company and per server process: executions and test runs.
+    company_rate_per_second: float = Field(default=50.0, gt=0)
+    company_rate_burst: int = Field(default=100, gt=0)
+    company_concurrency: int = Field(default=32, gt=0)
+
+    def uses_job_queue(self) -> bool:
+        """Whether async runs go to the PostgreSQL job queue (else in-process tasks)."""
+        if self.queue == "auto":
+            return self.resolved_database_url().startswith("postgresql")
+        return self.queue == "postgres"
 
     def resolved_database_url(self) -> str:
         """The configured database URL, or the embedded SQLite file under `var_dir`."""

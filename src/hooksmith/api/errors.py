@@ -27,6 +27,7 @@ STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (Duplicate, 409, "duplicate"),
     (SecretUnreadable, 409, "secret_unreadable"),
     (service.InvalidInput, 422, "invalid_input"),
+    (service.RateLimited, 429, "rate_limited"),
     (InvalidDefinition, 422, "invalid_definition"),
 )
 LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
@@ -59,6 +60,8 @@ async def _known(request: Request, error: Exception) -> JSONResponse:
     for kind_of, status, kind in STATUS:
         if isinstance(error, kind_of):
             headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+            if isinstance(error, service.RateLimited):
+                headers = {"Retry-After": str(error.retry_after)}
             return error_response(status, kind, _message(error), _field(error), **headers)
     return await _unexpected(request, error)
 

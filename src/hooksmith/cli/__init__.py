@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from hooksmith.cli import admin, server, webhooks
+from hooksmith.cli import admin, server, webhooks, worker
 
 
 def build_app() -> typer.Typer:
@@ -17,6 +17,7 @@ def build_app() -> typer.Typer:
     app.command()(webhooks.run)
     app.command()(webhooks.render)
     app.command()(server.serve)
+    app.command()(worker.worker)
     app.add_typer(admin.build_admin(), name="admin")
     return app
 

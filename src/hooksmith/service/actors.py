@@ -60,9 +60,7 @@ async def actor_for_token(session: AsyncSession, plaintext: str) -> Actor | None
     token = await tenants.by_token(plaintext)
     if token is None:
         return None
-    await tenants.touch_token(token.id)
-    await session.commit()
-    return Actor(
+    actor = Actor(
         kind="token",
         id=token.id,
         name=token.name,
@@ -70,6 +68,19 @@ async def actor_for_token(session: AsyncSession, plaintext: str) -> Actor | None
         agency_id=token.agency_id,
         company_id=token.company_id,
     )
+    # End the read first: on SQLite a read transaction that then writes fails at once when
+    # another writer (the run writer) got in between, where a fresh write waits its turn.
+    await session.commit()
+    await tenants.touch_token(token.id)
+    await session.commit()
+    return actor
+
+
+@dataclass
+class _Entry:
+    stored_at: float
+    actor: Actor
+    reloading_since: float | None = None
 
 
 class ActorCache:
@@ -82,27 +93,41 @@ class ActorCache:
     def __init__(self, max_age: float, *, capacity: int = 10_000) -> None:
         self.max_age = max_age
         self.capacity = capacity
-        self._entries: OrderedDict[str, tuple[float, Actor]] = OrderedDict()
+        # How long other callers keep the expired actor while the first one reloads it.
+        self.grace = min(1.0, max_age)
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
 
     def get(self, key: str) -> Actor | None:
+        """The cached actor, or None: then the caller looks it up and `put`s it.
+
+        Once an entry expires, the first caller gets None and reloads while the callers after
+        it keep the old actor for up to `grace` seconds, so an expiry under load sends one
+        query rather than one per waiting request; an entry nobody put back (a revoked token,
+        a deleted user) is then dropped.
+        """
         entry = self._entries.get(key)
         if entry is None:
             return None
-        stored_at, actor = entry
-        if time.monotonic() - stored_at > self.max_age:
-            del self._entries[key]
+        now = time.monotonic()
+        if now - entry.stored_at <= self.max_age:
+            return entry.actor
+        if entry.reloading_since is None:
+            entry.reloading_since = now
             return None
-        return actor
+        if now - entry.reloading_since <= self.grace:
+            return entry.actor
+        del self._entries[key]
+        return None
 
     def put(self, key: str, actor: Actor) -> None:
-        self._entries[key] = (time.monotonic(), actor)
+        self._entries[key] = _Entry(time.monotonic(), actor)
         self._entries.move_to_end(key)
         while len(self._entries) > self.capacity:
             self._entries.popitem(last=False)
 
     def forget_token(self, token_id: int) -> None:
-        for key, (_, actor) in list(self._entries.items()):
-            if actor.kind == "token" and actor.id == token_id:
+        for key, entry in list(self._entries.items()):
+            if entry.actor.kind == "token" and entry.actor.id == token_id:
                 del self._entries[key]
 
     def clear(self) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -51,7 +53,9 @@ class WebhookCache:
 
     A save in this process calls `invalidate` and is seen at once; an entry older than
     `max_age` seconds is revalidated with a one-column revision check (reloaded only when it
-    changed), so saves made by other processes are seen within `max_age` seconds.
+    changed), so saves made by other processes are seen within `max_age` seconds. Concurrent
+    misses of one entry share one query (under load an expiry would otherwise send every
+    waiting request to the database at once).
     """
 
     def __init__(
@@ -67,6 +71,8 @@ class WebhookCache:
         self.max_age = max_age
         self.capacity = capacity
         self._entries: OrderedDict[int, tuple[float, ReadyWebhook]] = OrderedDict()
+        self._flights: dict[Hashable, asyncio.Future[ReadyWebhook | None]] = {}
+        self._epoch = 0  # bumped by every invalidation; a load begun before one stores nothing
 
     async def get(self, scope: Scope, webhook_id: int) -> ReadyWebhook | None:
         """The webhook if `scope` reaches it, else None (as for a webhook that does not exist)."""
@@ -77,16 +83,41 @@ class WebhookCache:
                 return None
             if time.monotonic() - checked_at <= self.max_age:
                 return found
-            return await self._revalidate(scope, found)
-        return await self._load(scope, webhook_id)
+            current = await self._shared(("check", webhook_id), lambda: self._revalidate(found))
+            if current is not None and scope.allows(current.company_id):
+                return current
+            return None
+        return await self._shared(
+            ("load", webhook_id, scope), lambda: self._load(scope, webhook_id)
+        )
 
     def invalidate(self, webhook_id: int) -> None:
+        self._epoch += 1
         self._entries.pop(webhook_id, None)
+        self._flights.clear()
 
     def clear(self) -> None:
+        self._epoch += 1
         self._entries.clear()
+        self._flights.clear()
 
-    async def _revalidate(self, scope: Scope, cached: ReadyWebhook) -> ReadyWebhook | None:
+    async def _shared(
+        self, key: Hashable, work: Callable[[], Awaitable[ReadyWebhook | None]]
+    ) -> ReadyWebhook | None:
+        """`work()`, or the result of the same work already under way."""
+        flight = self._flights.get(key)
+        if flight is None:
+            flight = self._flights[key] = asyncio.ensure_future(work())
+            flight.add_done_callback(lambda done: self._land(key, done))
+        # A waiter that is cancelled (its client left) must not cancel the others' query.
+        return await asyncio.shield(flight)
+
+    def _land(self, key: Hashable, done: asyncio.Future[ReadyWebhook | None]) -> None:
+        if self._flights.get(key) is done:
+            del self._flights[key]
+
+    async def _revalidate(self, cached: ReadyWebhook) -> ReadyWebhook | None:
+        epoch = self._epoch
         async with self.sessions() as session:
             current = await WebhookRepository(session, self.box).revision_of(
                 Scope.everything(), cached.id
@@ -95,22 +126,26 @@ class WebhookCache:
             self.invalidate(cached.id)
             return None
         if current == (cached.revision, cached.company_id):
-            self._store(cached)
+            self._store(cached, epoch)
             return cached
-        return await self._load(scope, cached.id)
+        return await self._load(Scope.everything(), cached.id)
 
     async def _load(self, scope: Scope, webhook_id: int) -> ReadyWebhook | None:
+        epoch = self._epoch
         async with self.sessions() as session:
             repository = WebhookRepository(session, self.box)
             row = await repository.get(scope, webhook_id)
             if row is None:
-                self.invalidate(webhook_id)
+                if scope.system:
+                    self.invalidate(webhook_id)
                 return None
             found = ready(repository, row)
-        self._store(found)
+        self._store(found, epoch)
         return found
 
-    def _store(self, found: ReadyWebhook) -> None:
+    def _store(self, found: ReadyWebhook, epoch: int) -> None:
+        if epoch != self._epoch:
+            return  # a save was made while this was read; the next call reads it again
         self._entries[found.id] = (time.monotonic(), found)
         self._entries.move_to_end(found.id)
         while len(self._entries) > self.capacity:

@@ -5,7 +5,8 @@ ServiceError
  ├── Unauthorized     the caller did not prove who it is (no or bad credentials)
  ├── Forbidden        the caller is known but may not do this (`field` names what it tried)
  ├── Conflict         the request collides with the stored state (stale revision, taken slug)
- └── InvalidInput     the input breaks a rule; `field` names where
+ ├── InvalidInput     the input breaks a rule; `field` names where
+ └── RateLimited      the company is over its rate or concurrency limit; `retry_after` seconds
 """
 
 from __future__ import annotations
@@ -40,3 +41,11 @@ class Conflict(ServiceError):
 
 class InvalidInput(ServiceError):
     kind = "invalid_input"
+
+
+class RateLimited(ServiceError):
+    kind = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hooksmith.engine import Execution, Result
 from hooksmith.service.actors import Actor
+from hooksmith.service.async_runs import accept, checked_callback_url
 from hooksmith.service.cache import ready
 from hooksmith.service.errors import InvalidInput, NotFound
 from hooksmith.service.execution import run_webhook, session_id_of
@@ -42,6 +43,10 @@ class RunView(BaseModel):
     result: dict[str, Any] | None
     created_at: datetime
     finished_at: datetime | None
+    attempts: int = 0
+    callback_status: str | None = None
+    callback_attempts: int = 0
+    callback_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,10 @@ def run_view(row: RunRow) -> RunView:
         result=row.result,
         created_at=row.created_at,
         finished_at=row.finished_at,
+        attempts=row.attempts or 0,
+        callback_status=row.callback_status,
+        callback_attempts=row.callback_attempts or 0,
+        callback_error=row.callback_error,
     )
 
 
@@ -90,7 +99,8 @@ async def run_test(
         raise NotFound(f"no webhook with id {webhook_id}")
     prepared = ready(repository, row)
     await session.commit()  # end the read before the request, which may take seconds
-    result = await run_webhook(rt.engine, prepared, data, margin=rt.margin)
+    async with rt.limits.admit(prepared.company_id):
+        result = await run_webhook(rt.engine, prepared, data, margin=rt.margin)
     runs = RunRepository(session, response_limit=rt.body_limit)
     run = await runs.add(
         webhook_id=prepared.id,
@@ -106,27 +116,40 @@ async def run_test(
 
 
 async def execute(
-    rt: Runtime, actor: Actor, webhook_id: int, conversation: Any
+    rt: Runtime,
+    actor: Actor,
+    webhook_id: int,
+    conversation: Any,
+    *,
+    callback_url: str | None = None,
 ) -> Result | PendingRun:
     """The runtime API: a sync webhook's result (stored as a `live` run off the response path),
-    or for an async webhook the id of its pending run."""
+    or for an async webhook the id of its pending run (result later by id or `callback_url`)."""
     data = _conversation(conversation, "body")
+    callback = checked_callback_url(callback_url)
     prepared = await rt.cache.get(actor.scope, webhook_id)
     if prepared is None:
         raise NotFound(f"no webhook with id {webhook_id}")
     if prepared.webhook.execution is Execution.ASYNC:
-        async with rt.sessions() as session:
-            run = await RunRepository(session).add(
-                webhook_id=prepared.id,
-                company_id=prepared.company_id,
-                webhook_revision=prepared.revision,
-                kind="live",
-                session_id=session_id_of(data),
-            )
-            await session.commit()
-        rt.dispatcher.submit(run.id, prepared.id, data)
-        return PendingRun(run_id=run.id)
-    result = await run_webhook(rt.engine, prepared, data, margin=rt.margin)
+        rt.limits.take(prepared.company_id)
+        run_id = await accept(
+            rt.sessions,
+            rt.dispatcher,
+            prepared,
+            data,
+            session_id=session_id_of(data),
+            callback_url=callback,
+            callback_expiry=rt.settings.callback_expiry_seconds,
+        )
+        return PendingRun(run_id=run_id)
+    if callback is not None:
+        raise InvalidInput(
+            "callback_url: only an async webhook answers through a callback; "
+            "a sync webhook returns its result in the response",
+            field="callback_url",
+        )
+    async with rt.limits.admit(prepared.company_id):
+        result = await run_webhook(rt.engine, prepared, data, margin=rt.margin)
     rt.writer.submit(
         NewRun(
             webhook_id=prepared.id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -33,6 +34,8 @@ class RunWriter:
         self.batch_size = batch_size
         self._queue: asyncio.Queue[NewRun | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._full = asyncio.Event()  # set once the gathering batch can be filled (or on close)
+        self._missing = batch_size  # how many runs the gathering batch still lacks
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="hooksmith-run-writer")
@@ -40,11 +43,14 @@ class RunWriter:
     def submit(self, run: NewRun) -> None:
         """Queue a finished run; returns at once."""
         self._queue.put_nowait(run)
+        if self._queue.qsize() >= self._missing:
+            self._full.set()
 
     async def close(self) -> None:
         """Write every run still queued, then stop."""
         if self._task is not None:
             self._queue.put_nowait(None)
+            self._full.set()
             await self._task
             self._task = None
         batch = self._drain()
@@ -61,27 +67,31 @@ class RunWriter:
         return batch
 
     async def _loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        stopping = False
-        while not stopping:
+        while True:
             first = await self._queue.get()
             if first is None:
                 return
             batch = [first]
-            until = loop.time() + self.interval
-            while len(batch) < self.batch_size:
-                left = until - loop.time()
-                if left <= 0:
-                    break
-                try:
-                    run = await asyncio.wait_for(self._queue.get(), left)
-                except TimeoutError:
-                    break
-                if run is None:
-                    stopping = True
-                    break
-                batch.append(run)
+            stopping = self._take(batch)
+            if not stopping and len(batch) < self.batch_size:
+                # One timer per batch, not one per run: under load a batch gathers many runs.
+                self._missing = self.batch_size - len(batch)
+                self._full.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._full.wait(), self.interval)
+                stopping = self._take(batch)
             await self._write(batch)
+            if stopping:
+                return
+
+    def _take(self, batch: list[NewRun]) -> bool:
+        """Move queued runs into `batch` up to its size; True when `close` was asked for."""
+        while len(batch) < self.batch_size and not self._queue.empty():
+            run = self._queue.get_nowait()
+            if run is None:
+                return True
+            batch.append(run)
+        return False
 
     async def _write(self, batch: list[NewRun]) -> None:
         if not batch:

@@ -165,7 +165,7 @@ class RunRow(Base):
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
     webhook_revision: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(8))
-    status: Mapped[str] = mapped_column(String(8), default="pending")
+    status: Mapped[str] = mapped_column(String(8), default="pending", index=True)
     session_id: Mapped[str | None] = mapped_column(String(200))
     ok: Mapped[bool | None] = mapped_column(Boolean)
     http_status: Mapped[int | None] = mapped_column(Integer)
@@ -175,3 +175,13 @@ class RunRow(Base):
     response_truncated: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     finished_at: Mapped[datetime | None]
+    # Asynchronous runs: the conversation until the run is done, how often a worker took it up,
+    # and the callback that delivers the result (pending → delivered | expired | refused).
+    conversation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    callback_url: Mapped[str | None] = mapped_column(Text)
+    callback_status: Mapped[str | None] = mapped_column(String(10), index=True)
+    callback_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    callback_next_at: Mapped[datetime | None]
+    callback_expires_at: Mapped[datetime | None]
+    callback_error: Mapped[str | None] = mapped_column(String(500))

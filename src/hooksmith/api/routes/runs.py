@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import json
+from typing import Any
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from hooksmith.api.deps import ActorDep, Limit, Offset, RuntimeDep, SessionDep
+from hooksmith.api.deps import (
+    ActorDep,
+    Limit,
+    Offset,
+    RuntimeDep,
+    SessionDep,
+    get_actor,
+    get_runtime,
+)
 from hooksmith.engine import Result
 from hooksmith.service import runs
+from hooksmith.service.errors import InvalidInput
 from hooksmith.service.runs import PendingRun, RunView
 from hooksmith.service.webhooks import Page
 
@@ -30,13 +40,25 @@ class Pending(BaseModel):
     status: str
 
 
-Conversation = Annotated[
-    dict[str, Any] | None,
-    Body(
-        description="The conversation data (certainly, fb, custom variables at top level).",
-        examples=[{"certainly": {"sessionId": "s-1"}, "userName": "Ana"}],
-    ),
-]
+EXECUTE_BODY: dict[str, Any] = {
+    "description": "The conversation data (certainly, fb, custom variables at top level).",
+    "required": False,
+    "content": {
+        "application/json": {
+            "schema": {"type": "object", "additionalProperties": True},
+            "example": {"certainly": {"sessionId": "s-1"}, "userName": "Ana"},
+        }
+    },
+}
+
+CALLBACK_URL: dict[str, Any] = {
+    "name": "callback_url",
+    "in": "query",
+    "required": False,
+    "description": "Async webhooks: POST the signed result here when the run is done (a query "
+    "parameter, so the body stays the conversation object).",
+    "schema": {"type": "string", "format": "uri", "maxLength": 2000},
+}
 
 
 @router.post("/webhooks/{webhook_id}/test", response_model=RunView)
@@ -55,14 +77,35 @@ async def run_test(
     "/webhooks/{webhook_id}/execute",
     response_model=Result,
     responses={202: {"model": Pending, "description": "An async webhook: its pending run."}},
+    openapi_extra={"requestBody": EXECUTE_BODY, "parameters": [CALLBACK_URL]},
 )
-async def execute_webhook(
-    webhook_id: int, actor: ActorDep, runtime: RuntimeDep, conversation: Conversation = None
-) -> Response:
-    outcome = await runs.execute(runtime, actor, webhook_id, conversation)
+async def execute_webhook(webhook_id: int, request: Request) -> Response:
+    # The hot path of the runtime API: the caller and the body are read here rather than
+    # through dependencies and a body model (FastAPI runs the sync runtime dependency in a
+    # worker thread, and validating the conversation copies it), and the result is sent as it
+    # serializes, without a second validation against the response model.
+    body = await request.body()  # before the caller: a CSRF form field would consume it
+    runtime = get_runtime(request)
+    actor = await get_actor(request, runtime)
+    outcome = await runs.execute(
+        runtime,
+        actor,
+        webhook_id,
+        _conversation(body),
+        callback_url=request.query_params.get("callback_url"),
+    )
     if isinstance(outcome, PendingRun):
         return JSONResponse({"run_id": outcome.run_id, "status": outcome.status}, status_code=202)
     return Response(outcome.model_dump_json(), media_type="application/json")
+
+
+def _conversation(body: bytes) -> Any:
+    if not body.strip():
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise InvalidInput("body: not valid JSON", field="body") from None
 
 
 @router.get("/webhooks/{webhook_id}/runs", response_model=Page[RunView])

@@ -1,0 +1,226 @@
+"""The two jobs of asynchronous execution, whichever queue carries them: perform a run, then
+deliver its callback. Both read the run from the store and may safely run more than once.
+
+A run's job marks the run running, executes it with `Idempotency-Key: <run id>` (the same on
+every attempt, so a receiver that sees a worker's crash-retry can drop the repeat), stores the
+result and makes a waiting callback due. A callback job sends one signed attempt and either
+records the delivery, schedules the next attempt (exponential backoff, full jitter) or gives up
+at the expiry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hooksmith.engine import Engine, Header, Result, Webhook
+from hooksmith.engine.result import ResultError
+from hooksmith.service.cache import ReadyWebhook, WebhookCache
+from hooksmith.service.callbacks import Backoff, callback_body, deliver
+from hooksmith.service.errors import InvalidInput
+from hooksmith.service.execution import run_webhook
+from hooksmith.settings import Settings
+from hooksmith.store import Scope, load_or_create_key
+from hooksmith.store.async_runs import AsyncRunRepository
+from hooksmith.store.models import utcnow
+
+if TYPE_CHECKING:
+    from hooksmith.service.dispatch import Dispatcher
+
+log = logging.getLogger(__name__)
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def callback_secret(settings: Settings) -> bytes:
+    """The key that signs callbacks: `HOOKSMITH_CALLBACK_SECRET`, else derived from the first
+    secret key (so every server and worker sharing `HOOKSMITH_SECRET_KEY` signs alike)."""
+    if settings.callback_secret is not None:
+        return settings.callback_secret.get_secret_value().encode()
+    if settings.secret_key is None:
+        key = load_or_create_key(settings.var_dir)
+    else:
+        key = settings.secret_key.get_secret_value()
+    first = key.split(",")[0].strip().encode()
+    return hmac.new(first, b"hooksmith callback signing", hashlib.sha256).hexdigest().encode()
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What the jobs need from the process they run in."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    cache: WebhookCache
+    engine: Engine
+    margin: float
+    response_limit: int
+    secret: bytes
+    backoff: Backoff
+    callback_timeout: float
+
+    @classmethod
+    def of(
+        cls,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        cache: WebhookCache,
+        engine: Engine,
+    ) -> JobContext:
+        return cls(
+            sessions=sessions,
+            cache=cache,
+            engine=engine,
+            margin=settings.execute_margin_seconds,
+            response_limit=settings.run_body_limit,
+            secret=callback_secret(settings),
+            backoff=Backoff(
+                settings.callback_backoff_seconds, settings.callback_backoff_max_seconds
+            ),
+            callback_timeout=settings.callback_timeout_seconds,
+        )
+
+
+def with_idempotency_key(webhook: Webhook, key: str) -> Webhook:
+    """The webhook sending `Idempotency-Key: key`, unless its author set that header already."""
+    if any(header.key.lower() == IDEMPOTENCY_HEADER.lower() for header in webhook.headers):
+        return webhook
+    return webhook.model_copy(
+        update={"headers": [*webhook.headers, Header(key=IDEMPOTENCY_HEADER, value=key)]}
+    )
+
+
+async def perform_run(ctx: JobContext, run_id: str) -> bool:
+    """Execute the pending run `run_id`; returns True when its callback is now due.
+
+    A run that is already done (the job ran before, and its worker died before the queue heard
+    of it) is not executed again.
+    """
+    async with ctx.sessions() as session:
+        claimed = await AsyncRunRepository(session).claim(run_id)
+        await session.commit()
+    if claimed is None:
+        return await _callback_due(ctx, run_id)
+    found = await ctx.cache.get(Scope.everything(), claimed.webhook_id)
+    result = await _execute(ctx, found, run_id, claimed.conversation)
+    async with ctx.sessions() as session:
+        await AsyncRunRepository(session, response_limit=ctx.response_limit).complete(
+            run_id, result
+        )
+        await session.commit()
+    return await _callback_due(ctx, run_id)
+
+
+async def _execute(
+    ctx: JobContext, found: ReadyWebhook | None, run_id: str, conversation: Mapping[str, Any]
+) -> Result:
+    if found is None:
+        return Result(
+            ok=False,
+            error=ResultError(kind="invalid_definition", message="the webhook was deleted"),
+        )
+    keyed = dataclasses.replace(found, webhook=with_idempotency_key(found.webhook, run_id))
+    return await run_webhook(ctx.engine, keyed, conversation, margin=ctx.margin)
+
+
+async def _callback_due(ctx: JobContext, run_id: str) -> bool:
+    async with ctx.sessions() as session:
+        return await AsyncRunRepository(session).callback(run_id) is not None
+
+
+async def deliver_callback(ctx: JobContext, run_id: str) -> datetime | None:
+    """One delivery attempt of the run's callback; returns when to try again, or None when
+    nothing is left to do (delivered, expired, refused, or no callback)."""
+    async with ctx.sessions() as session:
+        due = await AsyncRunRepository(session).callback(run_id)
+    if due is None:
+        return None
+    now = utcnow()
+    if due.expires_at is not None and now >= due.expires_at:
+        await _record(ctx, run_id, gave_up="expired", error="the callback expired undelivered")
+        return None
+    body = callback_body(due.result, run_id)
+    outcome = await deliver(
+        ctx.engine.transport,
+        due.url,
+        body,
+        secret=ctx.secret,
+        run_id=run_id,
+        timeout=ctx.callback_timeout,
+    )
+    if outcome.ok:
+        await _record(ctx, run_id)
+        return None
+    if outcome.final:
+        await _record(ctx, run_id, gave_up="refused", error=outcome.detail)
+        return None
+    next_at = ctx.backoff.next_at(now, due.attempts)
+    if due.expires_at is not None:
+        next_at = min(next_at, due.expires_at)
+    log.info("callback of run %s failed (%s); next attempt at %s", run_id, outcome.detail, next_at)
+    async with ctx.sessions() as session:
+        await AsyncRunRepository(session).callback_retry(
+            run_id, next_at=next_at, error=outcome.detail
+        )
+        await session.commit()
+    return next_at
+
+
+async def _record(
+    ctx: JobContext, run_id: str, *, gave_up: str | None = None, error: str = ""
+) -> None:
+    async with ctx.sessions() as session:
+        runs = AsyncRunRepository(session)
+        if gave_up is None:
+            await runs.callback_delivered(run_id)
+        else:
+            await runs.callback_gave_up(run_id, status=gave_up, error=error)
+        await session.commit()
+
+
+def checked_callback_url(url: str | None) -> str | None:
+    """The callback URL if it is an absolute http(s) URL (its address is checked at delivery)."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if len(url) > 2000 or parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise InvalidInput(
+            "callback_url: must be an absolute http(s) URL of at most 2000 characters",
+            field="callback_url",
+        )
+    return url
+
+
+async def accept(
+    sessions: async_sessionmaker[AsyncSession],
+    dispatcher: Dispatcher,
+    found: ReadyWebhook,
+    conversation: Mapping[str, Any],
+    *,
+    session_id: str | None,
+    callback_url: str | None,
+    callback_expiry: float,
+) -> str:
+    """Store a pending run of an async webhook, hand it to the dispatcher, return its id."""
+    async with sessions() as session:
+        row = await AsyncRunRepository(session).accept(
+            webhook_id=found.id,
+            company_id=found.company_id,
+            webhook_revision=found.revision,
+            conversation=conversation,
+            session_id=session_id,
+            callback_url=callback_url,
+            callback_expires_at=(
+                utcnow() + timedelta(seconds=callback_expiry) if callback_url else None
+            ),
+        )
+        await session.commit()
+    await dispatcher.submit(row.id)
+    return row.id

@@ -1,0 +1,117 @@
+"""Callbacks: the result of an asynchronous run POSTed to the caller's `callback_url`.
+
+The body is the result object as JSON. It is signed like Stripe's and Svix's webhooks:
+`Hooksmith-Timestamp: <unix seconds>` and `Hooksmith-Signature: v1=<hex>`, where the hex is
+HMAC-SHA256 over `"<timestamp>.<raw body>"` with the server's callback secret. The receiver
+recomputes it, compares in constant time and refuses old timestamps (replays). Delivery goes
+through the engine's transport, so the egress guard applies; a non-2xx answer or a network
+error is retried with exponential backoff and full jitter until a 2xx or the expiry.
+
+>>> header = signature(b"k", 1700000000, b"{}")
+>>> verify(b"k", "1700000000", b"{}", header, now=1700000010)
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from hooksmith.engine.errors import EngineError
+from hooksmith.engine.transport import OutgoingRequest, Transport
+
+TIMESTAMP_HEADER = "Hooksmith-Timestamp"
+SIGNATURE_HEADER = "Hooksmith-Signature"
+RUN_HEADER = "Hooksmith-Run-Id"
+TOLERANCE_SECONDS = 300
+
+
+def signature(secret: bytes, timestamp: int, body: bytes) -> str:
+    """The `Hooksmith-Signature` header value for `body` sent at `timestamp`."""
+    digest = hmac.new(secret, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"v1={digest}"
+
+
+def verify(
+    secret: bytes,
+    timestamp: str,
+    body: bytes,
+    header: str,
+    *,
+    now: float | None = None,
+    tolerance: float = TOLERANCE_SECONDS,
+) -> bool:
+    """What a receiver does: the timestamp is recent and one `v1=` signature matches."""
+    try:
+        sent = int(timestamp)
+    except ValueError:
+        return False
+    if abs((time.time() if now is None else now) - sent) > tolerance:
+        return False
+    expected = signature(secret, sent, body)
+    return any(
+        hmac.compare_digest(expected, part.strip()) for part in header.split(",") if part.strip()
+    )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How one delivery attempt went: `ok` on a 2xx; `final` when retrying cannot help."""
+
+    ok: bool
+    final: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff with full jitter: attempt n waits uniform(0, min(cap, base·2ⁿ))."""
+
+    base: float
+    cap: float
+
+    def delay(self, attempts: int) -> float:
+        return random.uniform(0, min(self.cap, self.base * 2 ** min(attempts, 32)))
+
+    def next_at(self, now: datetime, attempts: int) -> datetime:
+        return now + timedelta(seconds=self.delay(attempts))
+
+
+def callback_body(result: dict[str, Any], run_id: str) -> bytes:
+    """The raw body that is signed and sent: the result object with the run id."""
+    return json.dumps({"run_id": run_id, **result}, separators=(",", ":")).encode()
+
+
+async def deliver(
+    transport: Transport,
+    url: str,
+    body: bytes,
+    *,
+    secret: bytes,
+    run_id: str,
+    timeout: float,
+) -> Delivery:
+    """POST one signed attempt; the Idempotency-Key (the run id) lets a receiver drop repeats."""
+    timestamp = int(time.time())
+    headers = (
+        ("Content-Type", "application/json"),
+        (TIMESTAMP_HEADER, str(timestamp)),
+        (SIGNATURE_HEADER, signature(secret, timestamp, body)),
+        (RUN_HEADER, run_id),
+        ("Idempotency-Key", f"callback-{run_id}"),
+    )
+    request = OutgoingRequest("POST", url, headers, body)
+    try:
+        reply = await transport.send(request, deadline=time.monotonic() + timeout)
+    except EngineError as error:
+        # A blocked address stays blocked; anything else (refused, timeout…) may pass later.
+        return Delivery(ok=False, final=error.kind == "egress_blocked", detail=error.message)
+    if 200 <= reply.status < 300:
+        return Delivery(ok=True, final=True, detail=f"HTTP {reply.status}")
+    return Delivery(ok=False, final=False, detail=f"HTTP {reply.status}")

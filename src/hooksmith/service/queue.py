@@ -1,0 +1,177 @@
+"""The PostgreSQL job queue (procrastinate) that carries asynchronous runs between processes.
+
+Servers only defer jobs; `hooksmith worker` processes, on any number of machines, take them up.
+Jobs live in the `procrastinate` schema of the hooksmith database (created by migration 0002),
+so a run and its job are backed up, restored and made durable together.
+
+Two tasks: `hooksmith.run` (execute a run, then defer its callback) and `hooksmith.callback`
+(one delivery attempt; a failure defers the next attempt at its backoff time). A worker that
+dies (SIGKILL, lost machine) stops sending heartbeats; after `worker_stalled_seconds` any other
+worker puts its jobs back in the queue, and the run is executed again with the same
+Idempotency-Key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+from typing import Any
+
+import procrastinate
+from procrastinate.exceptions import AlreadyEnqueued
+from sqlalchemy.engine import make_url
+
+from hooksmith.service.async_runs import JobContext, deliver_callback, perform_run
+from hooksmith.settings import Settings
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "hooksmith"
+QUEUE_SCHEMA = "procrastinate"
+RUN_TASK = "hooksmith.run"
+CALLBACK_TASK = "hooksmith.callback"
+
+
+def queue_conninfo(database_url: str) -> str:
+    """The libpq URL of the SQLAlchemy `database_url` (the queue shares the database)."""
+    url = make_url(database_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def build_queue(database_url: str, ctx: JobContext | None = None, *, pool_size: int = 10) -> Any:
+    """A procrastinate App on the hooksmith database; with `ctx`, its tasks can also run."""
+    connector = procrastinate.PsycopgConnector(
+        conninfo=queue_conninfo(database_url),
+        kwargs={"options": f"-c search_path={QUEUE_SCHEMA}"},
+        min_size=1,
+        max_size=pool_size,
+    )
+    app = procrastinate.App(connector=connector)
+    if ctx is None:
+        return app
+
+    @app.task(name=RUN_TASK, queue=QUEUE_NAME)
+    async def run(run_id: str) -> None:
+        if await perform_run(ctx, run_id):
+            await _defer_callback(app, run_id, None)
+
+    @app.task(name=CALLBACK_TASK, queue=QUEUE_NAME)
+    async def callback(run_id: str) -> None:
+        next_at = await deliver_callback(ctx, run_id)
+        if next_at is not None:
+            await _defer_callback(app, run_id, next_at)
+
+    return app
+
+
+async def _defer_callback(app: Any, run_id: str, at: datetime | None) -> None:
+    options: dict[str, Any] = {"queue": QUEUE_NAME, "queueing_lock": f"callback-{run_id}"}
+    if at is not None:
+        options["schedule_at"] = at
+    with contextlib.suppress(AlreadyEnqueued):  # a repeated job found the next one queued
+        await app.configure_task(CALLBACK_TASK, **options).defer_async(run_id=run_id)
+
+
+class QueueDispatcher:
+    """Defers each accepted run as a `hooksmith.run` job; workers do the rest.
+
+    With `concurrency` > 0 the server also works the queue itself (`server_worker_concurrency`),
+    so a PostgreSQL deployment without any `hooksmith worker` still completes its runs.
+    """
+
+    def __init__(self, app: Any, worker: asyncio.Task[None] | None = None) -> None:
+        self.app = app
+        self.worker = worker
+
+    @classmethod
+    async def open(
+        cls,
+        settings: Settings,
+        ctx: JobContext,
+        *,
+        concurrency: int,
+    ) -> QueueDispatcher:
+        app = build_queue(
+            settings.resolved_database_url(),
+            ctx if concurrency else None,
+            pool_size=concurrency + 4,
+        )
+        await app.open_async()
+        worker = None
+        if concurrency:
+            worker = asyncio.create_task(
+                run_worker(
+                    app,
+                    concurrency=concurrency,
+                    heartbeat_seconds=settings.worker_heartbeat_seconds,
+                    stalled_seconds=settings.worker_stalled_seconds,
+                    name="server",
+                    install_signal_handlers=False,
+                ),
+                name="hooksmith-queue-worker",
+            )
+        return cls(app, worker)
+
+    async def submit(self, run_id: str) -> None:
+        await self.app.configure_task(RUN_TASK, queue=QUEUE_NAME).defer_async(run_id=run_id)
+
+    async def close(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.worker
+        await self.app.close_async()
+
+
+async def requeue_stalled(app: Any, *, stalled_seconds: float) -> int:
+    """Put the jobs of workers silent for `stalled_seconds` back in the queue."""
+    requeued = 0
+    manager = app.job_manager
+    for job in await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_seconds):
+        try:
+            await manager.retry_job(job)
+        except Exception:  # another worker requeued it first
+            log.debug("stalled job %s was already requeued", job.id, exc_info=True)
+        else:
+            requeued += 1
+            log.warning("requeued job %s of a stalled worker (%s)", job.id, job.task_name)
+    return requeued
+
+
+async def run_worker(
+    app: Any,
+    *,
+    concurrency: int,
+    heartbeat_seconds: float,
+    stalled_seconds: float,
+    name: str | None = None,
+    install_signal_handlers: bool = True,
+) -> None:
+    """Work the queue until SIGINT/SIGTERM (or cancelled), requeueing stalled workers' jobs."""
+
+    async def watch() -> None:
+        while True:
+            try:
+                await requeue_stalled(app, stalled_seconds=stalled_seconds)
+            except Exception:
+                log.exception("looking for stalled jobs failed")
+            await asyncio.sleep(heartbeat_seconds)
+
+    watcher = asyncio.create_task(watch(), name="hooksmith-stalled-jobs")
+    try:
+        await app.run_worker_async(
+            queues=[QUEUE_NAME],
+            concurrency=concurrency,
+            name=name,
+            update_heartbeat_interval=heartbeat_seconds,
+            stalled_worker_timeout=stalled_seconds,
+            delete_jobs="successful",
+            shutdown_graceful_timeout=30,
+            install_signal_handlers=install_signal_handlers,
+        )
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher

@@ -1,0 +1,183 @@
+"""Asynchronous execution over HTTP: 202 then the result by id, signed callbacks retried until
+acknowledged, runs taken up again after a restart, and the per-company limits (429).
+
+On SQLite the server runs async webhooks in-process; on PostgreSQL (HOOKSMITH_TEST_DATABASE_URL)
+the same tests go through the real job queue, worked by the server's embedded worker.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from hooksmith.service.callbacks import RUN_HEADER
+from hooksmith.service.queue import QueueDispatcher, build_queue
+from hooksmith.settings import Settings
+from hooksmith.store import create_engine, session_maker
+from hooksmith.store.async_runs import AsyncRunRepository
+from tests.api.client import Api
+from tests.api.conftest import ApiFactory, World
+from tests.api.helpers import definition, eventually
+from tests.queue.receiver import Receiver
+from tests.server import serve_app
+
+WEBHOOKS = "/api/v1/webhooks"
+CONVERSATION = {"certainly": {"sessionId": "s-9"}, "orderNumber": "77", "userName": "Ana"}
+
+
+async def _async_hook(client: Api, url: str, **overrides: Any) -> dict[str, Any]:
+    reply = await client.post(WEBHOOKS, definition(url, execution="async", **overrides))
+    assert reply.status == 201, reply.text
+    body: dict[str, Any] = reply.body
+    return body
+
+
+async def _done(client: Api, run_id: str, timeout: float = 15.0) -> dict[str, Any]:
+    async def check() -> dict[str, Any] | None:
+        run: dict[str, Any] = (await client.get(f"/api/v1/runs/{run_id}")).body
+        assert run["status"] in {"pending", "running", "done"}
+        return run if run["status"] == "done" else None
+
+    return await eventually(check, timeout=timeout)
+
+
+async def test_202_then_the_result_by_id_with_the_run_as_idempotency_key(
+    api: ApiFactory, world: World, receiver: Receiver
+) -> None:
+    client = await api(token=world.acme.token)
+    hook = await _async_hook(client, receiver.url("/work"))
+    reply = await client.post(f"{WEBHOOKS}/{hook['id']}/execute", CONVERSATION)
+    assert reply.status == 202, reply.text
+    assert reply.body["status"] == "pending"
+
+    run = await _done(client, reply.body["run_id"])
+    assert run["ok"] is True
+    assert run["result"]["response"]["body"]["done"] == reply.body["run_id"]
+    assert receiver.keys == {reply.body["run_id"]: 1}
+
+
+async def test_the_callback_is_signed_and_retried_until_acknowledged(
+    api: ApiFactory, world: World, receiver: Receiver
+) -> None:
+    receiver.fail_first = 1
+    client = await api(token=world.acme.token)
+    hook = await _async_hook(client, receiver.url("/work"))
+    reply = await client.post(
+        f"{WEBHOOKS}/{hook['id']}/execute",
+        CONVERSATION,
+        params={"callback_url": receiver.url("/callback")},
+    )
+    assert reply.status == 202, reply.text
+    run_id = reply.body["run_id"]
+
+    async def delivered() -> dict[str, Any] | None:
+        return receiver.callbacks.get(run_id)
+
+    body = await eventually(delivered, timeout=15)
+    assert len(receiver.attempts) == 2  # the 500, then the acknowledged retry
+    assert all(attempt["valid"] for attempt in receiver.attempts)
+    assert receiver.attempts[1]["headers"][RUN_HEADER] == run_id
+    assert body["ok"] is True
+    assert body["run_id"] == run_id
+
+    async def recorded() -> dict[str, Any] | None:
+        run: dict[str, Any] = (await client.get(f"/api/v1/runs/{run_id}")).body
+        return run if run["callback_status"] == "delivered" else None
+
+    run = await eventually(recorded)
+    assert run["callback_attempts"] == 2
+    assert run["callback_error"] is None
+
+
+async def test_a_callback_url_must_be_http_and_only_for_async_webhooks(
+    api: ApiFactory, world: World, receiver: Receiver
+) -> None:
+    client = await api(token=world.acme.token)
+    hook = await _async_hook(client, receiver.url("/work"))
+    bad = await client.post(
+        f"{WEBHOOKS}/{hook['id']}/execute", CONVERSATION, params={"callback_url": "ftp://x/"}
+    )
+    assert bad.status == 422
+    assert bad.body["error"]["field"] == "callback_url"
+
+    reply = await client.post(WEBHOOKS, definition(receiver.url("/work")))
+    sync = await client.post(
+        f"{WEBHOOKS}/{reply.body['id']}/execute",
+        CONVERSATION,
+        params={"callback_url": receiver.url("/callback")},
+    )
+    assert sync.status == 422
+    assert "only an async webhook" in sync.body["error"]["message"]
+    assert receiver.upstream_calls == 0
+
+
+async def test_unfinished_runs_and_callbacks_are_taken_up_after_a_restart(
+    settings: Settings, world: World, receiver: Receiver, api: ApiFactory
+) -> None:
+    client = await api(token=world.acme.token)
+    hook = await _async_hook(client, receiver.url("/work"))
+    # A run accepted by a server that stopped before executing it.
+    database = create_engine(settings.resolved_database_url())
+    try:
+        async with session_maker(database)() as session:
+            row = await AsyncRunRepository(session).accept(
+                webhook_id=hook["id"],
+                company_id=world.tenants.acme.id,
+                webhook_revision=1,
+                conversation=CONVERSATION,
+                session_id="s-9",
+                callback_url=receiver.url("/callback"),
+            )
+            await session.commit()
+    finally:
+        await database.dispose()
+    if settings.uses_job_queue():  # the queue holds its job; no worker took it up yet
+        queue = build_queue(settings.resolved_database_url())
+        async with queue.open_async():
+            await QueueDispatcher(queue).submit(row.id)
+
+    with serve_app(settings) as restarted:
+        async with Api.session() as http:
+            again = Api(http, restarted.base_url, token=world.acme.token)
+            run = await _done(again, row.id)
+
+            async def delivered() -> dict[str, Any] | None:
+                return receiver.callbacks.get(row.id)
+
+            await eventually(delivered, timeout=15)
+    assert run["ok"] is True
+    assert receiver.keys[row.id] == 1
+
+
+@pytest.mark.parametrize("kind", ["execute", "test"])
+async def test_the_rate_limit_answers_429_with_retry_after(
+    settings: Settings, world: World, receiver: Receiver, kind: str
+) -> None:
+    limited = settings.model_copy(update={"company_rate_per_second": 0.5, "company_rate_burst": 2})
+    with serve_app(limited) as running:
+        async with Api.session() as http:
+            client = Api(http, running.base_url, token=world.acme.token)
+            hook = (await client.post(WEBHOOKS, definition(receiver.url("/work")))).body
+            path = f"{WEBHOOKS}/{hook['id']}/{kind}"
+            payload = CONVERSATION if kind == "execute" else {"conversation": CONVERSATION}
+            started = time.monotonic()
+            statuses = [(await client.post(path, payload)).status for _ in range(2)]
+            refused = await client.call("POST", path, payload)
+            async with http.post(
+                running.url(path), json=payload, headers={"Authorization": f"Bearer {client.token}"}
+            ) as again:
+                retry_after = again.headers.get("Retry-After")
+                assert again.status == 429
+            other = Api(http, running.base_url, token=world.bolt.token)
+            other_hook = (await other.post(WEBHOOKS, definition(receiver.url("/work")))).body
+            elsewhere = await other.post(f"{WEBHOOKS}/{other_hook['id']}/execute", CONVERSATION)
+    assert statuses == [200, 200]
+    assert time.monotonic() - started < 2  # the bucket had no time to refill
+    assert refused.status == 429
+    assert refused.body["error"]["kind"] == "rate_limited"
+    assert retry_after is not None
+    assert 1 <= int(retry_after) <= 2  # one token back at 0.5 per second
+    assert receiver.upstream_calls == 3  # the refused call sent nothing
+    assert elsewhere.status == 200  # another company has its own bucket
