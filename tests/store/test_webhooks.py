@@ -42,8 +42,10 @@ EVERY_FIELD: dict[str, Any] = {
     "body": '{"order": "{{ order_id }}", // comment\n "n": {{ count | tojson }}}',
     "custom_variables": [
         {"name": "status", "mapper": "response.order.status"},
-        {"name": "eta", "mapper": "{{ response.order.eta }} days"},
+        {"name": "eta", "mapper": "{{ response.order.eta }} days", "default": "unknown"},
     ],
+    "retry": {"attempts": 3, "on": ["timeout", 503], "non_idempotent": True},
+    "success_condition": "response.error is not defined",
 }
 
 

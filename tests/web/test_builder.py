@@ -208,3 +208,62 @@ def test_context_fields_follow_the_url_and_params_follow_the_query(page: Page, s
     expect(url).to_have_value("https://api.example.com/orders?status=open&page=3")
     params.get_by_role("button", name="Remove param 1").click()
     expect(url).to_have_value("https://api.example.com/orders?page=3")
+
+
+CALL_API = """async ([method, path, body]) => {
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const reply = await fetch(path, {
+    method,
+    headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
+    body: body === null ? undefined : JSON.stringify(body),
+  });
+  return [reply.status, await reply.json()];
+}"""
+
+
+def test_a_save_from_the_page_keeps_what_the_page_cannot_edit(
+    page: Page, site: Site, shop: Upstream
+) -> None:
+    sign_in(page, site, site.agency_admin)
+    webhook_id = create_shop_webhook(page, site, shop, "Keeps its retry policy")
+    path = f"/api/v1/webhooks/{webhook_id}"
+    status, stored = page.evaluate(CALL_API, ["GET", path, None])
+    assert status == 200
+    retry = {"attempts": 2, "on": ["timeout", 503], "non_idempotent": True}
+    variables = [{**stored["custom_variables"][0], "default": "unknown"}]
+    update = {
+        key: stored[key]
+        for key in (
+            "name",
+            "company",
+            "method",
+            "url",
+            "response_type",
+            "execution",
+            "timeout",
+            "headers",
+            "params",
+            "context",
+            "body",
+            "revision",
+        )
+    }
+    update |= {
+        "auth": {"type": "bearer"},
+        "custom_variables": variables,
+        "retry": retry,
+        "success_condition": "response.error is not defined",
+    }
+    status, _ = page.evaluate(CALL_API, ["PUT", path, update])
+    assert status == 200
+
+    page.reload()
+    page.get_by_label("Name", exact=True).fill("Keeps its retry policy, renamed")
+    save(page)
+
+    status, again = page.evaluate(CALL_API, ["GET", path, None])
+    assert again["name"] == "Keeps its retry policy, renamed"
+    assert again["retry"] == retry
+    assert again["success_condition"] == "response.error is not defined"
+    assert again["custom_variables"][0]["default"] == "unknown"
+    assert again["auth"]["token_set"] is True

@@ -61,6 +61,8 @@ class WebhookView(BaseModel):
     context: dict[str, str]
     body: str | None
     custom_variables: list[dict[str, Any]]
+    retry: dict[str, Any] | None
+    success_condition: str | None
     created_at: datetime
     updated_at: datetime
     created_by: int | None
@@ -93,6 +95,8 @@ def view(row: WebhookRow) -> WebhookView:
         context=row.context,
         body=row.body,
         custom_variables=row.custom_variables,
+        retry=row.retry,
+        success_condition=row.success_condition,
         created_at=row.created_at,
         updated_at=row.updated_at,
         created_by=row.created_by,

@@ -34,6 +34,8 @@ def definition_columns(webhook: Webhook) -> dict[str, Any]:
         "context": data["context"],
         "body": data["body"],
         "custom_variables": data["custom_variables"],
+        "retry": data["retry"],
+        "success_condition": data["success_condition"],
     }
 
 
@@ -68,6 +70,8 @@ def to_definition(row: WebhookRow, secret: str | None) -> Webhook:
         "context": row.context,
         "body": row.body,
         "custom_variables": row.custom_variables,
+        "retry": row.retry,
+        "success_condition": row.success_condition,
     }
     if row.auth_type == "bearer" and not secret:
         # An empty token does not validate; build the withheld shape without validation.

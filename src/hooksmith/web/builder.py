@@ -5,12 +5,13 @@ The page is rendered with the stored values; its script saves and runs through t
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from hooksmith.service import overview
+from hooksmith.service.webhooks import WebhookView
 from hooksmith.web.deps import DbSession, PageUser, RuntimeDep
 from hooksmith.web.pages import page
 
@@ -21,9 +22,25 @@ RESPONSE_TYPES = (("json", "JSON"), ("xml", "XML"), ("text", "Text"))
 EXECUTIONS = (("sync", "Synchronous"), ("async", "Asynchronous"))
 
 
+def kept_fields(webhook: WebhookView | None) -> dict[str, Any]:
+    """The stored fields the page has no controls for, so that a save from the page keeps them."""
+    if webhook is None:
+        return {}
+    return {
+        "retry": webhook.retry,
+        "success_condition": webhook.success_condition,
+        "defaults": {
+            variable["name"]: variable["default"]
+            for variable in webhook.custom_variables
+            if variable.get("default") is not None
+        },
+    }
+
+
 def _builder(request: Request, viewer: PageUser, choices: overview.BuilderChoices) -> Response:
     context = {
         "webhook": choices.webhook,
+        "kept": kept_fields(choices.webhook),
         "companies": choices.companies,
         "methods": METHODS,
         "response_types": RESPONSE_TYPES,

@@ -137,6 +137,12 @@ class Builder {
     };
     const company = $("company");
     if (company && company.value) definition.company = company.value;
+    // What the page cannot edit yet (retry, success condition, variable defaults) is kept as stored.
+    const { defaults = {}, ...kept } = JSON.parse($("kept-data").textContent);
+    for (const [key, value] of Object.entries(kept)) if (value !== null) definition[key] = value;
+    for (const variable of definition.custom_variables) {
+      if (variable.name in defaults) variable.default = defaults[variable.name];
+    }
     return definition;
   }
 
