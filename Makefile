@@ -32,4 +32,7 @@ test: lint
 	$(BIN)/pytest -q
 
 bench: $(VENV)/.installed-dev
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk nginx-light)
+	command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get update -qq && apt-get install -y -qq nginx-light)
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/service.py
