@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -68,4 +69,30 @@ def csrf_ok(session: SessionData, cookie: str | None, submitted: str | None) -> 
         return False
     return hmac.compare_digest(cookie, session.csrf_token) and hmac.compare_digest(
         submitted, session.csrf_token
+    )
+
+
+@dataclass(frozen=True)
+class Cookie:
+    """One cookie to set, in the terms of Starlette's `Response.set_cookie`."""
+
+    key: str
+    value: str
+    max_age: int
+    httponly: bool
+    secure: bool
+    samesite: Literal["lax"] = "lax"
+    path: str = "/"
+
+    def options(self) -> dict[str, Any]:
+        """Keyword arguments for `Response.set_cookie`."""
+        return asdict(self)
+
+
+def session_cookies(cookie: str, csrf: str, *, max_age: int, secure: bool) -> tuple[Cookie, Cookie]:
+    """The two cookies of a signed-in person: the session (HttpOnly) and its CSRF token (read by
+    the page's script to send back as a header); the API and the pages set the same ones."""
+    return (
+        Cookie(SESSION_COOKIE, cookie, max_age, httponly=True, secure=secure),
+        Cookie(CSRF_COOKIE, csrf, max_age, httponly=False, secure=secure),
     )

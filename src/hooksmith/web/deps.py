@@ -25,6 +25,7 @@ from hooksmith.service.sessions import (
     SESSION_COOKIE,
     SessionData,
     csrf_ok,
+    session_cookies,
 )
 
 LOGIN_CSRF_COOKIE = "hooksmith_login_csrf"
@@ -54,7 +55,7 @@ class Viewer:
         return self.session.csrf_token
 
 
-def runtime_of(request: Request) -> Runtime:
+async def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -130,16 +131,10 @@ def login_url(next_path: str) -> str:
 def set_session_cookies(response: Response, runtime: Runtime, cookie: str, csrf: str) -> None:
     """The same two cookies the API's sign-in sets, so pages and API share one session."""
     settings = runtime.settings
-    for name, value, http_only in ((SESSION_COOKIE, cookie, True), (CSRF_COOKIE, csrf, False)):
-        response.set_cookie(
-            name,
-            value,
-            max_age=settings.session_max_age,
-            httponly=http_only,
-            samesite="lax",
-            secure=settings.secure_cookies,
-            path="/",
-        )
+    for spec in session_cookies(
+        cookie, csrf, max_age=settings.session_max_age, secure=settings.secure_cookies
+    ):
+        response.set_cookie(**spec.options())
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
 
 

@@ -81,11 +81,10 @@ async def run_test(
 )
 async def execute_webhook(webhook_id: int, request: Request) -> Response:
     # The hot path of the runtime API: the caller and the body are read here rather than
-    # through dependencies and a body model (FastAPI runs the sync runtime dependency in a
-    # worker thread, and validating the conversation copies it), and the result is sent as it
-    # serializes, without a second validation against the response model.
+    # through dependencies and a body model (validating the conversation copies it), and the
+    # result is sent as it serializes, without a second validation against the response model.
     body = await request.body()  # before the caller: a CSRF form field would consume it
-    runtime = get_runtime(request)
+    runtime = await get_runtime(request)
     actor = await get_actor(request, runtime)
     outcome = await runs.execute(
         runtime,

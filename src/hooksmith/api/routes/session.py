@@ -13,7 +13,7 @@ from hooksmith.service import tenants
 from hooksmith.service.actors import login
 from hooksmith.service.errors import InvalidInput, Unauthorized
 from hooksmith.service.runtime import Runtime
-from hooksmith.service.sessions import CSRF_COOKIE, SESSION_COOKIE
+from hooksmith.service.sessions import CSRF_COOKIE, SESSION_COOKIE, session_cookies
 from hooksmith.service.tenants import Me
 
 router = APIRouter(prefix="/session", tags=["session"])
@@ -57,16 +57,10 @@ async def _credentials(request: Request) -> Credentials:
 
 def _set_cookies(response: Response, runtime: Runtime, cookie: str, csrf: str) -> None:
     settings = runtime.settings
-    for name, value, http_only in ((SESSION_COOKIE, cookie, True), (CSRF_COOKIE, csrf, False)):
-        response.set_cookie(
-            name,
-            value,
-            max_age=settings.session_max_age,
-            httponly=http_only,
-            samesite="lax",
-            secure=settings.secure_cookies,
-            path="/",
-        )
+    for spec in session_cookies(
+        cookie, csrf, max_age=settings.session_max_age, secure=settings.secure_cookies
+    ):
+        response.set_cookie(**spec.options())
 
 
 @router.post(
