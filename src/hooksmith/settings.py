@@ -61,6 +61,13 @@ class Settings(BaseSettings):
     worker_stalled_seconds: float = Field(
         default=30.0, gt=0, description="A worker silent this long is dead: its jobs run again."
     )
+    run_stale_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A queued run still pending after this long is deferred again (its job "
+        "may have been lost between storing the run and queueing it).",
+    )
+    run_sweep_seconds: float = Field(default=30.0, gt=0, description="How often servers look.")
     callback_secret: SecretStr | None = Field(
         default=None, description="Signs callbacks; derived from the secret key if unset."
     )

@@ -151,6 +151,37 @@ async def test_unfinished_runs_and_callbacks_are_taken_up_after_a_restart(
     assert receiver.keys[row.id] == 1
 
 
+async def test_a_run_whose_job_was_lost_is_deferred_again(
+    settings: Settings, world: World, receiver: Receiver, api: ApiFactory
+) -> None:
+    if not settings.uses_job_queue():
+        pytest.skip("in-process runs are taken up when the server starts (test above)")
+    client = await api(token=world.acme.token)
+    hook = await _async_hook(client, receiver.url("/work"))
+    # Stored as accepted, but its job never reached the queue (the process died in between).
+    database = create_engine(settings.resolved_database_url())
+    try:
+        async with session_maker(database)() as session:
+            row = await AsyncRunRepository(session).accept(
+                webhook_id=hook["id"],
+                company_id=world.tenants.acme.id,
+                webhook_revision=1,
+                conversation=CONVERSATION,
+                session_id="s-lost",
+                callback_url=None,
+            )
+            await session.commit()
+    finally:
+        await database.dispose()
+
+    sweeping = settings.model_copy(update={"run_stale_seconds": 0.3, "run_sweep_seconds": 0.2})
+    with serve_app(sweeping) as swept:
+        async with Api.session() as http:
+            run = await _done(Api(http, swept.base_url, token=world.acme.token), row.id)
+    assert run["ok"] is True
+    assert receiver.keys[row.id] == 1
+
+
 @pytest.mark.parametrize("kind", ["execute", "test"])
 async def test_the_rate_limit_answers_429_with_retry_after(
     settings: Settings, world: World, receiver: Receiver, kind: str

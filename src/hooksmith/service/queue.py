@@ -16,15 +16,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hooksmith.service.async_runs import JobContext, deliver_callback, perform_run
 from hooksmith.settings import Settings
+from hooksmith.store.async_runs import AsyncRunRepository
+from hooksmith.store.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +87,7 @@ class QueueDispatcher:
     def __init__(self, app: Any, worker: asyncio.Task[None] | None = None) -> None:
         self.app = app
         self.worker = worker
+        self.sweeper: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(
@@ -115,9 +119,48 @@ class QueueDispatcher:
         return cls(app, worker)
 
     async def submit(self, run_id: str) -> None:
-        await self.app.configure_task(RUN_TASK, queue=QUEUE_NAME).defer_async(run_id=run_id)
+        # The lock makes deferring a run that is still queued a no-op, so `sweep` may repeat.
+        task = self.app.configure_task(RUN_TASK, queue=QUEUE_NAME, queueing_lock=f"run-{run_id}")
+        with contextlib.suppress(AlreadyEnqueued):
+            await task.defer_async(run_id=run_id)
+
+    async def sweep(self, sessions: async_sessionmaker[AsyncSession], stale_seconds: float) -> int:
+        """Defer again every run pending for longer than `stale_seconds`; returns how many.
+
+        A run is stored before its job is queued: a process that dies in between (or a queue
+        that refused the job) would leave it pending for ever without this.
+        """
+        older_than = utcnow() - timedelta(seconds=stale_seconds)
+        async with sessions() as session:
+            stale = await AsyncRunRepository(session).stale_pending(older_than)
+        for run_id in stale:
+            await self.submit(run_id)
+        if stale:
+            log.warning(
+                "deferred %d pending runs again (older than %.0f s)", len(stale), stale_seconds
+            )
+        return len(stale)
+
+    def start_sweeping(
+        self, sessions: async_sessionmaker[AsyncSession], *, every: float, stale_seconds: float
+    ) -> None:
+        """Sweep stale pending runs every `every` seconds until `close`."""
+
+        async def loop() -> None:
+            while True:
+                try:
+                    await self.sweep(sessions, stale_seconds)
+                except Exception:
+                    log.exception("looking for stale pending runs failed")
+                await asyncio.sleep(every)
+
+        self.sweeper = asyncio.create_task(loop(), name="hooksmith-stale-runs")
 
     async def close(self) -> None:
+        if self.sweeper is not None:
+            self.sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.sweeper
         if self.worker is not None:
             self.worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):

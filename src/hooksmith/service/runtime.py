@@ -83,9 +83,13 @@ class Runtime:
         dispatcher: Dispatcher
         jobs = JobContext.of(settings, sessions, cache, engine)
         if settings.uses_job_queue():
-            dispatcher = await QueueDispatcher.open(
+            queued = await QueueDispatcher.open(
                 settings, jobs, concurrency=settings.server_worker_concurrency
             )
+            queued.start_sweeping(
+                sessions, every=settings.run_sweep_seconds, stale_seconds=settings.run_stale_seconds
+            )
+            dispatcher = queued
         else:
             in_process = InProcessDispatcher(jobs)
             await in_process.recover()

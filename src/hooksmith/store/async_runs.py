@@ -132,6 +132,20 @@ class AsyncRunRepository:
         )
         return rows.all()
 
+    async def stale_pending(self, older_than: datetime, limit: int = 500) -> Sequence[str]:
+        """Ids of accepted runs still pending since before `older_than`, oldest first."""
+        rows = await self.session.scalars(
+            select(RunRow.id)
+            .where(
+                RunRow.status == "pending",
+                RunRow.conversation.is_not(None),
+                RunRow.created_at < older_than,
+            )
+            .order_by(RunRow.created_at)
+            .limit(limit)
+        )
+        return rows.all()
+
     async def due_callbacks(
         self, *, now: datetime | None = None, limit: int = 100
     ) -> Sequence[str]:
