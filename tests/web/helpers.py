@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from playwright.sync_api import Locator, Page, expect
 
 from tests.web.conftest import PASSWORD, Site
@@ -45,3 +47,20 @@ def save(page: Page) -> None:
     expect(state).not_to_have_text("Saving…")
     assert page.locator("#form-error").is_hidden(), page.locator("#form-error").inner_text()
     expect(state).to_contain_text("Saved (revision")
+
+
+CALL_API = """async ([method, path, body]) => {
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const reply = await fetch("/api/v1" + path, {
+    method,
+    headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
+    body: body === null ? undefined : JSON.stringify(body),
+  });
+  return [reply.status, reply.status === 204 ? null : await reply.json()];
+}"""
+
+
+def call_api(page: Page, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """Call the JSON API under /api/v1 from the signed-in page (its session and CSRF token)."""
+    status, data = page.evaluate(CALL_API, [method, path, body])
+    return int(status), data

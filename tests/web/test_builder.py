@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from tests.upstream import Upstream
 from tests.web.conftest import Site
-from tests.web.helpers import add_row, row_values, save, section, sign_in
+from tests.web.helpers import add_row, call_api, row_values, save, section, sign_in
 from tests.web.shop import SHOP_TOKEN
 
 BODY = (
@@ -18,6 +18,16 @@ BODY = (
     '"reply": "{{ certainly.reply }}", "moduleId": {{ certainly.moduleId }},\n'
     '"extractedData": {% if certainly.extractedData is defined %}'
     "{{ certainly.extractedData|tojson }}{% else %}{}{% endif %}}"
+)
+
+
+RETRY_REASONS = (
+    "Connection error",
+    "Time-out",
+    "429 Too Many Requests",
+    "502 Bad Gateway",
+    "503 Service Unavailable",
+    "504 Gateway Timeout",
 )
 
 
@@ -210,60 +220,92 @@ def test_context_fields_follow_the_url_and_params_follow_the_query(page: Page, s
     expect(url).to_have_value("https://api.example.com/orders?page=3")
 
 
-CALL_API = """async ([method, path, body]) => {
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
-  const reply = await fetch(path, {
-    method,
-    headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
-    body: body === null ? undefined : JSON.stringify(body),
-  });
-  return [reply.status, await reply.json()];
-}"""
-
-
-def test_a_save_from_the_page_keeps_what_the_page_cannot_edit(
+def test_a_save_from_the_page_keeps_retries_condition_and_defaults(
     page: Page, site: Site, shop: Upstream
 ) -> None:
     sign_in(page, site, site.agency_admin)
     webhook_id = create_shop_webhook(page, site, shop, "Keeps its retry policy")
-    path = f"/api/v1/webhooks/{webhook_id}"
-    status, stored = page.evaluate(CALL_API, ["GET", path, None])
-    assert status == 200
-    retry = {"attempts": 2, "on": ["timeout", 503], "non_idempotent": True}
-    variables = [{**stored["custom_variables"][0], "default": "unknown"}]
-    update = {
-        key: stored[key]
-        for key in (
-            "name",
-            "company",
-            "method",
-            "url",
-            "response_type",
-            "execution",
-            "timeout",
-            "headers",
-            "params",
-            "context",
-            "body",
-            "revision",
-        )
-    }
-    update |= {
-        "auth": {"type": "bearer"},
-        "custom_variables": variables,
-        "retry": retry,
-        "success_condition": "response.error is not defined",
-    }
-    status, _ = page.evaluate(CALL_API, ["PUT", path, update])
-    assert status == 200
+    variables = section(page, "Custom Variables")
+    variables.get_by_label("Custom variable 1 default").fill("unknown")
+    add_row(page, "Custom Variables", "+ Add custom variable", "items", "response.order.items")
+    variables.get_by_label("Custom variable 2 default").fill('{"a": 1}')
+    add_row(page, "Custom Variables", "+ Add custom variable", "count", "response.count")
+    variables.get_by_label("Custom variable 3 default").fill("7")
+    add_row(page, "Custom Variables", "+ Add custom variable", "code", "response.code")
+    variables.get_by_label("Custom variable 4 default").fill('"7"')
 
-    page.reload()
-    page.get_by_label("Name", exact=True).fill("Keeps its retry policy, renamed")
+    reliability = section(page, "Reliability")
+    expect(reliability.get_by_label("Retry attempts (0 to 5)")).to_have_value("0")
+    reliability.get_by_label("Retry attempts (0 to 5)").fill("2")
+    for reason in ("Connection error", "429 Too Many Requests", "502 Bad Gateway"):
+        reliability.get_by_label(reason).uncheck()
+    reliability.get_by_label("504 Gateway Timeout").uncheck()
+    reliability.get_by_label("Also retry POST and PATCH", exact=False).check()
+    reliability.get_by_label("Success condition").fill("response.error is not defined")
     save(page)
 
-    status, again = page.evaluate(CALL_API, ["GET", path, None])
+    status, stored = call_api(page, "GET", f"/webhooks/{webhook_id}")
+    assert status == 200
+    assert stored["retry"] == {"attempts": 2, "on": ["timeout", 503], "non_idempotent": True}
+    assert stored["success_condition"] == "response.error is not defined"
+    defaults = [variable["default"] for variable in stored["custom_variables"]]
+    assert defaults == ["unknown", {"a": 1}, 7, "7"]
+
+    page.reload()
+    expect(reliability.get_by_label("Retry attempts (0 to 5)")).to_have_value("2")
+    checked = {reason: reliability.get_by_label(reason).is_checked() for reason in RETRY_REASONS}
+    assert [reason for reason, on in checked.items() if on] == [
+        "Time-out",
+        "503 Service Unavailable",
+    ]
+    expect(reliability.get_by_label("Also retry POST and PATCH", exact=False)).to_be_checked()
+    expect(reliability.get_by_label("Success condition")).to_have_value(
+        "response.error is not defined"
+    )
+    shown = [variables.get_by_label(f"Custom variable {n} default") for n in range(1, 5)]
+    for field, text in zip(shown, ["unknown", '{"a": 1}', "7", '"7"'], strict=True):
+        expect(field).to_have_value(text)
+
+    # A second save from the reloaded page changes nothing it did not touch.
+    page.get_by_label("Name", exact=True).fill("Keeps its retry policy, renamed")
+    save(page)
+    status, again = call_api(page, "GET", f"/webhooks/{webhook_id}")
     assert again["name"] == "Keeps its retry policy, renamed"
-    assert again["retry"] == retry
-    assert again["success_condition"] == "response.error is not defined"
-    assert again["custom_variables"][0]["default"] == "unknown"
+    assert again["retry"] == stored["retry"]
+    assert again["success_condition"] == stored["success_condition"]
+    assert again["custom_variables"] == stored["custom_variables"]
     assert again["auth"]["token_set"] is True
+
+
+def test_errors_in_retries_condition_and_defaults_mark_their_control(
+    page: Page, site: Site
+) -> None:
+    sign_in(page, site, site.agency_admin)
+    page.goto(site.url("/webhooks/new"))
+    page.get_by_label("Name", exact=True).fill("Too many retries")
+    page.get_by_label("Assign to").select_option("acme")
+    page.get_by_label("API endpoint", exact=True).fill("https://api.example.com/orders")
+    add_row(page, "Custom Variables", "+ Add custom variable", "status", "response.status")
+    reliability = section(page, "Reliability")
+    attempts = reliability.get_by_label("Retry attempts (0 to 5)")
+    attempts.fill("7")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#form-error")).to_contain_text("retry.attempts")
+    expect(attempts).to_have_attribute("aria-invalid", "true")
+    expect(attempts).to_be_focused()
+
+    attempts.fill("1")
+    condition = reliability.get_by_label("Success condition")
+    condition.fill("response.error is")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(condition).to_have_attribute("aria-invalid", "true")
+    expect(attempts).not_to_have_attribute("aria-invalid", "true")
+
+    # The API names a variable's default as custom_variables[0].default: its cell is marked.
+    page.evaluate(
+        """() => window.hooksmithBuilder.showError({kind: "invalid_input",
+             field: "custom_variables[0].default", message: "default: too large"})"""
+    )
+    default = section(page, "Custom Variables").get_by_label("Custom variable 1 default")
+    expect(default).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_text("default: too large", exact=True)).to_be_visible()

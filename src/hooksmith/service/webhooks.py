@@ -329,6 +329,8 @@ def _placeholder(row: WebhookRow) -> Webhook:
             "context",
             "body",
             "custom_variables",
+            "retry",
+            "success_condition",
         }
     )
     auth: dict[str, Any] = {"type": row.auth_type}

@@ -1,61 +1,127 @@
-"""The Webhook Builder page (new and stored webhooks), a webhook's run history and one run.
+"""The Webhook Builder page (new, from a template, and stored webhooks), a webhook's run
+history and one run.
 
-The page is rendered with the stored values; its script saves and runs through the JSON API.
+The page is rendered with the values to show; its script saves and runs through the JSON API.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from hooksmith.service import overview
+from hooksmith.service.errors import NotFound
 from hooksmith.service.webhooks import WebhookView
 from hooksmith.web.deps import DbSession, PageUser, RuntimeDep
 from hooksmith.web.pages import page
+from hooksmith.web.starters import Starter, find_starter
 
 router = APIRouter(include_in_schema=False)
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 RESPONSE_TYPES = (("json", "JSON"), ("xml", "XML"), ("text", "Text"))
 EXECUTIONS = (("sync", "Synchronous"), ("async", "Asynchronous"))
+RETRY_REASONS = (
+    ("connect_error", "Connection error"),
+    ("timeout", "Time-out"),
+    ("429", "429 Too Many Requests"),
+    ("502", "502 Bad Gateway"),
+    ("503", "503 Service Unavailable"),
+    ("504", "504 Gateway Timeout"),
+)
+NEW_FORM: dict[str, Any] = {
+    "name": "",
+    "company": None,
+    "method": "GET",
+    "url": "",
+    "response_type": "json",
+    "execution": "sync",
+    "timeout": 5,
+    "auth": {"type": "none"},
+    "headers": [],
+    "params": [],
+    "context": {},
+    "body": None,
+    "custom_variables": [],
+    "retry": None,
+    "success_condition": None,
+}
 
 
-def kept_fields(webhook: WebhookView | None) -> dict[str, Any]:
-    """The stored fields the page has no controls for, so that a save from the page keeps them."""
-    if webhook is None:
-        return {}
+def default_text(value: Any) -> str:
+    """A custom variable's default as typed in the builder: JSON text, except that a string is
+    shown as itself unless it would read back as another JSON value (`"7"` stays quoted)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        try:
+            json.loads(value)
+        except ValueError:
+            return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _retry_form(retry: dict[str, Any] | None) -> dict[str, Any]:
+    stored = retry or {}
+    reasons = stored.get("on", [value for value, _ in RETRY_REASONS])
     return {
-        "retry": webhook.retry,
-        "success_condition": webhook.success_condition,
-        "defaults": {
-            variable["name"]: variable["default"]
-            for variable in webhook.custom_variables
-            if variable.get("default") is not None
-        },
+        "attempts": stored.get("attempts", 0),
+        "on": [str(reason) for reason in reasons],
+        "non_idempotent": bool(stored.get("non_idempotent", False)),
     }
 
 
-def _builder(request: Request, viewer: PageUser, choices: overview.BuilderChoices) -> Response:
+def form_values(webhook: WebhookView | None, starter: Starter | None = None) -> dict[str, Any]:
+    """What the builder's controls show: the stored webhook, else a template's or empty values."""
+    if webhook is not None:
+        values = webhook.model_dump(mode="json")
+    else:
+        values = NEW_FORM | (dict(starter.definition) if starter else {})
+    values["retry"] = _retry_form(values["retry"])
+    values["custom_variables"] = [
+        {**variable, "default_text": default_text(variable.get("default"))}
+        for variable in values["custom_variables"]
+    ]
+    return values
+
+
+def _builder(
+    request: Request,
+    viewer: PageUser,
+    choices: overview.BuilderChoices,
+    starter: Starter | None = None,
+) -> Response:
     context = {
         "webhook": choices.webhook,
-        "kept": kept_fields(choices.webhook),
+        "form": form_values(choices.webhook, starter),
+        "starter": starter,
         "companies": choices.companies,
         "methods": METHODS,
         "response_types": RESPONSE_TYPES,
         "executions": EXECUTIONS,
+        "retry_reasons": RETRY_REASONS,
     }
     return page(request, "builder.html", viewer, context)
 
 
 @router.get("/webhooks/new")
 async def new_webhook(
-    request: Request, viewer: PageUser, runtime: RuntimeDep, db: DbSession
+    request: Request,
+    viewer: PageUser,
+    runtime: RuntimeDep,
+    db: DbSession,
+    template: Annotated[str | None, Query(max_length=60)] = None,
 ) -> Response:
-    return _builder(
-        request, viewer, await overview.builder_choices(runtime, db, viewer.actor, None)
-    )
+    starter = None
+    if template:
+        starter = find_starter(template)
+        if starter is None:
+            raise NotFound(f"template: there is no template {template!r}", field="template")
+    choices = await overview.builder_choices(runtime, db, viewer.actor, None)
+    return _builder(request, viewer, choices, starter)
 
 
 @router.get("/webhooks/{webhook_id}")

@@ -26,6 +26,7 @@ from hooksmith.web.deps import (
     safe_next,
     set_session_cookies,
 )
+from hooksmith.web.starters import STARTERS
 
 router = APIRouter(include_in_schema=False)
 
@@ -130,7 +131,12 @@ async def webhook_list(
     listing = await overview.webhook_listing(
         runtime, db, viewer.actor, search=search or None, company=company or None, offset=offset
     )
-    context = {"listing": listing, "search": search or "", "company": company or ""}
+    context = {
+        "listing": listing,
+        "search": search or "",
+        "company": company or "",
+        "starters": STARTERS,
+    }
     return page(request, "webhooks.html", viewer, context)
 
 

@@ -1,12 +1,17 @@
 // The Webhook Builder page: keeps the sections in step, saves through the API, runs and maps.
 
+import { wireStoredActions } from "./actions.js";
 import { api, ApiError } from "./api.js";
 import { ContextFields } from "./context.js";
+import { choose } from "./dialogs.js";
 import { BodyEditor, bodyProblem } from "./editor.js";
+import { clearFieldErrors, findField, markField } from "./field-errors.js";
+import { collectReliability, watchReliability } from "./reliability.js";
 import { renderResult, shortValue } from "./result.js";
 import { RowTable } from "./rows.js";
 import { keepSample, loadSample } from "./sample.js";
 import { contextNames, joinUrl, splitUrl } from "./urlparts.js";
+import { variableDefinitions } from "./variables.js";
 
 const CHANGING_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const $ = (id) => document.getElementById(id);
@@ -47,10 +52,15 @@ class Builder {
     for (const id of ["name", "method", "response_type", "execution", "timeout", "auth-username", "auth-password", "auth-token", "company"]) {
       $(id)?.addEventListener("input", () => this.markDirty());
     }
-    $("name").addEventListener("input", () => { $("crumb-name").textContent = $("name").value || "New webhook"; });
+    // Also shown once now: a name typed before this script ran fired no input event.
+    const showName = () => { $("crumb-name").textContent = $("name").value || "New webhook"; };
+    $("name").addEventListener("input", showName);
+    showName();
     $("url").addEventListener("input", () => { this.paramsFromUrl(); this.followUrl(); this.markDirty(); });
     $("auth-type").addEventListener("change", () => { this.showAuth(); this.markDirty(); });
     $("sample").addEventListener("input", () => { keepSample(this.id, $("sample").value); $("sample-error").hidden = true; });
+    watchReliability(() => this.markDirty());
+    wireStoredActions(this);
     $("save").addEventListener("click", () => this.save());
     $("preview").addEventListener("click", () => this.preview());
     this.form.addEventListener("submit", (event) => { event.preventDefault(); this.run(); });
@@ -72,6 +82,12 @@ class Builder {
   markClean(text) {
     this.dirty = false;
     $("save-state").textContent = text;
+  }
+
+  // Go to another page on purpose (after a delete or a duplicate): no unsaved-changes warning.
+  leave(path) {
+    this.dirty = false;
+    window.location.assign(path);
   }
 
   // A stored URL may hold a query of its own: show it as Params rows, first, as it is sent.
@@ -133,49 +149,34 @@ class Builder {
       params: this.collectRows(this.params, ["key", "value"]),
       context: this.context.collect(),
       body: this.body.value.trim() ? this.body.value : null,
-      custom_variables: this.collectRows(this.variables, ["name", "mapper"]),
+      custom_variables: variableDefinitions(this.collectRows(this.variables, ["name", "mapper", "default"])),
+      ...collectReliability(),
     };
     const company = $("company");
     if (company && company.value) definition.company = company.value;
-    // What the page cannot edit yet (retry, success condition, variable defaults) is kept as stored.
-    const { defaults = {}, ...kept } = JSON.parse($("kept-data").textContent);
-    for (const [key, value] of Object.entries(kept)) if (value !== null) definition[key] = value;
-    for (const variable of definition.custom_variables) {
-      if (variable.name in defaults) variable.default = defaults[variable.name];
-    }
     return definition;
   }
 
   clearErrors() {
     $("form-error").hidden = true;
-    for (const element of this.form.querySelectorAll("[aria-invalid]")) {
-      if (element.id === "body") continue;
-      element.removeAttribute("aria-invalid");
-      element.classList.remove("invalid");
-    }
-    for (const note of this.form.querySelectorAll(".field-error[data-for]")) note.remove();
+    clearFieldErrors(this.form);
   }
 
   fieldElement(field) {
-    if (!field) return null;
-    const row = /^(headers|params|custom_variables)\[(\d+)\](?:\.(\w+))?/.exec(field);
-    if (row) {
-      const [, kind, index, part] = row;
-      const domIndex = this.sent[kind]?.[Number(index)] ?? Number(index);
+    if (field?.startsWith("body")) return $("body");
+    return findField(this.form, field, (kind, index, part) => {
+      const domIndex = this.sent[kind]?.[index] ?? index;
       const table = { headers: this.headers, params: this.params, custom_variables: this.variables }[kind];
       const dom = table.rows()[domIndex];
       return dom?.querySelector(part ? `[data-part="${part}"]` : "input") ?? null;
-    }
-    if (field.startsWith("body")) return $("body");
-    const exact = this.form.querySelector(`[data-field="${CSS.escape(field)}"]`);
-    return exact ?? this.form.querySelector(`[data-field="${CSS.escape(field.split(/[.[]/)[0])}"]`);
+    });
   }
 
-  showError(error) {
+  showError(error, what = "Not saved") {
     const box = $("form-error");
     box.textContent = error.kind === "revision_conflict"
       ? "Someone saved this webhook after you opened it. Your changes are still here: copy what you need, then reload to see their version."
-      : `Not saved: ${error.message}`;
+      : `${what}: ${error.message}`;
     box.hidden = false;
     if (error.field?.startsWith("body")) {
       const problem = bodyProblem(error.message);
@@ -184,17 +185,7 @@ class Builder {
       return;
     }
     const element = this.fieldElement(error.field);
-    if (!element) { box.focus?.(); return; }
-    element.setAttribute("aria-invalid", "true");
-    element.classList.add("invalid");
-    const note = document.createElement("p");
-    note.className = "field-error";
-    note.dataset.for = element.id;
-    note.id = `${element.id}-error`;
-    note.textContent = error.message;
-    element.setAttribute("aria-describedby", note.id);
-    (element.closest(".endpoint") ?? element).after(note);
-    element.focus();
+    if (element) markField(element, error.message);
   }
 
   async save() {
@@ -231,6 +222,7 @@ class Builder {
       $("builder-title").textContent = "Edit webhook";
       $("history-link").href = `/webhooks/${view.id}/runs`;
       $("history-link").hidden = false;
+      $("stored-actions").hidden = false;
     }
     for (const [secret, flag] of [["password", view.auth.password_set], ["token", view.auth.token_set]]) {
       const input = $(`auth-${secret}`);
@@ -295,23 +287,7 @@ class Builder {
     const dialog = $("confirm-run");
     dialog.querySelector("[data-confirm-method]").textContent = method;
     dialog.querySelector("[data-confirm-url]").textContent = $("url").value;
-    return new Promise((resolve) => {
-      const done = (choice) => {
-        dialog.removeEventListener("click", onClick);
-        dialog.removeEventListener("cancel", onCancel);
-        dialog.close();
-        resolve(choice);
-      };
-      const onClick = (event) => {
-        const button = event.target.closest("[data-choice]");
-        if (button) done(button.dataset.choice);
-      };
-      const onCancel = () => done("cancel");
-      dialog.addEventListener("click", onClick);
-      dialog.addEventListener("cancel", onCancel);
-      dialog.showModal();
-      dialog.querySelector('[data-choice="preview"]').focus();
-    });
+    return choose(dialog, "preview");
   }
 
   showResult(result, { preview = false, runId = null } = {}) {
