@@ -19,6 +19,7 @@ def test_engine_exports_what_we_mean() -> None:
         "executor",
         "mapping",
         "parsing",
+        "placeholders",
         "redaction",
         "request",
         "result",

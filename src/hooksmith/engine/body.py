@@ -21,6 +21,7 @@ from jinja2 import Environment, Undefined, nodes
 from jinja2.exceptions import TemplateSyntaxError
 
 from hooksmith.engine.errors import RenderError
+from hooksmith.engine.placeholders import read_placeholder
 from hooksmith.engine.sandbox import Rendered, Sandbox
 
 FIELD = "body"
@@ -68,14 +69,7 @@ def rewrite_body(environment: Environment, source: str) -> str:
         if kind != "variable_begin":
             out.append(text.feed(value) if kind == "data" else value)
             continue
-        inner: list[str] = []
-        end = ""
-        for _, inner_kind, inner_value in tokens:
-            if inner_kind == "variable_end":
-                end = inner_value
-                break
-            inner.append(inner_value)
-        expression = "".join(inner)
+        expression, end = read_placeholder(tokens)
         if text.comment is not None:
             # A placeholder inside a // or /* */ comment is commented out with it.
             out.append("\n" * (value + expression + end).count("\n"))

@@ -22,6 +22,7 @@ from urllib.parse import quote, urlsplit
 from jinja2 import Environment, Undefined
 
 from hooksmith.engine.errors import RenderError
+from hooksmith.engine.placeholders import read_placeholder
 from hooksmith.engine.sandbox import Rendered, Sandbox
 
 FIELD = "url"
@@ -78,14 +79,8 @@ def rewrite_url(environment: Environment, source: str) -> str:
         if kind != "variable_begin":
             segments.append(value if kind == "data" else "")
             continue
-        inner: list[str] = []
-        end = ""
-        for _, inner_kind, inner_value in tokens:
-            if inner_kind == "variable_end":
-                end = inner_value
-                break
-            inner.append(inner_value)
-        segments.append((value, "".join(inner), end))
+        expression, end = read_placeholder(tokens)
+        segments.append((value, expression, end))
     flat = [s if isinstance(s, str) else MARK for s in segments]
     out: list[str] = []
     for index, segment in enumerate(segments):
