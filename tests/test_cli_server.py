@@ -105,6 +105,9 @@ def test_admin_commands_create_tenants_and_a_token(tmp_path: Path) -> None:
     done = hooksmith(var, "admin", "create-token", "bot", "--company", "fjord")
     assert done.returncode == 0, done.stderr
     assert re.search(r"^hs_\S{20,}$", done.stdout, re.MULTILINE)
+    done = hooksmith(var, "admin", "prune", "--days", "1")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "0 runs deleted"
 
 
 def test_admin_bad_input_exits_2_naming_the_field(tmp_path: Path) -> None:

@@ -34,6 +34,27 @@ async def _async_hook(client: Api, url: str, **overrides: Any) -> dict[str, Any]
     return body
 
 
+async def _accepted_only(
+    settings: Settings, world: World, hook: dict[str, Any], *, callback_url: str | None = None
+) -> str:
+    """Store a run as the execute endpoint does, without handing it to anyone; its id."""
+    database = create_engine(settings.resolved_database_url())
+    try:
+        async with session_maker(database)() as session:
+            row = await AsyncRunRepository(session).accept(
+                webhook_id=hook["id"],
+                company_id=world.tenants.acme.id,
+                webhook_revision=1,
+                conversation=CONVERSATION,
+                session_id="s-9",
+                callback_url=callback_url,
+            )
+            await session.commit()
+            return row.id
+    finally:
+        await database.dispose()
+
+
 async def _done(client: Api, run_id: str, timeout: float = 15.0) -> dict[str, Any]:
     async def check() -> dict[str, Any] | None:
         run: dict[str, Any] = (await client.get(f"/api/v1/runs/{run_id}")).body
@@ -119,36 +140,23 @@ async def test_unfinished_runs_and_callbacks_are_taken_up_after_a_restart(
     client = await api(token=world.acme.token)
     hook = await _async_hook(client, receiver.url("/work"))
     # A run accepted by a server that stopped before executing it.
-    database = create_engine(settings.resolved_database_url())
-    try:
-        async with session_maker(database)() as session:
-            row = await AsyncRunRepository(session).accept(
-                webhook_id=hook["id"],
-                company_id=world.tenants.acme.id,
-                webhook_revision=1,
-                conversation=CONVERSATION,
-                session_id="s-9",
-                callback_url=receiver.url("/callback"),
-            )
-            await session.commit()
-    finally:
-        await database.dispose()
+    run_id = await _accepted_only(settings, world, hook, callback_url=receiver.url("/callback"))
     if settings.uses_job_queue():  # the queue holds its job; no worker took it up yet
         queue = build_queue(settings.resolved_database_url())
         async with queue.open_async():
-            await QueueDispatcher(queue).submit(row.id)
+            await QueueDispatcher(queue).submit(run_id)
 
     with serve_app(settings) as restarted:
         async with Api.session() as http:
             again = Api(http, restarted.base_url, token=world.acme.token)
-            run = await _done(again, row.id)
+            run = await _done(again, run_id)
 
             async def delivered() -> dict[str, Any] | None:
-                return receiver.callbacks.get(row.id)
+                return receiver.callbacks.get(run_id)
 
             await eventually(delivered, timeout=15)
     assert run["ok"] is True
-    assert receiver.keys[row.id] == 1
+    assert receiver.keys[run_id] == 1
 
 
 async def test_a_run_whose_job_was_lost_is_deferred_again(
@@ -159,27 +167,14 @@ async def test_a_run_whose_job_was_lost_is_deferred_again(
     client = await api(token=world.acme.token)
     hook = await _async_hook(client, receiver.url("/work"))
     # Stored as accepted, but its job never reached the queue (the process died in between).
-    database = create_engine(settings.resolved_database_url())
-    try:
-        async with session_maker(database)() as session:
-            row = await AsyncRunRepository(session).accept(
-                webhook_id=hook["id"],
-                company_id=world.tenants.acme.id,
-                webhook_revision=1,
-                conversation=CONVERSATION,
-                session_id="s-lost",
-                callback_url=None,
-            )
-            await session.commit()
-    finally:
-        await database.dispose()
+    run_id = await _accepted_only(settings, world, hook)
 
     sweeping = settings.model_copy(update={"run_stale_seconds": 0.3, "run_sweep_seconds": 0.2})
     with serve_app(sweeping) as swept:
         async with Api.session() as http:
-            run = await _done(Api(http, swept.base_url, token=world.acme.token), row.id)
+            run = await _done(Api(http, swept.base_url, token=world.acme.token), run_id)
     assert run["ok"] is True
-    assert receiver.keys[row.id] == 1
+    assert receiver.keys[run_id] == 1
 
 
 @pytest.mark.parametrize("kind", ["execute", "test"])

@@ -79,6 +79,16 @@ def _seed_apart(database_url: str) -> None:
         pool.submit(asyncio.run, _seed(database_url)).result()
 
 
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """End a server process: politely, then for sure."""
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(15)
+
+
 def _wait_until_serving(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 30
     while True:
@@ -135,12 +145,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         _wait_until_serving(base_url, process, log)
         yield Site(base_url=base_url)
     finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(15)
+        stop(process)
 
 
 def browser_path() -> str | None:

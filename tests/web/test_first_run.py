@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.web.conftest import stop
 from tests.web.helpers import section
 
 BODY = '{"order": "{{ orderNumber }}", "customer": "{{ fb.firstName }}"}'
@@ -79,12 +80,7 @@ def first_start(tmp_path: Path) -> Iterator[FirstStart]:
     try:
         yield _wait_for_first_start(process, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(15)
+        stop(process)
 
 
 def run_for_real(page: Page) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hooksmith.cli.webhooks import fail_input
 from hooksmith.service import tenants
@@ -24,8 +24,8 @@ AgencyOption = Annotated[str | None, typer.Option(help="Slug of the agency it be
 CompanyOption = Annotated[str | None, typer.Option(help="Slug of the company it belongs to.")]
 
 
-def _with_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run `work` in one session on the configured (and migrated) database; exit 2 on bad input."""
+def _on_database(work: Callable[[Settings, async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
+    """Run `work` on the configured (and migrated) database; exit 2 on bad input."""
 
     async def go() -> T:
         settings = Settings()
@@ -33,8 +33,7 @@ def _with_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         await upgrade(url)
         database = create_engine(url)
         try:
-            async with session_maker(database)() as session:
-                return await work(session)
+            return await work(settings, session_maker(database))
         finally:
             await database.dispose()
 
@@ -42,6 +41,16 @@ def _with_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         return asyncio.run(go())
     except (ServiceError, StoreError) as error:
         raise fail_input(str(error)) from None
+
+
+def _with_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one session on the configured database."""
+
+    async def in_session(_: Settings, sessions: async_sessionmaker[AsyncSession]) -> T:
+        async with sessions() as session:
+            return await work(session)
+
+    return _on_database(in_session)
 
 
 def create_agency(slug: str, name: str) -> None:
@@ -97,17 +106,10 @@ def prune(
 ) -> None:
     """Delete runs older than the retention (HOOKSMITH_RUN_RETENTION_DAYS, default 30 days)."""
 
-    async def go() -> int:
-        settings = Settings()
-        url = settings.resolved_database_url()
-        await upgrade(url)
-        database = create_engine(url)
-        try:
-            return await prune_runs(session_maker(database), days or settings.run_retention_days)
-        finally:
-            await database.dispose()
+    async def work(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> int:
+        return await prune_runs(sessions, days or settings.run_retention_days)
 
-    typer.echo(f"{asyncio.run(go())} runs deleted")
+    typer.echo(f"{_on_database(work)} runs deleted")
 
 
 def build_admin() -> typer.Typer:

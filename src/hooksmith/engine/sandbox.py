@@ -96,17 +96,11 @@ class Sandbox:
         >>> Sandbox().compile_template("text", "{{ a }}", field="x").render(a=1)
         '1'
         """
-        key = (kind, source)
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                hit: Template = self._cache[key]
-                return hit
 
         def build() -> Template:
             return self.environment.from_string(rewrite(source) if rewrite else source)
 
-        template: Template = self._build(key, build, field)
+        template: Template = self._cached((kind, source), build, field)
         return template
 
     def compile_expression(self, source: str, *, field: str) -> TemplateExpression:
@@ -115,17 +109,11 @@ class Sandbox:
         >>> Sandbox().compile_expression("a + 1", field="m")(a=1)
         2
         """
-        key = ("expression", source)
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                hit: TemplateExpression = self._cache[key]
-                return hit
 
         def build() -> TemplateExpression:
             return self.environment.compile_expression(source, undefined_to_none=False)
 
-        expression: TemplateExpression = self._build(key, build, field)
+        expression: TemplateExpression = self._cached(("expression", source), build, field)
         return expression
 
     def render_template(
@@ -213,7 +201,13 @@ class Sandbox:
         """
         ensure_small(value, what, self.limits.max_output_chars)
 
-    def _build(self, key: tuple[str, str], build: Callable[[], T], field: str) -> T:
+    def _cached(self, key: tuple[str, str], build: Callable[[], T], field: str) -> T:
+        """The cached value of `key`, else `build()` turned into a RenderError on failure."""
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                hit: T = self._cache[key]
+                return hit
         try:
             value = build()
         except TemplateSyntaxError as exc:
