@@ -45,7 +45,7 @@ async def _record(upstream: Upstream, request: web.Request) -> dict[str, Any]:
 
 def build_app(upstream: Upstream) -> web.Application:
     """Routes: /echo (the request back as JSON), /status/{code}, /slow, /big, /gzip-bomb,
-    /redirect, /xml, /text, /xml-bomb, /flaky, /retry-after, /idem."""
+    /redirect, /xml, /text, /xml-bomb, /flaky, /retry-after, /idem, /hostile."""
 
     async def echo(request: web.Request) -> web.Response:
         seen = await _record(upstream, request)
@@ -171,6 +171,22 @@ def build_app(upstream: Upstream) -> web.Application:
         await response.write_eof()
         return response
 
+    async def hostile(request: web.Request) -> web.Response:
+        # Answers an upstream should never send: ?kind= deep-json, deep-xml, huge-number,
+        # surrogate (a lone surrogate escape), nan.
+        await _record(upstream, request)
+        kind = request.query["kind"]
+        depth = int(request.query.get("depth", "200000"))
+        bodies = {
+            "deep-json": ("application/json", "[" * depth + "]" * depth),
+            "deep-xml": ("application/xml", "<a>" * depth + "</a>" * depth),
+            "huge-number": ("application/json", '{"n": ' + "7" * 100_000 + "}"),
+            "surrogate": ("application/json", '{"name": "\\ud800"}'),
+            "nan": ("application/json", '{"n": NaN}'),
+        }
+        content_type, text = bodies[kind]
+        return web.Response(text=text, content_type=content_type)
+
     arrivals: dict[str, list[float]] = {}  # per `key` of /flaky and /retry-after
 
     def arrived(request: web.Request) -> list[float]:
@@ -247,6 +263,7 @@ def build_app(upstream: Upstream) -> web.Application:
     app.router.add_route("*", "/encoded", encoded)
     app.router.add_route("*", "/hops", hops)
     app.router.add_route("*", "/drip", drip)
+    app.router.add_route("*", "/hostile", hostile)
     return app
 
 

@@ -347,3 +347,107 @@ async def test_module_level_execute_honours_the_allow_setting(
     monkeypatch.setenv("HOOKSMITH_EGRESS_ALLOW", "127.0.0.1")
     result = await execute(make_webhook(url=upstream.url("/echo")), {})
     assert result.ok
+
+
+@pytest.mark.parametrize(
+    ("value", "what"),
+    [
+        ("a\x01b", "U+0001"),
+        ("a\x7fb", "U+007F"),
+        ("a\x00b", "U+0000"),
+        ("a\ud800b", "lone surrogate"),
+    ],
+)
+async def test_header_with_a_control_character_or_surrogate_is_a_render_error(
+    upstream: Upstream, value: str, what: str
+) -> None:
+    result = await run(
+        {"url": upstream.url("/echo"), "headers": [{"key": "X-Name", "value": "{{ userName }}"}]},
+        conversation(userName=value),
+    )
+    assert result.error is not None
+    assert result.error.kind == "render_error"
+    assert result.error.field == "headers[0].value"
+    assert what in result.error.message
+    assert upstream.received == []
+
+
+async def test_a_tab_in_a_header_is_sent(upstream: Upstream) -> None:
+    result = await run(
+        {"url": upstream.url("/echo"), "headers": [{"key": "X-Name", "value": "{{ userName }}"}]},
+        conversation(userName="a\tb"),
+    )
+    assert result.ok, result.error
+    assert header(upstream.received[0], "X-Name") == ["a\tb"]
+
+
+async def test_a_param_with_a_lone_surrogate_is_a_render_error(upstream: Upstream) -> None:
+    result = await run(
+        {"url": upstream.url("/echo"), "params": [{"key": "q", "value": "{{ userName }}"}]},
+        conversation(userName="\udc80"),
+    )
+    assert result.error is not None
+    assert result.error.kind == "render_error"
+    assert result.error.field == "params[0].value"
+
+
+async def test_control_characters_and_surrogates_in_the_body_arrive_escaped(
+    upstream: Upstream,
+) -> None:
+    result = await run(
+        {"method": "POST", "url": upstream.url("/echo"), "body": '{"who": "{{ userName }}"}'},
+        conversation(userName="a\x01\x7f\ud800z"),
+    )
+    assert result.ok, result.error
+    sent = upstream.received[0]["body"]
+    assert sent == '{"who": "a\\u0001\x7f\\ud800z"}'
+    assert json.loads(sent) == {"who": "a\x01\x7f\ud800z"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "response_type", "words"),
+    [
+        ("deep-json", "json", "nested deeper than"),
+        ("deep-xml", "xml", "nested deeper than"),
+        ("huge-number", "json", "outside 64 bits"),
+        ("surrogate", "json", "lone surrogate"),
+        ("nan", "json", "NaN is not a JSON value"),
+    ],
+)
+async def test_hostile_answers_are_an_invalid_response(
+    upstream: Upstream, kind: str, response_type: str, words: str
+) -> None:
+    result = await run(
+        {
+            "url": upstream.url(f"/hostile?kind={kind}"),
+            "response_type": response_type,
+            "custom_variables": [{"name": "n", "mapper": "response.n"}],
+        }
+    )
+    assert result.error is not None
+    assert result.error.kind == "invalid_response"
+    assert words in result.error.message
+    result.model_dump_json()  # the result itself is always serialisable
+
+
+@pytest.mark.parametrize(
+    "mapper", ["range", "''.upper", "dict", "response.items", "response.keys", "9.9e300 * 1e10"]
+)
+async def test_a_mapper_that_yields_no_json_value_is_a_mapping_error(
+    upstream: Upstream, mapper: str
+) -> None:
+    result = await run(
+        {
+            "url": upstream.url("/echo"),
+            "custom_variables": [
+                {"name": "bad", "mapper": mapper},
+                {"name": "method", "mapper": "response.method"},
+            ],
+        }
+    )
+    assert result.error is not None
+    assert result.error.kind == "mapping_error"
+    assert result.error.field == "custom_variables"
+    assert "no JSON value" in result.error.message
+    assert result.custom_variables == {"bad": None, "method": "GET"}
+    json.loads(result.model_dump_json())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hooksmith.engine import Result
@@ -64,3 +67,30 @@ async def test_close_drains_the_queue(
         writer.submit(run)
     await writer.close()
     assert await _count(sessions, tenants, hook) == 450
+
+
+async def test_a_run_that_cannot_be_stored_costs_no_other_run_its_place(
+    sessions: async_sessionmaker[AsyncSession],
+    secret_box: SecretBox,
+    tenants: Tenants,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    acme = await _webhook(sessions, secret_box, tenants.acme.id)
+    bolt = await _webhook(sessions, secret_box, tenants.bolt.id)
+    # A result holding a function cannot be serialised: the batch it lands in must still be
+    # stored, all but that one run.
+    broken = NewRun(
+        webhook_id=bolt,
+        company_id=tenants.bolt.id,
+        webhook_revision=1,
+        result=Result(ok=True, custom_variables={"x": range}),
+    )
+    writer = RunWriter(sessions, response_limit=1000, interval=10, batch_size=200)
+    writer.start()
+    runs = _runs(acme, tenants.acme.id, 3)
+    for run in (runs[0], broken, *runs[1:]):
+        writer.submit(run)
+    with caplog.at_level(logging.ERROR, logger="hooksmith.service.writer"):
+        await writer.close()
+    assert await _count(sessions, tenants, acme) == 3
+    assert broken.id in caplog.text

@@ -217,7 +217,7 @@ class Engine:
             try:
                 outcome = evaluate_mapper(self.sandbox, variable.mapper, scope, deadline=deadline)
                 value, found, reason = outcome.value, outcome.found, outcome.reason
-            except MappingError as error:  # the mapper does not compile
+            except MappingError as error:  # it does not compile, or yields no JSON value
                 value, found = None, False
                 reason = f"custom_variables.{variable.name}: {error.message}"
                 first_error = first_error or ResultError(

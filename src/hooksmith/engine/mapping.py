@@ -18,9 +18,9 @@ from typing import Any
 from jinja2 import Template, Undefined, nodes
 from jinja2.environment import TemplateExpression
 from jinja2.exceptions import TemplateSyntaxError
-from markupsafe import Markup
 
 from hooksmith.engine.errors import MappingError, RenderError
+from hooksmith.engine.jsondata import JsonRefused, json_data
 from hooksmith.engine.sandbox import Sandbox
 from hooksmith.engine.session import undefined_path
 
@@ -62,13 +62,14 @@ def evaluate_mapper(
                 path = _static_path(sandbox, expression) or undefined_path(value)
                 reason = _missing(path) if path != "?" else "the mapper yields no value"
                 return MapperOutcome(None, False, reason)
-            return MapperOutcome(_plain(value), True, None)
+            return MapperOutcome(_json_value(value), True, None)
         text = sandbox.render_template(compiled, scope, deadline=deadline, field=FIELD)
     except RenderError as exc:
         reason = exc.message.removeprefix(f"{FIELD}: ")
         return MapperOutcome(None, False, f"the mapper failed: {reason}")
     missing = [w.removeprefix("undefined: ").removesuffix(f" (in {FIELD})") for w in text.warnings]
-    return MapperOutcome(text.value, True, "; ".join(_missing(p) for p in missing) or None)
+    missing_reason = "; ".join(_missing(p) for p in missing) or None
+    return MapperOutcome(_json_value(text.value), True, missing_reason)
 
 
 def expression_of(mapper: str) -> str | None:
@@ -129,14 +130,14 @@ def _missing(path: str) -> str:
     return f"{root} has no '{rest}'"
 
 
-def _plain(value: Any, depth: int = 0) -> Any:
-    """Values a template made, in JSON shape: tuples as lists, Markup as str, undefined as None."""
-    if isinstance(value, Undefined):
-        return None
-    if isinstance(value, Markup):
-        return str(value)
-    if isinstance(value, tuple | list) and depth == 0:
-        return [_plain(item, 1) for item in value]
-    if isinstance(value, tuple):
-        return list(value)
-    return value
+def _json_value(value: Any) -> Any:
+    """The mapper's value as JSON data (undefined parts as null); a function, a class or NaN is
+    a `MappingError`: the bot can only be given JSON values."""
+    try:
+        return json_data(value, other=_undefined_as_none)
+    except JsonRefused as refused:
+        raise MappingError(f"the mapper yields no JSON value: {refused}") from None
+
+
+def _undefined_as_none(value: Any) -> Any:
+    return None if isinstance(value, Undefined) else value

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -11,6 +10,9 @@ from defusedxml.ElementTree import ParseError, fromstring
 
 from hooksmith.engine.definition import ResponseType
 from hooksmith.engine.errors import InvalidResponse
+from hooksmith.engine.jsondata import JsonRefused, load_json
+
+MAX_DEPTH = 128  # of an upstream answer, JSON or XML; deeper data is an `invalid_response`
 
 
 def charset_of(content_type: str | None) -> str:
@@ -41,11 +43,11 @@ def parse_body(body: bytes, response_type: ResponseType, content_type: str | Non
         return None
     if response_type is ResponseType.JSON:
         try:
-            return json.loads(decode_text(body, content_type))
-        except json.JSONDecodeError as error:
+            return load_json(decode_text(body, content_type), max_depth=MAX_DEPTH)
+        except JsonRefused as error:
             raise InvalidResponse(
-                f"the response is not valid JSON (line {error.lineno}, column {error.colno}: "
-                f"{error.msg}); choose the response type text or xml if the API sends those"
+                f"the response is not JSON hooksmith can read ({error}); choose the response "
+                "type text or xml if the API sends those"
             ) from None
     try:
         root = fromstring(body, forbid_dtd=False, forbid_entities=True, forbid_external=True)
@@ -53,23 +55,25 @@ def parse_body(body: bytes, response_type: ResponseType, content_type: str | Non
         raise InvalidResponse(f"the XML response was refused: {error}") from None
     except ParseError as error:
         raise InvalidResponse(f"the response is not valid XML: {error}") from None
-    return {_local_name(root.tag): _element_value(root)}
+    return {_local_name(root.tag): _element_value(root, MAX_DEPTH)}
 
 
 def _local_name(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _element_value(element: Element) -> Any:
+def _element_value(element: Element, depth_left: int) -> Any:
     """An element as data: text when it is a leaf, else a dict of `@attributes` and children."""
     children = list(element)
+    if children and depth_left <= 0:
+        raise InvalidResponse(f"the XML response is nested deeper than {MAX_DEPTH} levels")
     text = (element.text or "").strip()
     if not children and not element.attrib:
         return text or None
     value: dict[str, Any] = {f"@{_local_name(k)}": v for k, v in element.attrib.items()}
     for child in children:
         name = _local_name(child.tag)
-        item = _element_value(child)
+        item = _element_value(child, depth_left - 1)
         if name in value:
             existing = value[name]
             if isinstance(existing, list):  # element values are never lists themselves

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,7 +19,10 @@ from hooksmith.engine.sandbox import Sandbox
 from hooksmith.engine.transport import OutgoingRequest
 from hooksmith.engine.url import render_url
 
-FORBIDDEN_IN_VALUES = ("\r", "\n", "\x00")
+# In a header value: control characters but tab (CR and LF would split the header) and lone
+# surrogates (no UTF-8 text holds them); in a param value: lone surrogates.
+_NOT_IN_HEADER = re.compile("[\x00-\x08\x0a-\x1f\x7f\ud800-\udfff]")
+_NOT_IN_TEXT = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ def prepare(
             param.value, conversation, deadline=deadline, field=f"params[{index}].value"
         )
         warnings.extend(value.warnings)
+        _refuse_characters(value.value, _NOT_IN_TEXT, f"params[{index}].value")
         pairs.append((param.key, value.value))
     full_url = _with_params(url.value, pairs)
 
@@ -96,12 +101,7 @@ def prepare(
             header.value, conversation, deadline=deadline, field=f"headers[{index}].value"
         )
         warnings.extend(value.warnings)
-        if any(ch in value.value for ch in FORBIDDEN_IN_VALUES):
-            raise RenderError(
-                f"headers[{index}].value: the rendered value contains a line break or NUL, "
-                "which would split the header",
-                field=f"headers[{index}].value",
-            )
+        _refuse_characters(value.value, _NOT_IN_HEADER, f"headers[{index}].value")
         headers.append((header.key, value.value))
     if authorization:
         headers.append(("Authorization", authorization))
@@ -110,7 +110,7 @@ def prepare(
     if webhook.body is not None:
         rendered = render_body(sandbox, webhook.body, conversation, deadline=deadline)
         warnings.extend(rendered.warnings)
-        body = rendered.value
+        body = _escape_surrogates(rendered.value)
         if not any(key.lower() == "content-type" for key, _ in headers):
             headers.append(("Content-Type", "application/json"))
 
@@ -122,6 +122,30 @@ def prepare(
         redactor=redactor_for(webhook),
         warnings=tuple(warnings),
     )
+
+
+def _refuse_characters(value: str, pattern: re.Pattern[str], field: str) -> None:
+    found = pattern.search(value)
+    if found is None:
+        return
+    char = found.group()
+    what = "a line break" if char in "\r\n" else f"the control character U+{ord(char):04X}"
+    if "\ud800" <= char <= "\udfff":
+        what = f"a lone surrogate (U+{ord(char):04X}), which is not text"
+    raise RenderError(
+        f"{field}: the rendered value contains {what}; it cannot be sent in a request",
+        field=field,
+    )
+
+
+def _escape_surrogates(body: str) -> str:
+    """The JSON body with lone surrogates as `\\udXXX` escapes: the same JSON, in UTF-8.
+
+    The body is valid JSON already, so a surrogate can only sit inside a string literal.
+    """
+    if _NOT_IN_TEXT.search(body) is None:
+        return body
+    return _NOT_IN_TEXT.sub(lambda found: f"\\u{ord(found.group()):04x}", body)
 
 
 def _with_params(url: str, pairs: list[tuple[str, str]]) -> str:

@@ -94,12 +94,35 @@ class RunWriter:
         return False
 
     async def _write(self, batch: list[NewRun]) -> None:
+        """Insert the batch in one statement; if that fails, each run on its own, so one run
+        that cannot be stored never costs the others theirs."""
         if not batch:
             return
         try:
-            async with self.sessions() as session:
-                await RunRepository(session, response_limit=self.response_limit).add_many(batch)
-                await session.commit()
+            await self._insert(batch)
+            return
         except Exception:
-            # Results are redacted already; the ids are enough to trace the loss.
-            log.exception("could not store %d live runs (first id %s)", len(batch), batch[0].id)
+            if len(batch) == 1:
+                self._lost(batch[0])
+                return
+            log.warning("a batch of %d live runs failed; storing them one by one", len(batch))
+        for run in batch:
+            try:
+                await self._insert([run])
+            except Exception:
+                self._lost(run)
+
+    async def _insert(self, batch: list[NewRun]) -> None:
+        async with self.sessions() as session:
+            await RunRepository(session, response_limit=self.response_limit).add_many(batch)
+            await session.commit()
+
+    @staticmethod
+    def _lost(run: NewRun) -> None:
+        # Results are redacted already; the ids are enough to trace the loss.
+        log.exception(
+            "could not store live run %s (webhook %d, company %d)",
+            run.id,
+            run.webhook_id,
+            run.company_id,
+        )
