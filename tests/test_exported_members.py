@@ -16,6 +16,7 @@ def test_engine_exports_what_we_mean() -> None:
         "egress",
         "environment",
         "errors",
+        "jsondata",
         "executor",
         "mapping",
         "parsing",

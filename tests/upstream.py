@@ -24,7 +24,9 @@ class Upstream:
 
     base_url: str
     port: int
-    received: list[dict[str, Any]] = field(default_factory=list)
+    received: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    # What /scripted/{key} answers: status, Content-Type and body, set by the test.
+    scripted: dict[str, tuple[int, str, bytes]] = field(default_factory=dict, repr=False)
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
@@ -45,7 +47,8 @@ async def _record(upstream: Upstream, request: web.Request) -> dict[str, Any]:
 
 def build_app(upstream: Upstream) -> web.Application:
     """Routes: /echo (the request back as JSON), /status/{code}, /slow, /big, /gzip-bomb,
-    /redirect, /xml, /text, /xml-bomb, /flaky, /retry-after, /idem, /hostile."""
+    /redirect, /xml, /text, /xml-bomb, /flaky, /retry-after, /idem, /hostile,
+    /scripted/{key} (what the test put in `Upstream.scripted`)."""
 
     async def echo(request: web.Request) -> web.Response:
         seen = await _record(upstream, request)
@@ -187,6 +190,11 @@ def build_app(upstream: Upstream) -> web.Application:
         content_type, text = bodies[kind]
         return web.Response(text=text, content_type=content_type)
 
+    async def scripted(request: web.Request) -> web.Response:
+        await _record(upstream, request)
+        status, content_type, body = upstream.scripted[request.match_info["key"]]
+        return web.Response(status=status, body=body, headers={"Content-Type": content_type})
+
     arrivals: dict[str, list[float]] = {}  # per `key` of /flaky and /retry-after
 
     def arrived(request: web.Request) -> list[float]:
@@ -264,6 +272,8 @@ def build_app(upstream: Upstream) -> web.Application:
     app.router.add_route("*", "/hops", hops)
     app.router.add_route("*", "/drip", drip)
     app.router.add_route("*", "/hostile", hostile)
+    app.router.add_route("*", "/scripted/{key}", scripted)
+    app.router.add_route("*", "/scripted/{key}/{tail:.*}", scripted)
     return app
 
 

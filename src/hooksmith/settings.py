@@ -44,6 +44,17 @@ class Settings(BaseSettings):
     run_writer_interval: float = Field(default=0.05, gt=0)
     run_writer_batch: int = Field(default=200, gt=0)
     max_response_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_request_bytes: int = Field(
+        default=1024 * 1024, gt=0, description="The largest request body a route reads (413)."
+    )
+    max_open_request_bytes: int = Field(
+        default=64 * 1024,
+        gt=0,
+        description="The same for routes open without signing in: sign-in, login, echo.",
+    )
+    max_json_depth: int = Field(
+        default=64, gt=0, le=200, description="How deep JSON in a request body may nest (422)."
+    )
     proxy: str | None = None
     # Asynchronous runs (docs/scaling.md): where they queue and how workers and callbacks behave.
     queue: Literal["auto", "inprocess", "postgres"] = Field(

@@ -137,6 +137,17 @@ async def test_add_many_drops_runs_of_deleted_webhooks(
     assert total == 2
 
 
+async def test_add_many_drops_runs_whose_webhook_id_now_belongs_to_another_company(
+    session: AsyncSession, secret_box: SecretBox, tenants: Tenants
+) -> None:
+    hook = await webhook(session, secret_box, tenants.bolt.id)
+    # A run of acme's deleted webhook whose id SQLite gave to this new webhook of bolt's.
+    stray = NewRun(
+        webhook_id=hook.id, company_id=tenants.acme.id, webhook_revision=1, result=result()
+    )
+    assert await RunRepository(session).add_many([stray]) == 0
+
+
 async def test_prune_deletes_only_old_runs(
     session: AsyncSession, secret_box: SecretBox, tenants: Tenants
 ) -> None:

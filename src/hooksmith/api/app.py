@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from hooksmith.api import echo, errors
+from hooksmith.api.bodies import BodyLimits, BoundedBodies
 from hooksmith.api.routes import preview, runs, session, tenants, webhooks
 from hooksmith.service.runs import RetentionTask
 from hooksmith.service.runtime import Runtime
@@ -47,4 +48,12 @@ def create_app(settings: Settings, *, trusted_egress: Iterable[str] = ()) -> Fas
     for module in (webhooks, runs, preview, tenants, session):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(echo.router)
+    app.add_middleware(
+        BoundedBodies,
+        limits=BodyLimits(
+            max_bytes=settings.max_request_bytes,
+            max_open_bytes=settings.max_open_request_bytes,
+            max_json_depth=settings.max_json_depth,
+        ),
+    )
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hooksmith.service.actors import Actor, ActorCache, actor_for_token, actor_for_user
@@ -19,6 +19,7 @@ from hooksmith.service.sessions import (
     SESSION_COOKIE,
     csrf_ok,
 )
+from hooksmith.store import MAX_ID
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -91,5 +92,6 @@ async def get_actor(request: Request, runtime: RuntimeDep) -> Actor:
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
-Offset = Annotated[int, Query(ge=0, description="How many items to skip.")]
+Id = Annotated[int, Path(ge=1, le=MAX_ID, description="The id, as listed.")]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="How many items to skip.")]
 Limit = Annotated[int, Query(ge=1, le=200, description="How many items to return.")]

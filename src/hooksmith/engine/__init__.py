@@ -34,6 +34,7 @@ from hooksmith.engine.errors import (
     TooLarge,
 )
 from hooksmith.engine.executor import Engine, execute, render
+from hooksmith.engine.jsondata import JsonRefused, load_json, too_deep
 from hooksmith.engine.result import Attempt, Result, VariableOutcome
 from hooksmith.engine.retry import Backoff
 
@@ -53,6 +54,7 @@ __all__ = [
     "Header",
     "InvalidDefinition",
     "InvalidResponse",
+    "JsonRefused",
     "MappingError",
     "Method",
     "NoAuth",
@@ -66,7 +68,9 @@ __all__ = [
     "VariableOutcome",
     "Webhook",
     "execute",
+    "load_json",
     "load_webhook",
     "parse_webhook",
     "render",
+    "too_deep",
 ]

@@ -214,6 +214,8 @@ class Sandbox:
             raise RenderError(f"{field}: line {exc.lineno}: {exc.message}", field=field) from None
         except Refused as exc:
             raise RenderError(f"{field}: {exc}", field=field) from None
+        except (RecursionError, MemoryError):
+            raise RenderError(f"{field}: the template is nested too deeply", field=field) from None
         with self._lock:
             self._cache[key] = value
             while len(self._cache) > self.limits.max_template_cache:

@@ -11,6 +11,7 @@ from hooksmith.store.errors import (
     StoreError,
 )
 from hooksmith.store.migrate import downgrade, upgrade
+from hooksmith.store.models import MAX_ID
 from hooksmith.store.runs import NewRun, RunRepository
 from hooksmith.store.scope import Scope
 from hooksmith.store.secrets import SecretBox, load_or_create_key
@@ -18,6 +19,7 @@ from hooksmith.store.tenants import TenantRepository, hash_password, verify_pass
 from hooksmith.store.webhooks import WebhookRepository, to_definition
 
 __all__ = [
+    "MAX_ID",
     "Duplicate",
     "NewRun",
     "NotFound",

@@ -35,6 +35,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+MAX_ID = 2**31 - 1  # ids and offsets fit an INTEGER column on every database
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC timestamp on every backend (SQLite stores it without a zone)."""
 

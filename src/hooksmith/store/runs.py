@@ -99,10 +99,16 @@ class RunRepository:
         if not runs:
             return 0
         wanted = {run.webhook_id for run in runs}
-        existing = set(
-            await self.session.scalars(select(WebhookRow.id).where(WebhookRow.id.in_(wanted)))
+        # (id, company): SQLite may give a deleted webhook's id to a new one of another company.
+        rows = await self.session.execute(
+            select(WebhookRow.id, WebhookRow.company_id).where(WebhookRow.id.in_(wanted))
         )
-        values = [self._finished_values(run) for run in runs if run.webhook_id in existing]
+        existing = {(webhook_id, company_id) for webhook_id, company_id in rows}
+        values = [
+            self._finished_values(run)
+            for run in runs
+            if (run.webhook_id, run.company_id) in existing
+        ]
         if values:
             await self.session.execute(insert(RunRow), values)
         return len(values)

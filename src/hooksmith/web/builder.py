@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from hooksmith.service import overview
 from hooksmith.service.errors import NotFound
 from hooksmith.service.webhooks import WebhookView
-from hooksmith.web.deps import DbSession, PageUser, RuntimeDep
+from hooksmith.web.deps import DbSession, PageId, PageOffset, PageUser, RuntimeDep
 from hooksmith.web.pages import page
 from hooksmith.web.starters import Starter, find_starter
 
@@ -126,7 +126,7 @@ async def new_webhook(
 
 @router.get("/webhooks/{webhook_id}")
 async def edit_webhook(
-    request: Request, webhook_id: int, viewer: PageUser, runtime: RuntimeDep, db: DbSession
+    request: Request, webhook_id: PageId, viewer: PageUser, runtime: RuntimeDep, db: DbSession
 ) -> Response:
     choices = await overview.builder_choices(runtime, db, viewer.actor, webhook_id)
     return _builder(request, viewer, choices)
@@ -135,11 +135,11 @@ async def edit_webhook(
 @router.get("/webhooks/{webhook_id}/runs")
 async def run_history(
     request: Request,
-    webhook_id: int,
+    webhook_id: PageId,
     viewer: PageUser,
     runtime: RuntimeDep,
     db: DbSession,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: PageOffset = 0,
 ) -> Response:
     history = await overview.run_history(runtime, db, viewer.actor, webhook_id, offset=offset)
     return page(request, "runs.html", viewer, {"history": history})

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hooksmith.service.actors import Actor, ActorCache, actor_for_user
@@ -27,6 +27,7 @@ from hooksmith.service.sessions import (
     csrf_ok,
     session_cookies,
 )
+from hooksmith.store import MAX_ID
 
 LOGIN_CSRF_COOKIE = "hooksmith_login_csrf"
 
@@ -97,6 +98,8 @@ async def require_viewer(request: Request, runtime: RuntimeDep) -> Viewer:
 
 PageUser = Annotated[Viewer, Depends(require_viewer)]
 MaybeUser = Annotated[Viewer | None, Depends(viewer_or_none)]
+PageId = Annotated[int, Path(ge=1, le=MAX_ID)]
+PageOffset = Annotated[int, Query(ge=0, le=MAX_ID)]
 
 
 def check_form_csrf(request: Request, viewer: Viewer, submitted: str | None) -> None:

@@ -16,6 +16,8 @@ from hooksmith.web.deps import (
     LOGIN_CSRF_COOKIE,
     DbSession,
     MaybeUser,
+    PageId,
+    PageOffset,
     PageUser,
     RuntimeDep,
     Viewer,
@@ -126,7 +128,7 @@ async def webhook_list(
     db: DbSession,
     search: Annotated[str | None, Query(max_length=200)] = None,
     company: Annotated[str | None, Query(max_length=63)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: PageOffset = 0,
 ) -> Response:
     listing = await overview.webhook_listing(
         runtime, db, viewer.actor, search=search or None, company=company or None, offset=offset
@@ -181,7 +183,7 @@ async def token_create(
 @router.post("/tokens/{token_id}/revoke")
 async def token_revoke(
     request: Request,
-    token_id: int,
+    token_id: PageId,
     viewer: PageUser,
     runtime: RuntimeDep,
     db: DbSession,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -11,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hooksmith.api.deps import (
     ActorDep,
+    Id,
     Limit,
     Offset,
     RuntimeDep,
@@ -18,7 +18,7 @@ from hooksmith.api.deps import (
     get_actor,
     get_runtime,
 )
-from hooksmith.engine import Result
+from hooksmith.engine import JsonRefused, Result, load_json
 from hooksmith.service import runs
 from hooksmith.service.errors import InvalidInput
 from hooksmith.service.runs import PendingRun, RunView
@@ -63,7 +63,7 @@ CALLBACK_URL: dict[str, Any] = {
 
 @router.post("/webhooks/{webhook_id}/test", response_model=RunView)
 async def run_test(
-    webhook_id: int,
+    webhook_id: Id,
     actor: ActorDep,
     runtime: RuntimeDep,
     session: SessionDep,
@@ -79,7 +79,7 @@ async def run_test(
     responses={202: {"model": Pending, "description": "An async webhook: its pending run."}},
     openapi_extra={"requestBody": EXECUTE_BODY, "parameters": [CALLBACK_URL]},
 )
-async def execute_webhook(webhook_id: int, request: Request) -> Response:
+async def execute_webhook(webhook_id: Id, request: Request) -> Response:
     # The hot path of the runtime API: the caller and the body are read here rather than
     # through dependencies and a body model (validating the conversation copies it), and the
     # result is sent as it serializes, without a second validation against the response model.
@@ -90,7 +90,7 @@ async def execute_webhook(webhook_id: int, request: Request) -> Response:
         runtime,
         actor,
         webhook_id,
-        _conversation(body),
+        _conversation(body, runtime.settings.max_json_depth),
         callback_url=request.query_params.get("callback_url"),
     )
     if isinstance(outcome, PendingRun):
@@ -98,18 +98,18 @@ async def execute_webhook(webhook_id: int, request: Request) -> Response:
     return Response(outcome.model_dump_json(), media_type="application/json")
 
 
-def _conversation(body: bytes) -> Any:
+def _conversation(body: bytes, max_depth: int) -> Any:
     if not body.strip():
         return None
     try:
-        return json.loads(body)
-    except ValueError:
-        raise InvalidInput("body: not valid JSON", field="body") from None
+        return load_json(body, max_depth=max_depth)
+    except JsonRefused as refused:
+        raise InvalidInput(f"body: not JSON hooksmith accepts ({refused})", field="body") from None
 
 
 @router.get("/webhooks/{webhook_id}/runs", response_model=Page[RunView])
 async def list_runs(
-    webhook_id: int,
+    webhook_id: Id,
     actor: ActorDep,
     runtime: RuntimeDep,
     session: SessionDep,

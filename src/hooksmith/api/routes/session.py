@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
 from hooksmith.api.deps import ActorDep, RuntimeDep, SessionDep
+from hooksmith.engine import JsonRefused, load_json
 from hooksmith.service import tenants
 from hooksmith.service.actors import login
 from hooksmith.service.errors import InvalidInput, Unauthorized
@@ -42,9 +43,11 @@ async def _credentials(request: Request) -> Credentials:
     data: Any
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
-            data = await request.json()
-        except ValueError:
-            raise InvalidInput("body: not valid JSON", field="body") from None
+            data = load_json(await request.body())
+        except JsonRefused as refused:
+            raise InvalidInput(
+                f"body: not JSON hooksmith accepts ({refused})", field="body"
+            ) from None
     else:
         data = dict(await request.form())
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from hooksmith.api.deps import ActorDep, RuntimeDep, SessionDep
+from hooksmith.api.deps import ActorDep, Id, RuntimeDep, SessionDep
 from hooksmith.service import tenants
 from hooksmith.service.tenants import CompanyView, Me, NewToken, TokenView, UserView
 
@@ -74,7 +74,7 @@ async def create_token(body: NewTokenRequest, actor: ActorDep, session: SessionD
 
 @router.delete("/tokens/{token_id}", status_code=204)
 async def revoke_token(
-    token_id: int, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
+    token_id: Id, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
 ) -> Response:
     await tenants.revoke_token(session, actor, token_id, actors=runtime.actors)
     return Response(status_code=204)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
 
-from hooksmith.api.deps import ActorDep, Limit, Offset, RuntimeDep, SessionDep
+from hooksmith.api.deps import ActorDep, Id, Limit, Offset, RuntimeDep, SessionDep
 from hooksmith.service import webhooks
 from hooksmith.service.webhooks import Page, WebhookView
 
@@ -62,14 +62,14 @@ async def create_webhook(
 
 @router.get("/{webhook_id}", response_model=WebhookView)
 async def get_webhook(
-    webhook_id: int, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
+    webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
 ) -> WebhookView:
     return await webhooks.get_webhook(session, runtime.box, actor, webhook_id)
 
 
 @router.put("/{webhook_id}", response_model=WebhookView)
 async def update_webhook(
-    webhook_id: int, actor: ActorDep, runtime: RuntimeDep, session: SessionDep, definition: Update
+    webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, session: SessionDep, definition: Update
 ) -> WebhookView:
     return await webhooks.update_webhook(
         session, runtime.box, runtime.cache, actor, webhook_id, definition
@@ -78,7 +78,7 @@ async def update_webhook(
 
 @router.delete("/{webhook_id}", status_code=204)
 async def delete_webhook(
-    webhook_id: int, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
+    webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
 ) -> Response:
     await webhooks.delete_webhook(session, runtime.box, runtime.cache, actor, webhook_id)
     return Response(status_code=204)
@@ -86,6 +86,6 @@ async def delete_webhook(
 
 @router.post("/{webhook_id}/duplicate", status_code=201, response_model=WebhookView)
 async def duplicate_webhook(
-    webhook_id: int, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
+    webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
 ) -> WebhookView:
     return await webhooks.duplicate_webhook(session, runtime.box, actor, webhook_id)
