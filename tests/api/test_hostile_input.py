@@ -208,3 +208,37 @@ async def test_hostile_answers_end_as_invalid_response(
     result = await acme.post(f"{hook}/execute", {})
     assert result.status == 200, result.text
     assert result.body["error"]["kind"] == "invalid_response"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (WEBHOOKS, definition(name="a\x00b"), "name"),
+        (WEBHOOKS, definition(headers=[{"key": "X-A", "value": "\ud800"}]), "headers[0].value"),
+        ("/api/v1/tokens", {"name": "t\x00"}, "name"),
+        ("/api/v1/tokens", {"name": "t", "company": "acme\x00"}, "company"),
+        ("/api/v1/users", {"email": "a\x00@b.test", "password": "x" * 12}, "email"),
+        ("/api/v1/companies", {"slug": "ok\x00", "name": "Ok"}, "slug"),
+    ],
+)
+async def test_text_no_database_can_store_is_refused_naming_the_field(
+    api: ApiFactory, world: World, path: str, body: dict[str, Any], field: str
+) -> None:
+    if path == WEBHOOKS:
+        caller = await api(token=world.acme.token)
+    else:
+        caller = await api(login=world.north_admin.email)
+    error = _error(await caller.post(path, body), 422, field)
+    assert (
+        "U+0000" in error["message"] or "U+D800" in error["message"] or "slug" in error["message"]
+    )
+
+
+async def test_nul_in_a_query_is_refused(acme: Api) -> None:
+    _error(await acme.get(f"{WEBHOOKS}?search=a%00b"), 422, "url")
+
+
+async def test_sign_in_with_nul_in_the_email_is_just_wrong(api: ApiFactory) -> None:
+    client = await api()
+    reply = await client.login("a\x00@acme.test", "whatever")
+    _error(reply, 401)

@@ -99,6 +99,8 @@ CONDITIONS = [None, "status == 200", "response.ok", "response is mapping", "rang
 
 definitions = st.fixed_dictionaries(
     {
+        "name": st.one_of(st.just("property"), text),
+        "static": st.one_of(st.just("v"), text),
         "method": st.sampled_from(["GET", "POST", "PUT"]),
         "path": st.sampled_from(["", "/{{ who }}", "/x?q={{ n }}"]),
         "response_type": st.sampled_from(["json", "xml", "text"]),
@@ -138,12 +140,15 @@ def _answer(answer: tuple[int, str, Any]) -> tuple[int, str, bytes]:
 
 def _definition(upstream: Upstream, key: str, shape: dict[str, Any]) -> dict[str, Any]:
     return {
-        "name": "property",
+        "name": shape["name"],
         "method": shape["method"],
         "url": upstream.url(f"/scripted/{key}{shape['path']}"),
         "response_type": shape["response_type"],
         "timeout": 5,
-        "headers": [{"key": f"X-H{i}", "value": v} for i, v in enumerate(shape["headers"])],
+        "headers": [
+            {"key": f"X-H{i}", "value": v}
+            for i, v in enumerate([*shape["headers"], shape["static"]])
+        ],
         "params": [{"key": f"p{i}", "value": v} for i, v in enumerate(shape["params"])],
         "body": shape["body"] if shape["method"] != "GET" else None,
         "custom_variables": [

@@ -1,4 +1,5 @@
-"""Request bodies bounded before they are read: size (413) and, for JSON, nesting depth (422).
+"""Requests bounded before they are read: body size (413), JSON nesting depth and NUL in the
+URL (422).
 
 A pure ASGI middleware in front of every route: a `Content-Length` past the limit is answered
 at once, a chunked body is read only up to the limit, and JSON nested deeper than the limit is
@@ -51,6 +52,11 @@ class BoundedBodies:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if b"%00" in scope["query_string"] or "\x00" in scope["path"]:
+            # No stored name, id or search term holds NUL; PostgreSQL refuses it in a query.
+            message = "url: NUL (%00) is not allowed in a path or query"
+            await _refuse(scope, receive, send, 422, "invalid_input", message, "url")
+            return
         length, chunked, is_json = _body_headers(scope["headers"])
         if length is None and not chunked:
             await self.app(scope, receive, send)  # no body at all
@@ -61,11 +67,11 @@ class BoundedBodies:
                 raise BodyTooLarge
             body = await read_body(receive, limit)
         except BodyTooLarge:
-            await _refuse(scope, receive, send, 413, "too_large", _too_large(limit))
+            await _refuse(scope, receive, send, 413, "too_large", _too_large(limit), "body")
             return
         if is_json and too_deep(body, self.limits.max_json_depth):
             message = f"body: JSON nested deeper than {self.limits.max_json_depth} levels"
-            await _refuse(scope, receive, send, 422, "invalid_input", message)
+            await _refuse(scope, receive, send, 422, "invalid_input", message, "body")
             return
         await self.app(scope, _replay(body, receive), send)
 
@@ -121,7 +127,7 @@ def _too_large(limit: int) -> str:
 
 
 async def _refuse(
-    scope: Scope, receive: Receive, send: Send, status: int, kind: str, message: str
+    scope: Scope, receive: Receive, send: Send, status: int, kind: str, message: str, field: str
 ) -> None:
-    response = error_response(status, kind, message, "body", Connection="close")
+    response = error_response(status, kind, message, field, Connection="close")
     await response(scope, receive, send)

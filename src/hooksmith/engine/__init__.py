@@ -34,7 +34,7 @@ from hooksmith.engine.errors import (
     TooLarge,
 )
 from hooksmith.engine.executor import Engine, execute, render
-from hooksmith.engine.jsondata import JsonRefused, load_json, too_deep
+from hooksmith.engine.jsondata import JsonRefused, load_json, not_text, too_deep
 from hooksmith.engine.result import Attempt, Result, VariableOutcome
 from hooksmith.engine.retry import Backoff
 
@@ -70,6 +70,7 @@ __all__ = [
     "execute",
     "load_json",
     "load_webhook",
+    "not_text",
     "parse_webhook",
     "render",
     "too_deep",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
@@ -27,6 +28,7 @@ from pydantic import (
 
 from hooksmith.engine.condition import check_condition
 from hooksmith.engine.errors import InvalidDefinition
+from hooksmith.engine.jsondata import not_text
 
 TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -352,10 +354,30 @@ def validation_errors(error: ValidationError) -> list[tuple[str, str]]:
     return found
 
 
+def _unstorable_text(data: Any) -> Iterator[tuple[str, str]]:
+    """(field, message) for each string holding NUL or a lone surrogate, which no database or
+    UTF-8 text can carry."""
+    stack: list[tuple[tuple[int | str, ...], Any]] = [((), data)]
+    while stack:
+        location, item = stack.pop()
+        if isinstance(item, str):
+            problem = not_text(item)
+            if problem is not None:
+                yield field_path(location), problem
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                stack.append(((*location, str(key)), key if not_text(str(key)) else value))
+        elif isinstance(item, list):
+            stack.extend(((*location, index), value) for index, value in enumerate(item))
+
+
 def parse_webhook(data: Any) -> Webhook:
     """Validate plain data as a webhook, raising `InvalidDefinition` that names every bad field."""
     if not isinstance(data, dict):
         raise InvalidDefinition([("", "a webhook definition must be an object")])
+    unstorable = list(_unstorable_text(data))
+    if unstorable:
+        raise InvalidDefinition(unstorable)
     try:
         return Webhook.model_validate(data)
     except ValidationError as error:

@@ -33,6 +33,7 @@ _STEP[ord("]")] = _STEP[ord("}")] = -1
 _LONG_NUMBER = re.compile(rb"[0-9]{20}|[0-9][eE][+-]?[0-9]{3}")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
 class JsonRefused(ValueError):
@@ -139,6 +140,18 @@ def _key(key: Any) -> str:
     if type(key) is int:
         return str(key)
     raise JsonRefused(f"an object's key must be text, not {_kind(key)}")
+
+
+def not_text(value: str) -> str | None:
+    """Why `value` cannot be stored or sent as text (NUL, a lone surrogate), or None.
+
+    >>> not_text("ok"), not_text("a\\x00b")
+    (None, 'contains the character U+0000, which is not text')
+    """
+    found = _NOT_TEXT.search(value)
+    if found is None:
+        return None
+    return f"contains the character U+{ord(found.group()):04X}, which is not text"
 
 
 def _kind(item: Any) -> str:

@@ -9,6 +9,7 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hooksmith.engine import not_text
 from hooksmith.store import Scope, TenantRepository
 from hooksmith.store.tenants import hash_token
 
@@ -145,6 +146,8 @@ class ActorCache:
 async def login(session: AsyncSession, email: str, password: str) -> Actor | None:
     """The actor of the user with this email and password, or None (which one was wrong is
     not told)."""
+    if not_text(email) is not None:
+        return None  # no stored email holds NUL or a lone surrogate
     user = await TenantRepository(session).authenticate(email, password)
     await session.commit()
     if user is None:

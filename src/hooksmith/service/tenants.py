@@ -12,6 +12,7 @@ from datetime import datetime
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hooksmith.engine import not_text
 from hooksmith.service.actors import Actor, ActorCache
 from hooksmith.service.errors import Forbidden, InvalidInput, NotFound
 from hooksmith.store import Scope, TenantRepository
@@ -69,7 +70,7 @@ def _admin(actor: Actor | None) -> None:
 
 
 def _slug(value: str, field: str = "slug") -> str:
-    if not SLUG.match(value):
+    if not SLUG.fullmatch(value):
         raise InvalidInput(
             f"{field}: {value!r} is not a slug (lowercase letters, digits and -, 1-63 chars)",
             field=field,
@@ -80,7 +81,14 @@ def _slug(value: str, field: str = "slug") -> str:
 def _name(value: str) -> str:
     if not value.strip() or len(value) > 200:
         raise InvalidInput("name: must be 1-200 characters", field="name")
+    _text(value, "name")
     return value
+
+
+def _text(value: str, field: str) -> None:
+    problem = not_text(value)
+    if problem is not None:
+        raise InvalidInput(f"{field}: {problem}", field=field)
 
 
 class _Names:
@@ -127,6 +135,9 @@ async def _owner(
     tenants: TenantRepository, actor: Actor | None, company: str | None, agency: str | None
 ) -> tuple[int | None, int | None]:
     """The (agency id, company id) a new user or token belongs to."""
+    for field, slug in (("company", company), ("agency", agency)):
+        if slug is not None:
+            _text(slug, field)
     if actor is None:
         if (company is None) == (agency is None):
             raise InvalidInput("give either an agency or a company", field="company")
@@ -209,6 +220,8 @@ async def create_user(
     _admin(actor)
     if "@" not in email or len(email) > 320:
         raise InvalidInput("email: must be an email address", field="email")
+    _text(email, "email")
+    _text(password, "password")
     if len(password) < MIN_PASSWORD:
         raise InvalidInput(
             f"password: must be at least {MIN_PASSWORD} characters", field="password"

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from hooksmith.api.deps import ActorDep, RuntimeDep, SessionDep
 from hooksmith.engine import JsonRefused, load_json
@@ -21,8 +21,8 @@ router = APIRouter(prefix="/session", tags=["session"])
 
 
 class Credentials(BaseModel):
-    email: str
-    password: str
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1000)
 
 
 LOGIN_BODY = {
