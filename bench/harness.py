@@ -1,10 +1,11 @@
 """What the service benchmarks share: servers as subprocesses, `wrk` slices, CPU from /proc.
 
 A server under test is a `Target`: the URL `wrk` posts the conversation to, the bearer token
-it sends (empty for none) and the process whose CPU time is read from `/proc/PID/stat`
-(utime + stime) before and after each slice. `compare` drives all targets in alternating slices
-(A, B, C, A, B, C, …) so that a neighbour's burst of CPU on a shared machine hits each alike;
-req/s sums the slices, p50/p99 are the median of the slices' figures.
+it sends (empty for none) and the process whose CPU time (with its descendants') is read
+from `/proc/PID/stat` (utime + stime) before and after each slice. `compare` drives all
+targets in alternating slices (A, B, C, A, B, C, …) so that a neighbour's burst of CPU on a
+shared machine hits each alike; req/s sums the slices, p50/p99 are the median of the slices'
+figures.
 Needs `nginx` (Debian's nginx-light) and `wrk` on the PATH; `make bench` installs them.
 """
 
@@ -126,9 +127,27 @@ def running(
 
 
 def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of process `pid` (all its threads) so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    """CPU time (user + system) of process `pid` and all its descendants so far.
+
+    Each process's own time plus that of its children already reaped; children still running
+    are counted on their own, so a server that hands work to helper processes pays for it.
+    """
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stats[int(entry.name)] = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:  # the process ended meanwhile
+                continue
+    tree, found = {pid}, True
+    while found:
+        found = False
+        for child, fields in stats.items():
+            if child not in tree and int(fields[1]) in tree:
+                tree.add(child)
+                found = True
+    ticks = sum(int(n) for member in tree for n in stats[member][11:15])
+    return ticks / TICK
 
 
 def nginx_command(workdir: Path, port: int) -> list[str]:
