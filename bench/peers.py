@@ -192,19 +192,14 @@ def report(figures: dict[int, dict[str, Figures]]) -> None:
             f"| {label}{note} | {a.rps:,.0f} | {b.rps:,.0f} | {b.p50_ms:.2f} "
             f"| {a.p50_ms:.2f} / {a.p99_ms:.2f} | {a.cpu_us:,.0f} / {b.cpu_us:,.0f} |"
         )
-    hook = "hooksmith"
-    print()
-    for peer, target in (("Node-RED", "≥ 3.0 at c=64"), ("pass-through", "≥ 0.8 at c=64")):
-        print(
-            f"hooksmith / {peer} req/s: {many[hook].rps / many[peer].rps:.2f} at c=64, "
-            f"{one[hook].rps / one[peer].rps:.2f} at c=1 (target {target})"
-        )
-    print(
-        "hooksmith / pass-through CPU per request: "
-        f"{many[hook].cpu_us / many['pass-through'].cpu_us:.2f} at c=64, "
-        f"{one[hook].cpu_us / one['pass-through'].cpu_us:.2f} at c=1 (target ≤ 1.3 at c=1)"
-    )
-    print(f"hooksmith p50 at c=1: {one[hook].p50_ms:.2f} ms (target ≤ 0.50 ms)", flush=True)
+    hook, bare = "hooksmith", "pass-through"
+    print("\n| ratio | c=64 | c=1 | target |\n|---|---:|---:|---|")
+    for peer, target in (("Node-RED", "≥ 3.0 at c=64"), (bare, "≥ 0.8 at c=64")):
+        ratios = (many[hook].rps / many[peer].rps, one[hook].rps / one[peer].rps)
+        print(f"| hooksmith / {peer} req/s | {ratios[0]:.2f} | {ratios[1]:.2f} | {target} |")
+    cpu = (many[hook].cpu_us / many[bare].cpu_us, one[hook].cpu_us / one[bare].cpu_us)
+    print(f"| hooksmith / {bare} CPU per request | {cpu[0]:.2f} | {cpu[1]:.2f} | ≤ 1.3 at c=1 |")
+    print(f"\nhooksmith p50 at c=1: {one[hook].p50_ms:.2f} ms (target ≤ 0.50 ms)", flush=True)
 
 
 def main() -> None:
