@@ -17,6 +17,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(VENV)/.installed $@
 
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(VENV)/.installed $(VENV)/.installed-dev $@
+
 run: $(VENV)/.installed
 	$(BIN)/hooksmith serve
 
@@ -31,8 +35,10 @@ test: lint
 	@[ -n "$$HOOKSMITH_BROWSER" ] || [ -x /usr/bin/chromium ] || $(BIN)/playwright install chromium
 	$(BIN)/pytest -q
 
-bench: $(VENV)/.installed-dev
+bench: $(VENV)/.installed-bench
+	@# bench/peers.py installs Node-RED 4 from npm into bench/.cache/node-red on first use.
+	command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs npm)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk nginx-light)
 	command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get update -qq && apt-get install -y -qq nginx-light)
 	$(BIN)/python bench/engine.py
-	$(BIN)/python bench/service.py
+	$(BIN)/python bench/peers.py

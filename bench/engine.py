@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import statistics
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import aiohttp
 
+from harness import free_port
 from hooksmith.engine import EgressPolicy, Engine, Webhook, parse_webhook
 from hooksmith.engine.mapping import evaluate_mapper
 from hooksmith.engine.parsing import parse_body
@@ -27,12 +27,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED_BODY = (ROOT / "examples" / "seed-sample-body.jinja").read_text(encoding="utf-8")
 CONVERSATION = json.loads((ROOT / "examples" / "conversation.json").read_text(encoding="utf-8"))
 REQUESTS = {1: 2000, 64: 10000}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def bench_webhook(port: int) -> dict[str, object]:
