@@ -1,8 +1,8 @@
 """Browser-test fixtures: the real server as a subprocess on a loopback port, seeded tenants,
 a loopback upstream, and headless Chromium driven by Playwright's sync API.
 
-The browser is the one in `HOOKSMITH_BROWSER`, else Debian's `/usr/bin/chromium` when present,
-else Playwright's own (`playwright install chromium`).
+The browser is the one in `HOOKSMITH_BROWSER`, else Debian's `/usr/bin/chromium` (which
+`make test` installs when missing), else Playwright's own.
 """
 
 from __future__ import annotations
