@@ -291,11 +291,40 @@ async def test_resolver_exempts_allowed_hosts_and_networks() -> None:
     assert [r["host"] for r in await by_network.resolve("anything.example")] == ["10.0.0.7"]
 
 
-async def test_resolver_refuses_localhost_for_real() -> None:
-    resolver = GuardedResolver(DEFAULT)
-    with pytest.raises(EgressBlocked, match=r"localhost resolves to .*loopback"):
-        await resolver.resolve("localhost", 80, socket.AF_UNSPEC)
+@pytest.mark.parametrize(
+    "name",
+    [
+        "localhost",
+        "localhost.",
+        "LOCALHOST",
+        "x.localhost",
+        "printer.local",
+        "db.internal",
+        "nas.home.arpa",
+        "a.b.invalid",
+    ],
+)
+async def test_special_use_names_are_refused_by_name_before_any_lookup(name: str) -> None:
+    # The resolver would answer a public address: the name alone is refused.
+    resolver = GuardedResolver(DEFAULT, inner=FixedResolver("93.184.216.34"))
+    with pytest.raises(EgressBlocked, match=r"special-use name"):
+        await resolver.resolve(name, 80, socket.AF_UNSPEC)
+    with pytest.raises(EgressBlocked, match=r"special-use name"):
+        check_host(name, DEFAULT)
     await resolver.close()
+
+
+async def test_a_special_use_name_the_operator_allows_by_name_passes() -> None:
+    policy = EgressPolicy.from_setting("printer.local")
+    resolver = GuardedResolver(policy, inner=FixedResolver("93.184.216.34"))
+    check_host("printer.local", policy)
+    assert [r["host"] for r in await resolver.resolve("printer.local", 80)] == ["93.184.216.34"]
+    await resolver.close()
+
+
+def test_names_that_merely_contain_a_special_word_pass() -> None:
+    for name in ("localhost.example.com", "local.example", "internal-api.example.com"):
+        check_host(name, DEFAULT)
 
 
 async def test_resolver_closes_its_inner_resolver() -> None:

@@ -286,9 +286,31 @@ def check_host(host: str, policy: EgressPolicy, port: int | None = None) -> None
     """
     if policy.is_allowed_host(host):
         return
+    refuse_special_use(host)
     address = parse_ip_literal(host)
     if address is not None and (error := blocked(host, address, policy, port)) is not None:
         raise error
+
+
+# Names that must never leave the machine or the local network (RFC 6761 localhost, RFC 6762
+# mDNS .local, RFC 8375 .home.arpa, ICANN's .internal, RFC 6761 .invalid), refused by name
+# before any lookup, whatever a resolver would answer.
+SPECIAL_USE_SUFFIXES = ("localhost", "local", "internal", "home.arpa", "invalid")
+
+
+def refuse_special_use(host: str) -> None:
+    """Refuse (EgressBlocked) a special-use name such as `localhost.` or `printer.local`.
+
+    >>> refuse_special_use("api.example.com")
+    """
+    name = _normal_host(host)
+    for suffix in SPECIAL_USE_SUFFIXES:
+        if name == suffix or name.endswith("." + suffix):
+            raise EgressBlocked(
+                f"egress_blocked: {host} is a special-use name (.{suffix}) that never leaves "
+                f"this machine or network ({_SETTING} exempts it by name)",
+                field="url",
+            )
 
 
 def _parse_ipv4_part(text: str) -> int | None:
@@ -364,10 +386,13 @@ class GuardedResolver(AbstractResolver):
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         """Resolve `host` and return its addresses, raising EgressBlocked if any is refused."""
+        trusted = self._policy.is_allowed_host(host) or _normal_host(host) in self._trusted_hosts
+        if not trusted:
+            refuse_special_use(host)
         if self._inner is None:
             self._inner = ThreadedResolver()
         results = await self._inner.resolve(host, port, family)
-        if self._policy.is_allowed_host(host) or _normal_host(host) in self._trusted_hosts:
+        if trusted:
             return results
         checked: list[ResolveResult] = []
         for result in results:
