@@ -134,6 +134,37 @@ async def test_a_callback_url_must_be_http_and_only_for_async_webhooks(
     assert receiver.upstream_calls == 0
 
 
+@pytest.mark.parametrize(
+    ("callback_url", "words"),
+    [
+        ("http://example.com/cb\r\nX-Injected: 1", "control characters"),
+        ("http://example.com/a b", "without spaces"),
+        ("http://user:pw@example.com/cb", "user name or password"),
+        ("http://169.254.169.254/latest", "link-local"),
+        ("http://10.0.0.7/cb", "private"),
+        ("http://0xa9fea9fe/cb", "link-local"),
+        ("http://localhost./cb", "special-use name"),
+        ("http://hooks.internal/cb", "special-use name"),
+        ("http://example.com:99999/cb", "not a valid URL"),
+        ("https://" + "a" * 2000 + ".example", "2000 characters"),
+    ],
+)
+async def test_a_bad_callback_url_is_refused_at_accept_and_nothing_is_queued(
+    api: ApiFactory, world: World, receiver: Receiver, callback_url: str, words: str
+) -> None:
+    client = await api(token=world.acme.token)
+    hook = await _async_hook(client, receiver.url("/work"))
+    bad = await client.post(
+        f"{WEBHOOKS}/{hook['id']}/execute", CONVERSATION, params={"callback_url": callback_url}
+    )
+    assert bad.status == 422, bad.text
+    assert bad.body["error"]["field"] == "callback_url"
+    assert words in bad.body["error"]["message"]
+    runs = await client.get(f"{WEBHOOKS}/{hook['id']}/runs")
+    assert runs.body["total"] == 0
+    assert receiver.upstream_calls == 0
+
+
 async def test_unfinished_runs_and_callbacks_are_taken_up_after_a_restart(
     settings: Settings, world: World, receiver: Receiver, api: ApiFactory
 ) -> None:

@@ -20,7 +20,7 @@ from hooksmith.engine.definition import (
     load_webhook,
     parse_webhook,
 )
-from hooksmith.engine.egress import EgressPolicy
+from hooksmith.engine.egress import EgressPolicy, check_host
 from hooksmith.engine.errors import (
     CircuitOpen,
     ConnectError,
@@ -67,6 +67,7 @@ __all__ = [
     "TooLarge",
     "VariableOutcome",
     "Webhook",
+    "check_host",
     "execute",
     "load_json",
     "load_webhook",

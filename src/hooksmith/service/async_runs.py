@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import hmac
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +23,15 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hooksmith.engine import Engine, Header, Result, Webhook
+from hooksmith.engine import (
+    EgressBlocked,
+    EgressPolicy,
+    Engine,
+    Header,
+    Result,
+    Webhook,
+    check_host,
+)
 from hooksmith.engine.result import ResultError
 from hooksmith.service.cache import ReadyWebhook, WebhookCache
 from hooksmith.service.callbacks import Backoff, callback_body, deliver
@@ -32,6 +41,8 @@ from hooksmith.settings import Settings
 from hooksmith.store import Scope, load_or_create_key
 from hooksmith.store.async_runs import AsyncRunRepository
 from hooksmith.store.models import utcnow
+
+_NOT_IN_URL = re.compile(r"[\x00-\x20\x7f]")
 
 if TYPE_CHECKING:
     from hooksmith.service.dispatch import Dispatcher
@@ -185,16 +196,32 @@ async def _record(
         await session.commit()
 
 
-def checked_callback_url(url: str | None) -> str | None:
-    """The callback URL if it is an absolute http(s) URL (its address is checked at delivery)."""
+def checked_callback_url(url: str | None, policy: EgressPolicy) -> str | None:
+    """The callback URL if it is an absolute http(s) URL without credentials or whitespace whose
+    host the egress guard accepts by name or literal (what a name resolves to is checked again
+    at every delivery); else `InvalidInput`, and nothing is queued."""
     if url is None:
         return None
-    parts = urlsplit(url)
-    if len(url) > 2000 or parts.scheme not in {"http", "https"} or not parts.hostname:
+    field = "callback_url"
+    if len(url) > 2000 or _NOT_IN_URL.search(url):
         raise InvalidInput(
-            "callback_url: must be an absolute http(s) URL of at most 2000 characters",
-            field="callback_url",
+            f"{field}: must be at most 2000 characters without spaces or control characters",
+            field=field,
         )
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise InvalidInput(f"{field}: not a valid URL", field=field) from None
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise InvalidInput(f"{field}: must be an absolute http(s) URL", field=field)
+    if parts.username is not None or parts.password is not None:
+        raise InvalidInput(f"{field}: must not carry a user name or password", field=field)
+    try:
+        check_host(parts.hostname, policy, port)
+    except EgressBlocked as blocked:
+        message = blocked.message.removeprefix("egress_blocked: ")
+        raise InvalidInput(f"{field}: {message}", field=field) from None
     return url
 
 

@@ -126,7 +126,7 @@ async def execute(
     """The runtime API: a sync webhook's result (stored as a `live` run off the response path),
     or for an async webhook the id of its pending run (result later by id or `callback_url`)."""
     data = _conversation(conversation, "body")
-    callback = checked_callback_url(callback_url)
+    callback = checked_callback_url(callback_url, rt.engine.policy)
     prepared = await rt.cache.get(actor.scope, webhook_id)
     if prepared is None:
         raise NotFound(f"no webhook with id {webhook_id}")
