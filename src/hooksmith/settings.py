@@ -38,7 +38,14 @@ class Settings(BaseSettings):
     webhook_cache_seconds: float = Field(default=3.0, ge=0)
     execute_margin_seconds: float = Field(default=1.0, ge=0)
     session_max_age: int = Field(default=14 * 24 * 3600, gt=0)
-    secure_cookies: bool = False
+    secure_cookies: bool = Field(
+        default=False, description="Mark cookies Secure (implied by an https public_url)."
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="Where people and bots reach this server, e.g. https://hooks.example.com; "
+        "https here makes cookies Secure and sends HSTS.",
+    )
     migrate_on_start: bool = True
     retention_interval_seconds: float = Field(default=3600.0, gt=0)
     run_writer_interval: float = Field(default=0.05, gt=0)
@@ -90,6 +97,14 @@ class Settings(BaseSettings):
     company_rate_per_second: float = Field(default=50.0, gt=0)
     company_rate_burst: int = Field(default=100, gt=0)
     company_concurrency: int = Field(default=32, gt=0)
+
+    def serves_https(self) -> bool:
+        """Whether the public URL is https (cookies Secure, HSTS sent)."""
+        return (self.public_url or "").lower().startswith("https://")
+
+    def cookies_secure(self) -> bool:
+        """Whether session and CSRF cookies carry `Secure`."""
+        return self.secure_cookies or self.serves_https()
 
     def uses_job_queue(self) -> bool:
         """Whether async runs go to the PostgreSQL job queue (else in-process tasks)."""

@@ -172,3 +172,12 @@ def test_the_builder_fits_a_tablet_and_keeps_method_and_url_on_one_line(
     assert url["x"] + url["width"] <= 820
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
+
+
+def test_a_framed_page_does_not_render(page: Page, site: Site) -> None:
+    page.set_content(f'<iframe title="framed" src="{site.url("/login")}"></iframe>')
+    framed = page.frame_locator("iframe")
+    # set_content waits for the frame to load; Chromium shows its own error page there.
+    expect(framed.get_by_role("heading", name="Sign in to hooksmith")).to_have_count(0)
+    page.goto(site.url("/login"))
+    expect(page.get_by_role("heading", name="Sign in to hooksmith")).to_be_visible()

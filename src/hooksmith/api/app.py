@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from hooksmith.api import echo, errors
 from hooksmith.api.bodies import BodyLimits, BoundedBodies
+from hooksmith.api.headers import SecurityHeaders
 from hooksmith.api.routes import preview, runs, session, tenants, webhooks
 from hooksmith.service.runs import RetentionTask
 from hooksmith.service.runtime import Runtime
@@ -56,4 +57,5 @@ def create_app(settings: Settings, *, trusted_egress: Iterable[str] = ()) -> Fas
             max_json_depth=settings.max_json_depth,
         ),
     )
+    app.add_middleware(SecurityHeaders, https=settings.serves_https())
     return app

@@ -135,7 +135,7 @@ def set_session_cookies(response: Response, runtime: Runtime, cookie: str, csrf:
     """The same two cookies the API's sign-in sets, so pages and API share one session."""
     settings = runtime.settings
     for spec in session_cookies(
-        cookie, csrf, max_age=settings.session_max_age, secure=settings.secure_cookies
+        cookie, csrf, max_age=settings.session_max_age, secure=settings.cookies_secure()
     ):
         response.set_cookie(**spec.options())
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")

@@ -70,7 +70,10 @@ def _login_page(
     token = new_login_token()
     context = {"next": next_path, "email": email, "error": error, "login_csrf": token}
     response = page(request, "login.html", None, context, status)
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax", path="/login")
+    secure = request.app.state.runtime.settings.cookies_secure()
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax", path="/login", secure=secure
+    )
     return response
 
 

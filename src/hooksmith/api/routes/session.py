@@ -61,7 +61,7 @@ async def _credentials(request: Request) -> Credentials:
 def _set_cookies(response: Response, runtime: Runtime, cookie: str, csrf: str) -> None:
     settings = runtime.settings
     for spec in session_cookies(
-        cookie, csrf, max_age=settings.session_max_age, secure=settings.secure_cookies
+        cookie, csrf, max_age=settings.session_max_age, secure=settings.cookies_secure()
     ):
         response.set_cookie(**spec.options())
 
