@@ -67,6 +67,18 @@ def test_defaults_follow_the_design() -> None:
             "used twice",
         ),
         ({"name": ""}, "name", "at least 1"),
+        ({"headers": [{"key": "X-A\n", "value": "1"}]}, "headers[0].key", "not a valid"),
+        ({"headers": [{"key": "X-Forwarded-For"}]}, "headers[0].key", "came from"),
+        ({"headers": [{"key": "forwarded"}]}, "headers[0].key", "came from"),
+        ({"headers": [{"key": "X-Real-IP"}]}, "headers[0].key", "came from"),
+        ({"company": "acme\n"}, "company", "company slug"),
+        ({"name": "a\x00"}, "name", "U+0000"),
+        ({"body": '{"a": "\ud800"}'}, "body", "U+D800"),
+        (
+            {"custom_variables": [{"name": "a\n", "mapper": "response.a"}]},
+            "custom_variables[0].name",
+            "not a valid variable name",
+        ),
     ],
 )
 def test_bad_input_names_the_field(data: dict[str, object], field: str, words: str) -> None:

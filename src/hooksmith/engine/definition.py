@@ -46,6 +46,7 @@ FRAMING_HEADERS = frozenset(
         "expect",
     }
 )
+ORIGIN_HEADERS = frozenset({"forwarded", "x-real-ip", "x-client-ip", "true-client-ip"})
 MAX_BODY_CHARS = 256 * 1024
 MAX_TEMPLATE_CHARS = 8 * 1024
 MAX_RETRIES = 5
@@ -116,13 +117,17 @@ class Header(_Value):
     @field_validator("key")
     @classmethod
     def _token(cls, key: str) -> str:
-        if not TOKEN.match(key):
+        if not TOKEN.fullmatch(key):
             raise ValueError(
                 f"{key!r} is not a valid header name (letters, digits and !#$%&'*+-.^_`|~ only)"
             )
         lowered = key.lower()
         if lowered in FRAMING_HEADERS or lowered.startswith("proxy-"):
             raise ValueError(f"{key!r} is set by hooksmith itself and cannot be configured")
+        if lowered in ORIGIN_HEADERS or lowered.startswith("x-forwarded-"):
+            raise ValueError(
+                f"{key!r} tells a server where a request came from; a webhook cannot set it"
+            )
         return key
 
     _value = field_validator("value")(_check_template_value)
@@ -189,7 +194,7 @@ class CustomVariable(_Value):
     @field_validator("name")
     @classmethod
     def _identifier(cls, name: str) -> str:
-        if not IDENTIFIER.match(name):
+        if not IDENTIFIER.fullmatch(name):
             raise ValueError(
                 f"{name!r} is not a valid variable name (a letter or _, then letters, digits, _)"
             )
@@ -225,7 +230,7 @@ class Webhook(_Value):
     @field_validator("company")
     @classmethod
     def _slug(cls, company: str | None) -> str | None:
-        if company is not None and not SLUG.match(company):
+        if company is not None and not SLUG.fullmatch(company):
             raise ValueError(f"{company!r} is not a company slug (lowercase letters, digits, -)")
         return company
 
@@ -266,7 +271,7 @@ class Webhook(_Value):
     @classmethod
     def _context_names(cls, context: dict[str, str]) -> dict[str, str]:
         for name, value in context.items():
-            if not IDENTIFIER.match(name):
+            if not IDENTIFIER.fullmatch(name):
                 raise ValueError(f"{name!r} is not a valid placeholder name")
             if len(value) > 1000:
                 raise ValueError(f"the value of {name!r} is longer than 1000 characters")

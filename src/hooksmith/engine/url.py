@@ -129,7 +129,7 @@ def _text(value: Any) -> str:
 
 def _as_label(value: Any) -> str:
     text = _text(value)
-    if not DNS_LABEL.match(text):
+    if not DNS_LABEL.fullmatch(text):
         message = f"{FIELD}: a host label must be letters, digits and hyphens (got {text!r})"
         raise RenderError(message, field=FIELD)
     return text
