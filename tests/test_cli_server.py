@@ -6,6 +6,7 @@ import json
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -108,6 +109,34 @@ def test_admin_commands_create_tenants_and_a_token(tmp_path: Path) -> None:
     done = hooksmith(var, "admin", "prune", "--days", "1")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "0 runs deleted"
+
+
+def test_admin_unlocks_a_locked_account(tmp_path: Path) -> None:
+    var = tmp_path / "var"
+    assert hooksmith(var, "admin", "create-agency", "north", "North Agency").returncode == 0
+    email = "kai@north.example"
+    password = "correct horse battery"
+    done = hooksmith(
+        var, "admin", "create-user", email, "--agency", "north", "--password", password
+    )
+    assert done.returncode == 0, done.stderr
+    database = var / "hooksmith.db"
+    with sqlite3.connect(database) as db:
+        db.execute(
+            "UPDATE users SET failed_sign_ins = 9, locked_until = '2999-01-01 00:00:00' "
+            "WHERE email = ?",
+            (email,),
+        )
+    done = hooksmith(var, "admin", "unlock-user", email)
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(database) as db:
+        row = db.execute(
+            "SELECT failed_sign_ins, locked_until FROM users WHERE email = ?", (email,)
+        ).fetchone()
+    assert row == (0, None)
+    missing = hooksmith(var, "admin", "unlock-user", "nobody@north.example")
+    assert missing.returncode == 2
+    assert "email" in missing.stderr
 
 
 def test_admin_bad_input_exits_2_naming_the_field(tmp_path: Path) -> None:

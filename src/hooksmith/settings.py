@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     callback_backoff_seconds: float = Field(default=2.0, gt=0)
     callback_backoff_max_seconds: float = Field(default=3600.0, gt=0)
     callback_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Sign-in throttling (service/signin.py): failures in a row before locks of 1, 2, 4 … s.
+    sign_in_free_failures: int = Field(default=5, gt=0)
+    sign_in_address_free_failures: int = Field(default=20, gt=0)
+    sign_in_max_lock_seconds: float = Field(default=900.0, gt=0)
     # Per company and per server process: executions and test runs.
     company_rate_per_second: float = Field(default=50.0, gt=0)
     company_rate_burst: int = Field(default=100, gt=0)

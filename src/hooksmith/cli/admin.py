@@ -11,7 +11,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hooksmith.cli.webhooks import fail_input
-from hooksmith.service import tenants
+from hooksmith.service import signin, tenants
 from hooksmith.service.errors import ServiceError
 from hooksmith.service.runs import prune_runs
 from hooksmith.settings import Settings
@@ -101,6 +101,12 @@ def revoke_token(token_id: int) -> None:
     typer.echo(f"token {token_id} revoked")
 
 
+def unlock_user(email: str) -> None:
+    """Unlock an account locked after failed sign-ins (it also unlocks by itself)."""
+    _with_session(lambda session: signin.unlock_user(session, email))
+    typer.echo(f"user {email} unlocked")
+
+
 def prune(
     days: Annotated[float | None, typer.Option(help="Keep runs younger than this.")] = None,
 ) -> None:
@@ -114,6 +120,15 @@ def prune(
 
 def build_admin() -> typer.Typer:
     admin = typer.Typer(help="Operator commands on the configured database.", no_args_is_help=True)
-    for command in (create_agency, create_company, create_user, create_token, revoke_token, prune):
+    commands = (
+        create_agency,
+        create_company,
+        create_user,
+        create_token,
+        revoke_token,
+        unlock_user,
+        prune,
+    )
+    for command in commands:
         admin.command()(command)
     return admin

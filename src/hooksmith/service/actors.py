@@ -9,7 +9,6 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hooksmith.engine import not_text
 from hooksmith.store import Scope, TenantRepository
 from hooksmith.store.tenants import hash_token
 
@@ -141,15 +140,3 @@ class ActorCache:
     @staticmethod
     def user_key(user_id: int) -> str:
         return f"user:{user_id}"
-
-
-async def login(session: AsyncSession, email: str, password: str) -> Actor | None:
-    """The actor of the user with this email and password, or None (which one was wrong is
-    not told)."""
-    if not_text(email) is not None:
-        return None  # no stored email holds NUL or a lone surrogate
-    user = await TenantRepository(session).authenticate(email, password)
-    await session.commit()
-    if user is None:
-        return None
-    return await actor_for_user(session, user.id)

@@ -16,6 +16,7 @@ from hooksmith.service.dispatch import Dispatcher, InProcessDispatcher
 from hooksmith.service.limits import CompanyLimits
 from hooksmith.service.queue import QueueDispatcher
 from hooksmith.service.sessions import SessionCodec, derive_session_secret
+from hooksmith.service.signin import Schedule, SignInThrottle
 from hooksmith.service.writer import RunWriter
 from hooksmith.settings import Settings
 from hooksmith.store import (
@@ -42,6 +43,7 @@ class Runtime:
     dispatcher: Dispatcher
     cookies: SessionCodec
     limits: CompanyLimits
+    sign_ins: SignInThrottle
 
     @property
     def margin(self) -> float:
@@ -105,6 +107,16 @@ class Runtime:
             writer=writer,
             dispatcher=dispatcher,
             cookies=SessionCodec(_session_secret(settings, key), max_age=settings.session_max_age),
+            sign_ins=SignInThrottle(
+                accounts=Schedule(
+                    free=settings.sign_in_free_failures,
+                    max_lock=settings.sign_in_max_lock_seconds,
+                ),
+                addresses=Schedule(
+                    free=settings.sign_in_address_free_failures,
+                    max_lock=settings.sign_in_max_lock_seconds,
+                ),
+            ),
             limits=CompanyLimits(
                 rate=settings.company_rate_per_second,
                 burst=settings.company_rate_burst,

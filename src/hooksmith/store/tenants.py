@@ -7,6 +7,7 @@ import functools
 import hashlib
 import secrets
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TypeVar
 
 from argon2 import PasswordHasher
@@ -143,19 +144,41 @@ class TenantRepository:
         user.password_hash = hash_password(password)
         await self.session.flush()
 
+    async def record_sign_in(self, user: User, *, ok: bool, locked_until: datetime | None) -> int:
+        """Count a failed sign-in in a row (or reset the count on success) and set the lock;
+        returns the failures in a row."""
+        user.failed_sign_ins = 0 if ok else (user.failed_sign_ins or 0) + 1
+        user.locked_until = locked_until
+        await self.session.flush()
+        return user.failed_sign_ins
+
+    async def unlock(self, email: str) -> bool:
+        """Clear the account's failures and lock; False when no user has this email."""
+        user = await self.user_by_email(email)
+        if user is None:
+            return False
+        await self.record_sign_in(user, ok=True, locked_until=None)
+        return True
+
+    async def check_password(self, user: User | None, password: str) -> bool:
+        """Whether `password` is `user`'s (off the event loop); upgrades an outdated hash.
+
+        With no user, the same time is spent on a dummy hash, so timing does not tell which
+        emails exist.
+        """
+        if user is None:
+            await asyncio.to_thread(verify_password, _dummy_hash(), password)
+            return False
+        if not await asyncio.to_thread(verify_password, user.password_hash, password):
+            return False
+        if password_hasher().check_needs_rehash(user.password_hash):
+            await self.set_password(user, password)
+        return True
+
     async def authenticate(self, email: str, password: str) -> User | None:
         """The user with this email and password, or None; upgrades an outdated hash."""
         user = await self.user_by_email(email)
-        # argon2 takes tens of milliseconds on purpose: off the event loop, so other requests go on.
-        if user is None:
-            # Spend the same time as a real check, so timing does not tell which emails exist.
-            await asyncio.to_thread(verify_password, _dummy_hash(), password)
-            return None
-        if not await asyncio.to_thread(verify_password, user.password_hash, password):
-            return None
-        if password_hasher().check_needs_rehash(user.password_hash):
-            await self.set_password(user, password)
-        return user
+        return user if await self.check_password(user, password) else None
 
     # API tokens
 

@@ -9,9 +9,9 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from hooksmith.service import overview, tenants
-from hooksmith.service.actors import login
-from hooksmith.service.errors import ServiceError
+from hooksmith.service.errors import RateLimited, ServiceError
 from hooksmith.service.sessions import CSRF_FIELD
+from hooksmith.service.signin import sign_in
 from hooksmith.web.deps import (
     LOGIN_CSRF_COOKIE,
     DbSession,
@@ -100,7 +100,14 @@ async def login_submit(
     if not login_token_ok(request, csrf_token):
         message = "The sign-in form had expired. Please try again."
         return _login_page(request, target, email=email, error=message, status=403)
-    actor = await login(db, email, password)
+    client = request.client.host if request.client else None
+    try:
+        actor = await sign_in(db, runtime.sign_ins, email, password, client=client)
+    except RateLimited as limited:
+        message = f"Too many failed sign-ins: try again in {limited.retry_after} s."
+        response = _login_page(request, target, email=email, error=message, status=429)
+        response.headers["Retry-After"] = str(limited.retry_after)
+        return response
     if actor is None:
         message = "Email or password is wrong."
         return _login_page(request, target, email=email, error=message, status=401)

@@ -10,8 +10,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from hooksmith.api.deps import ActorDep, RuntimeDep, SessionDep
 from hooksmith.engine import JsonRefused, load_json
-from hooksmith.service import tenants
-from hooksmith.service.actors import login
+from hooksmith.service import signin, tenants
 from hooksmith.service.errors import InvalidInput, Unauthorized
 from hooksmith.service.runtime import Runtime
 from hooksmith.service.sessions import CSRF_COOKIE, SESSION_COOKIE, session_cookies
@@ -74,7 +73,10 @@ def _set_cookies(response: Response, runtime: Runtime, cookie: str, csrf: str) -
 )
 async def sign_in(request: Request, runtime: RuntimeDep, session: SessionDep) -> Response:
     credentials = await _credentials(request)
-    actor = await login(session, credentials.email, credentials.password)
+    client = request.client.host if request.client else None
+    actor = await signin.sign_in(
+        session, runtime.sign_ins, credentials.email, credentials.password, client=client
+    )
     if actor is None:
         raise Unauthorized("email or password is wrong", field="password")
     cookie, data = runtime.cookies.issue(actor.id)
