@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     callback_secret: SecretStr | None = Field(
         default=None, description="Signs callbacks; derived from the secret key if unset."
     )
+    callback_secret_overlap_seconds: float = Field(
+        default=24 * 3600.0,
+        ge=0,
+        description="After a company's callback secret is rotated, the old one signs this long.",
+    )
     callback_expiry_seconds: float = Field(default=24 * 3600.0, gt=0)
     callback_backoff_seconds: float = Field(default=2.0, gt=0)
     callback_backoff_max_seconds: float = Field(default=3600.0, gt=0)

@@ -127,6 +127,12 @@ async def create_company(api: Api, outsider: Outsider, victim: Victim) -> None:
     _status(reply, 422, field="agency")
 
 
+async def rotate_callback_secret(api: Api, outsider: Outsider, victim: Victim) -> None:
+    reply = await api.post(f"{V1}/companies/acme/callback-secret")
+    _admin_only(outsider, reply, 404)
+    assert "whsec_" not in reply.text
+
+
 async def list_users(api: Api, outsider: Outsider, victim: Victim) -> None:
     reply = await api.get(f"{V1}/users")
     _admin_only(outsider, reply, 200)
@@ -181,6 +187,7 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", f"{V1}/me"): me,
     ("GET", f"{V1}/companies"): list_companies,
     ("POST", f"{V1}/companies"): create_company,
+    ("POST", f"{V1}/companies/{{company}}/callback-secret"): rotate_callback_secret,
     ("GET", f"{V1}/users"): list_users,
     ("POST", f"{V1}/users"): create_user,
     ("GET", f"{V1}/tokens"): list_tokens,

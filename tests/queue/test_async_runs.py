@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from hooksmith.service.callbacks import RUN_HEADER
+from hooksmith.service.callback_secrets import derived_key
+from hooksmith.service.callbacks import RUN_HEADER, SIGNATURE_HEADER, verify
 from hooksmith.service.queue import QueueDispatcher, build_queue
 from hooksmith.settings import Settings
 from hooksmith.store import create_engine, session_maker
@@ -20,11 +21,18 @@ from hooksmith.store.async_runs import AsyncRunRepository
 from tests.api.client import Api
 from tests.api.conftest import ApiFactory, World
 from tests.api.helpers import definition, eventually
+from tests.queue.conftest import CALLBACK_SECRET
 from tests.queue.receiver import Receiver
 from tests.server import serve_app
 
 WEBHOOKS = "/api/v1/webhooks"
 CONVERSATION = {"certainly": {"sessionId": "s-9"}, "orderNumber": "77", "userName": "Ana"}
+
+
+@pytest.fixture(autouse=True)
+def _acme_signs_with_its_own_key(receiver: Receiver, world: World) -> None:
+    """acme's callbacks are signed with a key of acme's own (derived, before any rotation)."""
+    receiver.secret = derived_key(CALLBACK_SECRET.encode(), world.tenants.acme.id)
 
 
 async def _async_hook(client: Api, url: str, **overrides: Any) -> dict[str, Any]:
@@ -238,3 +246,64 @@ async def test_the_rate_limit_answers_429_with_retry_after(
     assert 1 <= int(retry_after) <= 2  # one token back at 0.5 per second
     assert receiver.upstream_calls == 3  # the refused call sent nothing
     assert elsewhere.status == 200  # another company has its own bucket
+
+
+async def _callback_of(client: Api, hook: dict[str, Any], receiver: Receiver) -> dict[str, Any]:
+    reply = await client.post(
+        f"{WEBHOOKS}/{hook['id']}/execute",
+        CONVERSATION,
+        params={"callback_url": receiver.url("/callback")},
+    )
+    assert reply.status == 202, reply.text
+    count = len(receiver.attempts)
+
+    async def arrived() -> dict[str, Any] | None:
+        return receiver.attempts[count] if len(receiver.attempts) > count else None
+
+    return await eventually(arrived, timeout=15)
+
+
+async def test_each_company_signs_with_its_own_secret_rotated_with_an_overlap(
+    api: ApiFactory, world: World, receiver: Receiver
+) -> None:
+    admin = await api(login=world.north_admin.email)
+    client = await api(token=world.acme.token)
+    hook = await _async_hook(client, receiver.url("/work"))
+    # Not with the install's secret: a receiver of another company could verify with it.
+    receiver.secret = CALLBACK_SECRET.encode()
+    assert (await _callback_of(client, hook, receiver))["valid"] is False
+
+    rotated = await admin.post("/api/v1/companies/acme/callback-secret")
+    assert rotated.status == 201, rotated.text
+    acme_secret = rotated.body["secret"]
+    assert acme_secret.startswith("whsec_")
+    bolt = await admin.post("/api/v1/companies/bolt/callback-secret")
+    receiver.secret = bolt.body["secret"].encode()
+    assert (await _callback_of(client, hook, receiver))["valid"] is False  # bolt cannot verify
+
+    receiver.secret = acme_secret.encode()
+    first = await _callback_of(client, hook, receiver)
+    assert first["valid"] is True
+    # The derived key was never shown to anyone, so it does not sign beside the first secret.
+    assert first["headers"][SIGNATURE_HEADER].count("v1=") == 1
+
+    again = await admin.post("/api/v1/companies/acme/callback-secret")
+    second = await _callback_of(client, hook, receiver)  # the old secret still verifies
+    assert second["valid"] is True
+    signatures = second["headers"][SIGNATURE_HEADER]
+    assert signatures.count("v1=") == 2  # the new secret and, in its overlap, the old one
+    timestamp = second["headers"]["Hooksmith-Timestamp"]
+    assert again.body["secret"] != acme_secret
+    assert not verify(bolt.body["secret"].encode(), timestamp, b"{}", signatures)
+
+
+async def test_only_admins_rotate_and_never_see_an_old_secret(
+    api: ApiFactory, world: World
+) -> None:
+    user = await api(token=world.acme.token)
+    refused = await user.post("/api/v1/companies/acme/callback-secret")
+    assert refused.status == 403
+    admin = await api(login=world.north_admin.email)
+    assert (await admin.post("/api/v1/companies/cobalt/callback-secret")).status == 404
+    companies = await admin.get("/api/v1/companies")
+    assert "whsec_" not in companies.text

@@ -34,6 +34,7 @@ from hooksmith.engine import (
 )
 from hooksmith.engine.result import ResultError
 from hooksmith.service.cache import ReadyWebhook, WebhookCache
+from hooksmith.service.callback_secrets import signing_keys
 from hooksmith.service.callbacks import Backoff, callback_body, deliver
 from hooksmith.service.errors import InvalidInput
 from hooksmith.service.execution import run_webhook
@@ -158,11 +159,12 @@ async def deliver_callback(ctx: JobContext, run_id: str) -> datetime | None:
         await _record(ctx, run_id, gave_up="expired", error="the callback expired undelivered")
         return None
     body = callback_body(due.result, run_id)
+    keys = await signing_keys(ctx.sessions, ctx.cache.box, ctx.secret, due.company_id)
     outcome = await deliver(
         ctx.engine.transport,
         due.url,
         body,
-        secret=ctx.secret,
+        secrets=keys,
         run_id=run_id,
         timeout=ctx.callback_timeout,
     )

@@ -2,7 +2,8 @@
 
 The body is the result object as JSON. It is signed like Stripe's and Svix's webhooks:
 `Hooksmith-Timestamp: <unix seconds>` and `Hooksmith-Signature: v1=<hex>`, where the hex is
-HMAC-SHA256 over `"<timestamp>.<raw body>"` with the server's callback secret. The receiver
+HMAC-SHA256 over `"<timestamp>.<raw body>"` with the company's callback secret (one `v1=` per
+secret during a rotation's overlap, comma-separated). The receiver
 recomputes it, compares in constant time and refuses old timestamps (replays). Delivery goes
 through the engine's transport, so the egress guard applies; a non-2xx answer or a network
 error is retried with exponential backoff and full jitter until a 2xx or the expiry.
@@ -19,6 +20,7 @@ import hmac
 import json
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -93,7 +95,7 @@ async def deliver(
     url: str,
     body: bytes,
     *,
-    secret: bytes,
+    secrets: Sequence[bytes],
     run_id: str,
     timeout: float,
 ) -> Delivery:
@@ -102,7 +104,7 @@ async def deliver(
     headers = (
         ("Content-Type", "application/json"),
         (TIMESTAMP_HEADER, str(timestamp)),
-        (SIGNATURE_HEADER, signature(secret, timestamp, body)),
+        (SIGNATURE_HEADER, ",".join(signature(secret, timestamp, body) for secret in secrets)),
         (RUN_HEADER, run_id),
         ("Idempotency-Key", f"callback-{run_id}"),
     )

@@ -36,6 +36,7 @@ class DueCallback:
     """A finished run whose result is still to be delivered to its `callback_url`."""
 
     run_id: str
+    company_id: int
     url: str
     result: dict[str, Any]
     attempts: int
@@ -169,6 +170,7 @@ class AsyncRunRepository:
             return None
         return DueCallback(
             run_id=row.id,
+            company_id=row.company_id,
             url=row.callback_url,
             result=row.result or {},
             attempts=row.callback_attempts,

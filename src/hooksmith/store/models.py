@@ -124,6 +124,19 @@ class ApiToken(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class CallbackSecret(Base):
+    """A company's callback signing secret (encrypted); one retiring at `retires_at` still signs
+    until then, beside its successor."""
+
+    __tablename__ = "callback_secrets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    ciphertext: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    retires_at: Mapped[datetime | None]
+
+
 class WebhookRow(Base):
     """A stored webhook definition (DESIGN.md §1) with its revision counter and authorship."""
 

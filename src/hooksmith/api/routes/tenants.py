@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from hooksmith.api.deps import ActorDep, Id, RuntimeDep, SessionDep
-from hooksmith.service import tenants
+from hooksmith.service import callback_secrets, tenants
+from hooksmith.service.callback_secrets import NewCallbackSecret
 from hooksmith.service.tenants import CompanyView, Me, NewToken, TokenView, UserView
 
 router = APIRouter(tags=["tenants"])
@@ -48,6 +51,26 @@ async def create_company(
     body: NewCompany, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
 ) -> CompanyView:
     return await tenants.create_company(session, actor, body.slug, body.name, actors=runtime.actors)
+
+
+@router.post(
+    "/companies/{company}/callback-secret", status_code=201, response_model=NewCallbackSecret
+)
+async def rotate_callback_secret(
+    company: Annotated[str, Path(max_length=63, description="The company's slug.")],
+    actor: ActorDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+) -> NewCallbackSecret:
+    """A new secret that signs the company's callbacks, shown only in this answer; the previous
+    one keeps signing beside it (a second `v1=`) until `previous_valid_until`."""
+    return await callback_secrets.rotate_callback_secret(
+        session,
+        runtime.box,
+        actor,
+        company,
+        overlap=runtime.settings.callback_secret_overlap_seconds,
+    )
 
 
 @router.get("/users", response_model=list[UserView])
