@@ -141,3 +141,28 @@ async def test_secrets_never_leave_in_responses_runs_or_logs(
         assert PASSWORD not in seen
         assert encoded not in seen
     assert "[redacted]" in texts[3]
+
+
+async def test_conversation_data_chooses_a_credentialed_host_only_with_consent(
+    api: ApiFactory, world: World
+) -> None:
+    client = await api(token=world.acme.token)
+    hook = definition(
+        "http://{{ tenant }}.api.example/echo",
+        auth={"type": "bearer", "token": "s3cret-token"},
+    )
+    created = await client.post(WEBHOOKS, hook)
+    assert created.body["host_from_conversation"] is False
+    refused = await client.post(f"{WEBHOOKS}/{created.body['id']}/execute", {"tenant": "evil"})
+    assert refused.body["error"]["kind"] == "egress_blocked"
+    assert "{{ tenant }}" in refused.body["error"]["message"]
+    assert "s3cret-token" not in refused.text
+
+    consent = {**hook, "host_from_conversation": True, "revision": 1}
+    consent["auth"] = {"type": "bearer"}  # kept: the host template did not change
+    updated = await client.put(f"{WEBHOOKS}/{created.body['id']}", consent)
+    assert updated.status == 200, updated.text
+    assert updated.body["host_from_conversation"] is True
+    allowed = await client.post(f"{WEBHOOKS}/{created.body['id']}/execute", {"tenant": "acme"})
+    assert allowed.body["error"]["kind"] == "connect_error"  # sent (no name resolves here)
+    assert allowed.body["request"]["url"] == "http://acme.api.example/echo"

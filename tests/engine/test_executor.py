@@ -451,3 +451,42 @@ async def test_a_mapper_that_yields_no_json_value_is_a_mapping_error(
     assert "no JSON value" in result.error.message
     assert result.custom_variables == {"bad": None, "method": "GET"}
     json.loads(result.model_dump_json())
+
+
+TENANT_URL = "http://{{ tenant }}.example/echo"
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        {"auth": {"type": "bearer", "token": "s3cret"}},
+        {"headers": [{"key": "X-Api-Key", "value": "k"}]},
+    ],
+)
+async def test_conversation_data_cannot_choose_where_credentials_go(
+    upstream: Upstream, credentials: dict[str, Any]
+) -> None:
+    result = await run({"url": TENANT_URL, **credentials}, conversation(tenant="attacker"))
+    assert result.error is not None
+    assert result.error.kind == "egress_blocked"
+    assert result.error.field == "url"
+    assert "{{ tenant }}" in result.error.message
+    assert "s3cret" not in result.model_dump_json()
+
+
+async def test_a_context_value_or_the_authors_consent_lets_the_host_be_filled(
+    upstream: Upstream,
+) -> None:
+    # No name resolves here: getting as far as a connect_error means the rule let it through.
+    bearer = {"type": "bearer", "token": "s3cret"}
+    from_context = await run({"url": TENANT_URL, "auth": bearer, "context": {"tenant": "acme"}})
+    consented = await run(
+        {"url": TENANT_URL, "auth": bearer, "host_from_conversation": True},
+        conversation(tenant="acme"),
+    )
+    without_credentials = await run({"url": TENANT_URL}, conversation(tenant="acme"))
+    for result in (from_context, consented, without_credentials):
+        assert result.error is not None
+        assert result.error.kind == "connect_error", result.error
+        assert result.request is not None
+        assert result.request.url == "http://acme.example/echo"

@@ -11,7 +11,7 @@ from hooksmith.store import create_engine, downgrade, upgrade
 from hooksmith.store.migrate import current_revision, head_revision
 from hooksmith.store.models import Base
 
-TABLES = {"agencies", "companies", "users", "api_tokens", "webhooks", "runs"}
+TABLES = {"agencies", "companies", "users", "api_tokens", "webhooks", "runs", "callback_secrets"}
 
 
 async def tables(url: str) -> set[str]:

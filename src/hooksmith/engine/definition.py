@@ -29,6 +29,7 @@ from pydantic import (
 from hooksmith.engine.condition import check_condition
 from hooksmith.engine.errors import InvalidDefinition
 from hooksmith.engine.jsondata import not_text
+from hooksmith.engine.redaction import is_sensitive_header
 
 TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -219,6 +220,9 @@ class Webhook(_Value):
     custom_variables: tuple[CustomVariable, ...] = ()
     retry: Retry = Field(default_factory=Retry)
     success_condition: str | None = Field(default=None, max_length=2000)
+    # With credentials, a host placeholder is filled from `context` only, unless this is set:
+    # else conversation data could choose where the credentials are sent.
+    host_from_conversation: bool = False
 
     @field_validator("name")
     @classmethod
@@ -305,6 +309,12 @@ class Webhook(_Value):
                 raise ValueError(f"custom_variables: the name {variable.name!r} is used twice")
             seen.add(variable.name)
         return self
+
+    def carries_credentials(self) -> bool:
+        """Whether the webhook sends auth or a header named like a credential (`X-Api-Key`)."""
+        return not isinstance(self.auth, NoAuth) or any(
+            is_sensitive_header(header.key) for header in self.headers
+        )
 
     def secrets(self) -> list[str]:
         """Every secret value of this webhook, for redaction."""

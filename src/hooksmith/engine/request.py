@@ -12,12 +12,12 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from hooksmith.engine.body import render_body
 from hooksmith.engine.definition import BasicAuth, BearerAuth, Webhook
-from hooksmith.engine.errors import RenderError
+from hooksmith.engine.errors import EgressBlocked, RenderError
 from hooksmith.engine.redaction import Redactor
 from hooksmith.engine.result import HeaderLine, SentRequest
 from hooksmith.engine.sandbox import Sandbox
 from hooksmith.engine.transport import OutgoingRequest
-from hooksmith.engine.url import render_url
+from hooksmith.engine.url import host_placeholders, render_url
 
 # In a header value: control characters but tab (CR and LF would split the header) and lone
 # surrogates (no UTF-8 text holds them); in a param value: lone surrogates.
@@ -75,6 +75,7 @@ def prepare(
     sandbox: Sandbox, webhook: Webhook, conversation: Mapping[str, Any], *, deadline: float
 ) -> PreparedRequest:
     """Render URL, params, headers and body; raises `RenderError` naming the field at fault."""
+    refuse_conversation_hosts(webhook)
     warnings: list[str] = []
     url = render_url(
         sandbox, webhook.url, context=webhook.context, conversation=conversation, deadline=deadline
@@ -122,6 +123,25 @@ def prepare(
         redactor=redactor_for(webhook),
         warnings=tuple(warnings),
     )
+
+
+def refuse_conversation_hosts(webhook: Webhook) -> None:
+    """Refuse (EgressBlocked) a webhook with credentials whose host a conversation could choose.
+
+    A host placeholder with no Context value would be filled from conversation data, which could
+    then send the webhook's token anywhere; its author must give it a Context value or allow
+    conversation-chosen hosts (`host_from_conversation`).
+    """
+    if webhook.host_from_conversation or "{" not in webhook.url:
+        return
+    chosen = [name for name in host_placeholders(webhook.url) if name not in webhook.context]
+    if chosen and webhook.carries_credentials():
+        raise EgressBlocked(
+            f"url: the host placeholder {{{{ {chosen[0]} }}}} has no Context value, so "
+            "conversation data would choose where this webhook's credentials go; give it a "
+            "Context value, or allow conversation data to choose the host",
+            field="url",
+        )
 
 
 def _refuse_characters(value: str, pattern: re.Pattern[str], field: str) -> None:

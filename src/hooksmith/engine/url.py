@@ -19,7 +19,8 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from jinja2 import Environment, Undefined
+from jinja2 import Environment, Undefined, meta
+from jinja2.exceptions import TemplateSyntaxError
 
 from hooksmith.engine.errors import RenderError
 from hooksmith.engine.placeholders import read_placeholder
@@ -62,6 +63,28 @@ def render_url(
     rendered = sandbox.render_template(template, variables, deadline=deadline, field=FIELD)
     _check_absolute(rendered.value)
     return rendered
+
+
+@lru_cache(maxsize=1024)
+def host_placeholders(source: str) -> tuple[str, ...]:
+    """The names of the variables read by placeholders in the URL's host.
+
+    >>> host_placeholders("https://{{ tenant }}.api.io/{{ id }}")
+    ('tenant',)
+    """
+    environment = Environment()  # parsing only; nothing is rendered with it
+    scheme_end = source.find("://")
+    if scheme_end < 0:
+        return ()
+    rest = source[scheme_end + 3 :]
+    host_end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    names: set[str] = set()
+    for expression in re.findall(r"{{(.*?)}}", rest[:host_end], re.DOTALL):
+        try:
+            names |= meta.find_undeclared_variables(environment.parse("{{" + expression + "}}"))
+        except TemplateSyntaxError:
+            names |= set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expression)[:1])
+    return tuple(sorted(names))
 
 
 def rewrite_url(environment: Environment, source: str) -> str:

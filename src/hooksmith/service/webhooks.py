@@ -63,6 +63,7 @@ class WebhookView(BaseModel):
     custom_variables: list[dict[str, Any]]
     retry: dict[str, Any] | None
     success_condition: str | None
+    host_from_conversation: bool
     created_at: datetime
     updated_at: datetime
     created_by: int | None
@@ -97,6 +98,7 @@ def view(row: WebhookRow) -> WebhookView:
         custom_variables=row.custom_variables,
         retry=row.retry,
         success_condition=row.success_condition,
+        host_from_conversation=row.host_from_conversation,
         created_at=row.created_at,
         updated_at=row.updated_at,
         created_by=row.created_by,
@@ -331,6 +333,7 @@ def _placeholder(row: WebhookRow) -> Webhook:
             "custom_variables",
             "retry",
             "success_condition",
+            "host_from_conversation",
         }
     )
     auth: dict[str, Any] = {"type": row.auth_type}

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -161,6 +162,9 @@ class WebhookRow(Base):
     custom_variables: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     retry: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     success_condition: Mapped[str | None] = mapped_column(Text)
+    host_from_conversation: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     revision: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -36,6 +36,7 @@ def definition_columns(webhook: Webhook) -> dict[str, Any]:
         "custom_variables": data["custom_variables"],
         "retry": data["retry"],
         "success_condition": data["success_condition"],
+        "host_from_conversation": data["host_from_conversation"],
     }
 
 
@@ -72,6 +73,7 @@ def to_definition(row: WebhookRow, secret: str | None) -> Webhook:
         "custom_variables": row.custom_variables,
         "retry": row.retry,
         "success_condition": row.success_condition,
+        "host_from_conversation": row.host_from_conversation,
     }
     if row.auth_type == "bearer" and not secret:
         # An empty token does not validate; build the withheld shape without validation.

@@ -48,6 +48,7 @@ NEW_FORM: dict[str, Any] = {
     "custom_variables": [],
     "retry": None,
     "success_condition": None,
+    "host_from_conversation": False,
 }
 
 

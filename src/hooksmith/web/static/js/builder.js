@@ -151,6 +151,7 @@ class Builder {
       body: this.body.value.trim() ? this.body.value : null,
       custom_variables: variableDefinitions(this.collectRows(this.variables, ["name", "mapper", "default"])),
       ...collectReliability(),
+      host_from_conversation: $("host-from-conversation").checked,
     };
     const company = $("company");
     if (company && company.value) definition.company = company.value;
