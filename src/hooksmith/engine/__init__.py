@@ -34,6 +34,7 @@ from hooksmith.engine.errors import (
     TooLarge,
 )
 from hooksmith.engine.executor import Engine, execute, render
+from hooksmith.engine.renderers import RendererPool
 from hooksmith.engine.result import Attempt, Result, VariableOutcome
 from hooksmith.engine.retry import Backoff
 
@@ -58,6 +59,7 @@ __all__ = [
     "NoAuth",
     "Param",
     "RenderError",
+    "RendererPool",
     "ResponseType",
     "Result",
     "Retry",

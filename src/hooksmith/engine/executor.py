@@ -12,18 +12,19 @@ import dataclasses
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from http import HTTPStatus
 from typing import Any
 
 from hooksmith.engine.breaker import CircuitBreaker
-from hooksmith.engine.condition import holds
 from hooksmith.engine.definition import Webhook
 from hooksmith.engine.egress import EgressPolicy
 from hooksmith.engine.errors import EngineError, MappingError
-from hooksmith.engine.mapping import evaluate_mapper
 from hooksmith.engine.parsing import decode_text, parse_body
+from hooksmith.engine.phases import Reading, read_answer
 from hooksmith.engine.redaction import Redactor
+from hooksmith.engine.renderers import RendererPool
 from hooksmith.engine.request import PreparedRequest, prepare, redactor_for
 from hooksmith.engine.result import (
     HeaderLine,
@@ -41,13 +42,22 @@ from hooksmith.engine.retry import (
     send_with_retries,
 )
 from hooksmith.engine.sandbox import Limits, Sandbox
+from hooksmith.engine.session import INLINE_SHARE, InlineShare
 from hooksmith.engine.transport import Reply, Transport
+from hooksmith.engine.triage import NotInline
 
 RESULT_BODY_LIMIT = 1024 * 1024
+# How long a straight-line phase may hold the event loop before it goes on in a renderer
+# process instead (a safety net: straight-line templates take microseconds).
+INLINE_SECONDS = 0.005
 
 
 class Engine:
-    """Renders and executes webhooks; holds the sandbox and the pooled transport of a process."""
+    """Renders and executes webhooks; holds the sandbox and the pooled transport of a process.
+
+    With `renderers`, only straight-line templates render in this process (`triage`); the
+    rest render in the pool's processes, so no template can stall or exhaust the caller.
+    """
 
     def __init__(
         self,
@@ -60,9 +70,13 @@ class Engine:
         backoff: Backoff | None = None,
         breaker_threshold: int = 5,
         breaker_cooldown: float = 30.0,
+        renderers: RendererPool | None = None,
     ) -> None:
         self.policy = policy or EgressPolicy()
-        self.sandbox = Sandbox(limits)
+        self.limits = limits
+        self.renderers = renderers
+        self.sandbox = Sandbox(limits, inline_only=renderers is not None)
+        self._whole_sandbox: Sandbox | None = None
         self.transport = Transport(self.policy, max_response_bytes=max_response_bytes, proxy=proxy)
         self.result_body_limit = result_body_limit
         self.backoff = backoff or Backoff()
@@ -76,22 +90,70 @@ class Engine:
 
     async def close(self) -> None:
         await self.transport.close()
+        if self.renderers is not None:
+            await self.renderers.close()
 
     def render(self, webhook: Webhook, conversation: Mapping[str, Any]) -> Result:
-        """The request that would be sent (secrets redacted), or the render error; sends nothing."""
+        """The request that would be sent (secrets redacted), or the render error; sends nothing.
+
+        Everything renders in this process: this is the library's and the CLI's call; a
+        server renders with `render_async`.
+        """
         started = time.monotonic()
+        deadline = started + webhook.timeout
         try:
-            prepared = prepare(
-                self.sandbox, webhook, conversation, deadline=started + webhook.timeout
-            )
+            try:
+                prepared = prepare(self.sandbox, webhook, conversation, deadline=deadline)
+            except NotInline:
+                sandbox = self._whole_sandbox = self._whole_sandbox or Sandbox(self.limits)
+                prepared = prepare(sandbox, webhook, conversation, deadline=deadline)
         except EngineError as error:
             return _failed(error, redactor_for(webhook), started)
-        return Result(
-            ok=True,
-            duration_ms=_ms_since(started),
-            request=prepared.shown(),
-            warnings=list(prepared.warnings),
-        )
+        return _rendered(prepared, started)
+
+    async def render_async(self, webhook: Webhook, conversation: Mapping[str, Any]) -> Result:
+        """As `render`, with templates that are not straight-line rendered in the renderers."""
+        started = time.monotonic()
+        try:
+            prepared = await self._prepare(webhook, conversation, started + webhook.timeout)
+        except EngineError as error:
+            return _failed(error, redactor_for(webhook), started)
+        return _rendered(prepared, started)
+
+    async def _prepare(
+        self, webhook: Webhook, conversation: Mapping[str, Any], deadline: float
+    ) -> PreparedRequest:
+        """The rendered request: inline when straight-line, else in a renderer process."""
+        if self.renderers is None:
+            return prepare(self.sandbox, webhook, conversation, deadline=deadline)
+        try:
+            with _inline_share():
+                return prepare(self.sandbox, webhook, conversation, deadline=deadline)
+        except NotInline:
+            return await self.renderers.prepare(webhook, conversation, deadline=deadline)
+
+    async def _read(
+        self,
+        webhook: Webhook,
+        conversation: Mapping[str, Any],
+        scope: Mapping[str, Any],
+        answer: tuple[int, tuple[tuple[str, str], ...], bytes, bool],
+        *,
+        check_condition: bool,
+        deadline: float,
+    ) -> Reading:
+        """The success condition and the mappers: inline when straight-line, else in the pool."""
+        mappers = [variable.mapper for variable in webhook.custom_variables]
+        condition = webhook.success_condition if check_condition else None
+        if self.renderers is None:
+            return read_answer(self.sandbox, mappers, condition, scope, deadline=deadline)
+        try:
+            with _inline_share():
+                return read_answer(self.sandbox, mappers, condition, scope, deadline=deadline)
+        except NotInline:
+            return await self.renderers.read(
+                webhook, conversation, answer, check_condition=check_condition, deadline=deadline
+            )
 
     async def execute(
         self,
@@ -109,7 +171,7 @@ class Engine:
         started = time.monotonic()
         deadline = started + webhook.timeout
         try:
-            prepared = prepare(self.sandbox, webhook, conversation, deadline=deadline)
+            prepared = await self._prepare(webhook, conversation, deadline)
         except EngineError as error:
             return self._failed(webhook, error, redactor_for(webhook), started)
         plan = RetryPlan.of(webhook)
@@ -128,7 +190,9 @@ class Engine:
             backoff=self.backoff,
         )
         if sent.reply is not None:
-            result = self._finish(webhook, conversation, prepared, sent.reply, started, deadline)
+            result = await self._finish(
+                webhook, conversation, prepared, sent.reply, started, deadline
+            )
         else:
             assert sent.failure is not None
             result = self._failed(webhook, sent.failure, prepared.redactor, started)
@@ -138,7 +202,7 @@ class Engine:
         result.warnings.extend(prepared.redactor.text(w) for w in sent.warnings)
         return result
 
-    def _finish(
+    async def _finish(
         self,
         webhook: Webhook,
         conversation: Mapping[str, Any],
@@ -152,9 +216,11 @@ class Engine:
         error: ResultError | None = None
         content_type = _header(reply.headers, "content-type")
         is_success = 200 <= reply.status < 300
+        parsed_ok = True
         try:
             parsed = parse_body(reply.body, webhook.response_type, content_type)
         except EngineError as parse_error:
+            parsed_ok = False
             parsed = decode_text(reply.body, content_type)
             if is_success:
                 error = ResultError(
@@ -174,8 +240,13 @@ class Engine:
             status=reply.status,
             headers={key.lower(): value for key, value in reply.headers},
         )
-        if error is None and webhook.success_condition is not None:
-            met, why = holds(self.sandbox, webhook.success_condition, scope, deadline=deadline)
+        check_condition = error is None and webhook.success_condition is not None
+        answer = (reply.status, reply.headers, reply.body, parsed_ok)
+        reading = await self._read(
+            webhook, conversation, scope, answer, check_condition=check_condition, deadline=deadline
+        )
+        if reading.condition is not None and webhook.success_condition is not None:
+            met, why = reading.condition
             if not met:
                 error = ResultError(
                     kind="http_error",
@@ -185,7 +256,7 @@ class Engine:
                     ),
                     field="success_condition",
                 )
-        outcomes, mapping_error = self._map(webhook, scope, deadline, redactor)
+        outcomes, mapping_error = self._map(webhook, reading, redactor)
         warnings.extend(
             f"custom variable {o.name}: {o.reason}" for o in outcomes if not o.found and o.reason
         )
@@ -205,7 +276,7 @@ class Engine:
         )
 
     def _map(
-        self, webhook: Webhook, scope: Mapping[str, Any], deadline: float, redactor: Redactor
+        self, webhook: Webhook, reading: Reading, redactor: Redactor
     ) -> tuple[list[VariableOutcome], ResultError | None]:
         """Each custom variable's outcome, its value redacted; and the first mapper that fails.
 
@@ -213,11 +284,11 @@ class Engine:
         """
         outcomes: list[VariableOutcome] = []
         first_error: ResultError | None = None
-        for variable in webhook.custom_variables:
-            try:
-                outcome = evaluate_mapper(self.sandbox, variable.mapper, scope, deadline=deadline)
+        for variable, outcome in zip(webhook.custom_variables, reading.outcomes, strict=True):
+            if not isinstance(outcome, MappingError):
                 value, found, reason = outcome.value, outcome.found, outcome.reason
-            except MappingError as error:  # the mapper does not compile
+            else:  # the mapper does not compile
+                error = outcome
                 value, found = None, False
                 reason = f"custom_variables.{variable.name}: {error.message}"
                 first_error = first_error or ResultError(
@@ -272,6 +343,25 @@ class Engine:
             size=len(reply.body),
             truncated=truncated,
         )
+
+
+@contextmanager
+def _inline_share() -> Iterator[None]:
+    """Let the renders inside take `INLINE_SECONDS` of the event loop, then raise `OverBudget`."""
+    token = INLINE_SHARE.set(InlineShare(time.monotonic() + INLINE_SECONDS))
+    try:
+        yield
+    finally:
+        INLINE_SHARE.reset(token)
+
+
+def _rendered(prepared: PreparedRequest, started: float) -> Result:
+    return Result(
+        ok=True,
+        duration_ms=_ms_since(started),
+        request=prepared.shown(),
+        warnings=list(prepared.warnings),
+    )
 
 
 def _failed(error: EngineError, redactor: Redactor, started: float) -> Result:

@@ -14,6 +14,7 @@ reported as warnings.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
@@ -26,7 +27,8 @@ from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from hooksmith.engine.caps import Limits, Refused, ensure_small, refuse_if
 from hooksmith.engine.environment import HardenedEnvironment
 from hooksmith.engine.errors import RenderError
-from hooksmith.engine.session import SESSION, RenderSession, undefined_path
+from hooksmith.engine.session import INLINE_SHARE, SESSION, RenderSession, undefined_path
+from hooksmith.engine.triage import NotInline, check_nesting, fits_inline, straight_line
 
 __all__ = ["Limits", "Rendered", "Sandbox", "undefined_path"]
 
@@ -51,9 +53,12 @@ class Sandbox:
     '42'
     """
 
-    def __init__(self, limits: Limits | None = None) -> None:
+    def __init__(self, limits: Limits | None = None, *, inline_only: bool = False) -> None:
         self.limits = limits or Limits()
         self.environment = HardenedEnvironment(self.limits)
+        # The event loop's sandbox compiles straight-line templates only: for any other it
+        # raises `NotInline`, and the work goes to a renderer process (`renderers`).
+        self.inline_only = inline_only
         self._cache: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -98,7 +103,14 @@ class Sandbox:
         """
 
         def build() -> Template:
-            return self.environment.from_string(rewrite(source) if rewrite else source)
+            environment = self.environment
+            parsed = environment.parse(rewrite(source) if rewrite else source)
+            if self.inline_only and not straight_line(parsed):
+                return cast(Template, _NOT_INLINE)
+            code = environment.compile(parsed)
+            return environment.template_class.from_code(
+                environment, code, environment.make_globals(None), None
+            )
 
         template: Template = self._cached((kind, source), build, field)
         return template
@@ -111,9 +123,15 @@ class Sandbox:
         """
 
         def build() -> TemplateExpression:
-            return self.environment.compile_expression(source, undefined_to_none=False)
+            environment = self.environment
+            if self.inline_only:
+                parsed = environment.parse("{{ " + source + " }}")
+                if not straight_line(parsed):
+                    return cast(TemplateExpression, _NOT_INLINE)
+            return environment.compile_expression(source, undefined_to_none=False)
 
-        expression: TemplateExpression = self._cached(("expression", source), build, field)
+        key = ("expression", source)
+        expression: TemplateExpression = self._cached(key, build, field, "{{ " + source + " }}")
         return expression
 
     def render_template(
@@ -149,7 +167,7 @@ class Sandbox:
             finally:
                 chunks.close()
             session.check_time()
-        except RenderError:
+        except (RenderError, NotInline):
             raise
         except Exception as exc:
             raise _render_error(exc, field) from None
@@ -186,7 +204,7 @@ class Sandbox:
             if isinstance(value, Iterator | range):
                 value = list(self.environment.checked_iter(value))
             ensure_small(value, "the value", self.limits.max_output_chars)
-        except RenderError:
+        except (RenderError, NotInline):
             raise
         except Exception as exc:
             raise _render_error(exc, field) from None
@@ -201,24 +219,59 @@ class Sandbox:
         """
         ensure_small(value, what, self.limits.max_output_chars)
 
-    def _cached(self, key: tuple[str, str], build: Callable[[], T], field: str) -> T:
-        """The cached value of `key`, else `build()` turned into a RenderError on failure."""
+    def _cached(
+        self, key: tuple[str, str], build: Callable[[], T], field: str, text: str | None = None
+    ) -> T:
+        """The cached value of `key`, else `build()` turned into a RenderError on failure.
+
+        The source's nesting is checked before it is parsed; on the event loop a source that
+        is too large to compile in a few milliseconds, or not straight-line, is `NotInline`.
+        """
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 hit: T = self._cache[key]
+                if hit is _NOT_INLINE:
+                    raise NotInline(field)
                 return hit
+        source = key[1] if text is None else text
+        if self.inline_only and not fits_inline(source):
+            raise NotInline(field)  # not cached: the verdict costs two counts
+        started = time.monotonic()
+        try:
+            return self._built(key, build, field, source)
+        finally:
+            share = INLINE_SHARE.get()
+            if share is not None:
+                share.until += time.monotonic() - started
+
+    def _built(self, key: tuple[str, str], build: Callable[[], T], field: str, source: str) -> T:
+        """`build()` after the nesting check, cached; a failure becomes a RenderError."""
+        try:
+            check_nesting(self.environment, source)
+        except ValueError as exc:
+            raise RenderError(f"{field}: {exc}", field=field) from None
+        except TemplateSyntaxError:
+            pass  # reported with its line by the compile below
         try:
             value = build()
         except TemplateSyntaxError as exc:
             raise RenderError(f"{field}: line {exc.lineno}: {exc.message}", field=field) from None
         except Refused as exc:
             raise RenderError(f"{field}: {exc}", field=field) from None
+        except (RecursionError, MemoryError, SyntaxError):
+            message = f"{field}: the template is too deep or too large to compile"
+            raise RenderError(message, field=field) from None
         with self._lock:
             self._cache[key] = value
             while len(self._cache) > self.limits.max_template_cache:
                 self._cache.popitem(last=False)
+        if value is _NOT_INLINE:
+            raise NotInline(field)
         return value
+
+
+_NOT_INLINE = object()  # the cached verdict of a source that renders in the pool
 
 
 def _render_error(exc: Exception, field: str) -> RenderError:
@@ -229,7 +282,9 @@ def _render_error(exc: Exception, field: str) -> RenderError:
         return RenderError(f"{field}: refused by the sandbox: {exc}", field=field)
     if isinstance(exc, UndefinedError | TemplateError):
         return RenderError(f"{field}: {exc.message or exc}", field=field)
-    if isinstance(exc, RecursionError | MemoryError):
+    if isinstance(exc, MemoryError):
+        return RenderError(f"{field}: the template needs more memory than allowed", field=field)
+    if isinstance(exc, RecursionError):
         return RenderError(f"{field}: the template is too deep or too large", field=field)
     return RenderError(f"{field}: {type(exc).__name__}: {exc}", field=field)
 
