@@ -40,6 +40,7 @@ def main() -> None:
 def serve(jobs: Connection, answers: Connection, memory_bytes: int, limits: dict[str, int]) -> None:
     """Answer jobs until the pool closes the pipe (or kills this process at a deadline)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server's Ctrl-C is the server's
+    os.nice(10)  # on a busy machine the server's event loop comes first
     _limit_memory(memory_bytes)
     sandbox = Sandbox(Limits(**limits))
     while True:

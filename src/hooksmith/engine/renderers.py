@@ -54,10 +54,14 @@ class _Renderer:
         self._answers: Connection | None = None
         self._lock = threading.Lock()
 
-    def exchange(self, frames: list[bytes], deadline: float) -> bytes | str:
-        """Send a job and wait for its answer until `deadline`; a string says why there is none."""
+    def ready(self) -> None:
+        """Start the process unless it runs (each start costs a fresh interpreter, ~0.4 s)."""
         if self._process is None or self._process.poll() is not None:
             self._start()
+
+    def exchange(self, frames: list[bytes], deadline: float) -> bytes | str:
+        """Send a job and wait for its answer until `deadline`; a string says why there is none."""
+        self.ready()
         jobs, answers = self._jobs, self._answers
         assert jobs is not None
         assert answers is not None
@@ -102,7 +106,11 @@ class _Renderer:
 
 
 class RendererPool:
-    """`processes` renderer processes, each limited to `memory_mb` MB above its baseline."""
+    """`processes` renderer processes, each limited to `memory_mb` MB above its baseline.
+
+    A process starts on first use (or all of them at `start`); one killed at a deadline is
+    replaced when next needed.
+    """
 
     def __init__(
         self, *, processes: int = 2, memory_mb: int = 256, limits: Limits | None = None
@@ -165,6 +173,13 @@ class RendererPool:
         return Reading(
             (bool(verdict[0]), verdict[1]) if verdict is not None else None,
             tuple(_outcome(item) for item in reply["outcomes"]),
+        )
+
+    async def start(self) -> None:
+        """Start every renderer process now rather than on first use."""
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(
+            *(loop.run_in_executor(self._threads, one.ready) for one in self._renderers)
         )
 
     async def close(self) -> None:

@@ -236,7 +236,8 @@ class Sandbox:
                 return hit
         source = key[1] if text is None else text
         if self.inline_only and not fits_inline(source):
-            raise NotInline(field)  # not cached: the verdict costs two counts
+            self._remember(key, _NOT_INLINE)
+            raise NotInline(field)
         started = time.monotonic()
         try:
             return self._built(key, build, field, source)
@@ -262,13 +263,16 @@ class Sandbox:
         except (RecursionError, MemoryError, SyntaxError):
             message = f"{field}: the template is too deep or too large to compile"
             raise RenderError(message, field=field) from None
+        self._remember(key, value)
+        if value is _NOT_INLINE:
+            raise NotInline(field)
+        return value
+
+    def _remember(self, key: tuple[str, str], value: Any) -> None:
         with self._lock:
             self._cache[key] = value
             while len(self._cache) > self.limits.max_template_cache:
                 self._cache.popitem(last=False)
-        if value is _NOT_INLINE:
-            raise NotInline(field)
-        return value
 
 
 _NOT_INLINE = object()  # the cached verdict of a source that renders in the pool
