@@ -8,14 +8,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 from hooksmith.engine.breaker import CircuitBreaker
 from hooksmith.engine.definition import Webhook
@@ -44,12 +46,14 @@ from hooksmith.engine.retry import (
 from hooksmith.engine.sandbox import Limits, Sandbox
 from hooksmith.engine.session import INLINE_SHARE, InlineShare
 from hooksmith.engine.transport import Reply, Transport
-from hooksmith.engine.triage import NotInline
+from hooksmith.engine.triage import CompileFirst, NotInline
 
 RESULT_BODY_LIMIT = 1024 * 1024
 # How long a straight-line phase may hold the event loop before it goes on in a renderer
 # process instead (a safety net: straight-line templates take microseconds).
 INLINE_SECONDS = 0.005
+_MAX_COMPILES_BESIDE = 32
+T = TypeVar("T")
 
 
 class Engine:
@@ -77,6 +81,7 @@ class Engine:
         self.renderers = renderers
         self.sandbox = Sandbox(limits, inline_only=renderers is not None)
         self._whole_sandbox: Sandbox | None = None
+        self._compiler: ThreadPoolExecutor | None = None  # one thread: compiles queue there
         self.transport = Transport(self.policy, max_response_bytes=max_response_bytes, proxy=proxy)
         self.result_body_limit = result_body_limit
         self.backoff = backoff or Backoff()
@@ -92,6 +97,8 @@ class Engine:
         await self.transport.close()
         if self.renderers is not None:
             await self.renderers.close()
+        if self._compiler is not None:
+            self._compiler.shutdown(wait=False)
 
     def render(self, webhook: Webhook, conversation: Mapping[str, Any]) -> Result:
         """The request that would be sent (secrets redacted), or the render error; sends nothing.
@@ -127,10 +134,26 @@ class Engine:
         if self.renderers is None:
             return prepare(self.sandbox, webhook, conversation, deadline=deadline)
         try:
-            with _inline_share():
-                return prepare(self.sandbox, webhook, conversation, deadline=deadline)
+            return await self._inline(
+                lambda: prepare(self.sandbox, webhook, conversation, deadline=deadline)
+            )
         except NotInline:
             return await self.renderers.prepare(webhook, conversation, deadline=deadline)
+
+    async def _inline(self, phase: Callable[[], T]) -> T:
+        """Run a phase on the event loop, its middling templates compiled in a thread first.
+
+        Raises `NotInline` when the phase must run in a renderer process instead.
+        """
+        for _ in range(_MAX_COMPILES_BESIDE):
+            try:
+                with _inline_share():
+                    return phase()
+            except CompileFirst as pending:
+                if self._compiler is None:
+                    self._compiler = ThreadPoolExecutor(1, thread_name_prefix="hooksmith-compile")
+                await asyncio.get_running_loop().run_in_executor(self._compiler, pending.compile)
+        raise NotInline("too many templates to compile")
 
     async def _read(
         self,
@@ -148,8 +171,9 @@ class Engine:
         if self.renderers is None:
             return read_answer(self.sandbox, mappers, condition, scope, deadline=deadline)
         try:
-            with _inline_share():
-                return read_answer(self.sandbox, mappers, condition, scope, deadline=deadline)
+            return await self._inline(
+                lambda: read_answer(self.sandbox, mappers, condition, scope, deadline=deadline)
+            )
         except NotInline:
             return await self.renderers.read(
                 webhook, conversation, answer, check_condition=check_condition, deadline=deadline

@@ -54,6 +54,10 @@ class _Renderer:
         self._answers: Connection | None = None
         self._lock = threading.Lock()
 
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
     def ready(self) -> None:
         """Start the process unless it runs (each start costs a fresh interpreter, ~0.4 s)."""
         if self._process is None or self._process.poll() is not None:
@@ -174,6 +178,11 @@ class RendererPool:
             (bool(verdict[0]), verdict[1]) if verdict is not None else None,
             tuple(_outcome(item) for item in reply["outcomes"]),
         )
+
+    @property
+    def running(self) -> int:
+        """How many renderer processes run now."""
+        return sum(one.running for one in self._renderers)
 
     async def start(self) -> None:
         """Start every renderer process now rather than on first use."""

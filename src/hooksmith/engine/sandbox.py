@@ -13,6 +13,7 @@ reported as warnings.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import OrderedDict
@@ -28,7 +29,15 @@ from hooksmith.engine.caps import Limits, Refused, ensure_small, refuse_if
 from hooksmith.engine.environment import HardenedEnvironment
 from hooksmith.engine.errors import RenderError
 from hooksmith.engine.session import INLINE_SHARE, SESSION, RenderSession, undefined_path
-from hooksmith.engine.triage import NotInline, check_nesting, fits_inline, straight_line
+from hooksmith.engine.triage import (
+    HERE,
+    RENDERERS,
+    CompileFirst,
+    NotInline,
+    check_nesting,
+    compile_place,
+    straight_line,
+)
 
 __all__ = ["Limits", "Rendered", "Sandbox", "undefined_path"]
 
@@ -224,45 +233,67 @@ class Sandbox:
     ) -> T:
         """The cached value of `key`, else `build()` turned into a RenderError on failure.
 
-        The source's nesting is checked before it is parsed; on the event loop a source that
-        is too large to compile in a few milliseconds, or not straight-line, is `NotInline`.
+        The source's nesting is checked before it is parsed. The event loop's sandbox
+        (`inline_only`) compiles small sources at once, asks for middling ones to be compiled
+        in a thread first (`CompileFirst`) and leaves large or not straight-line ones to the
+        renderer processes (`NotInline`); it caches each verdict, failures included.
         """
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
-                hit: T = self._cache[key]
+                hit: Any = self._cache[key]
                 if hit is _NOT_INLINE:
                     raise NotInline(field)
-                return hit
+                if type(hit) is _Failed:
+                    raise RenderError(f"{field}: {hit.reason}", field=field)
+                found: T = hit
+                return found
         source = key[1] if text is None else text
-        if self.inline_only and not fits_inline(source):
+        if not self.inline_only:
+            return self._built(key, build, field, source)
+        place = compile_place(source)
+        if place == RENDERERS:
             self._remember(key, _NOT_INLINE)
             raise NotInline(field)
+        if place != HERE:
+
+            def compile_beside() -> None:
+                with contextlib.suppress(RenderError, NotInline):
+                    self._built(key, build, field, source)
+
+            raise CompileFirst(field, compile_beside)
         started = time.monotonic()
         try:
             return self._built(key, build, field, source)
         finally:
             share = INLINE_SHARE.get()
-            if share is not None:
+            if share is not None:  # the compile does not count against the render's share
                 share.until += time.monotonic() - started
 
     def _built(self, key: tuple[str, str], build: Callable[[], T], field: str, source: str) -> T:
         """`build()` after the nesting check, cached; a failure becomes a RenderError."""
+        reason: str | None = None
         try:
             check_nesting(self.environment, source)
         except ValueError as exc:
-            raise RenderError(f"{field}: {exc}", field=field) from None
+            reason = str(exc)
         except TemplateSyntaxError:
             pass  # reported with its line by the compile below
-        try:
-            value = build()
-        except TemplateSyntaxError as exc:
-            raise RenderError(f"{field}: line {exc.lineno}: {exc.message}", field=field) from None
-        except Refused as exc:
-            raise RenderError(f"{field}: {exc}", field=field) from None
-        except (RecursionError, MemoryError, SyntaxError):
-            message = f"{field}: the template is too deep or too large to compile"
-            raise RenderError(message, field=field) from None
+        if reason is None:
+            try:
+                value = build()
+            except TemplateSyntaxError as exc:
+                reason = f"line {exc.lineno}: {exc.message}"
+            except RenderError as exc:  # from a rewrite (a placeholder where none may stand)
+                reason = exc.message.removeprefix(f"{field}: ")
+            except Refused as exc:
+                reason = str(exc)
+            except (RecursionError, MemoryError, SyntaxError):
+                reason = "the template is too deep or too large to compile"
+        if reason is not None:
+            if self.inline_only:
+                self._remember(key, _Failed(reason))
+            raise RenderError(f"{field}: {reason}", field=field)
         self._remember(key, value)
         if value is _NOT_INLINE:
             raise NotInline(field)
@@ -273,6 +304,15 @@ class Sandbox:
             self._cache[key] = value
             while len(self._cache) > self.limits.max_template_cache:
                 self._cache.popitem(last=False)
+
+
+class _Failed:
+    """A source that does not compile, remembered by the event loop's sandbox."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
 
 
 _NOT_INLINE = object()  # the cached verdict of a source that renders in the pool

@@ -16,25 +16,31 @@ compiled, and cached with it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from jinja2 import Environment, nodes
 
 __all__ = [
-    "MAX_INLINE_CHARS",
-    "MAX_INLINE_TAGS",
+    "BESIDE",
+    "HERE",
     "MAX_NESTING",
+    "RENDERERS",
+    "CompileFirst",
     "NotInline",
     "OverBudget",
     "check_nesting",
-    "fits_inline",
+    "compile_place",
     "straight_line",
 ]
 
-# Compiling costs ~0.15 ms per tag, ~4 ms per KB of expressions and ~0.4 ms per KB of plain
-# text (measured on the bench machine): these bounds keep a first compile on the event loop
-# to a few milliseconds.
-MAX_INLINE_CHARS = 8 * 1024
-MAX_INLINE_TAGS = 24
-MAX_INLINE_TAG_CHARS = 1024
+# Compiling costs ~0.15-0.7 ms per tag and ~0.2 ms per KB of plain text (measured on the
+# bench machine, busy). A small source compiles where it is met; a middling one in a thread
+# beside the event loop (pure Python: the loop gets the GIL back every 5 ms); a large one in a
+# renderer process, which the deadline can kill.
+HERE, BESIDE, RENDERERS = "here", "beside", "renderers"
+_HERE = (8, 256)  # at most this many tags, and characters inside tags
+_BESIDE = (256, 8 * 1024)
+MAX_BESIDE_CHARS = 16 * 1024
 MAX_NESTING = 48  # brackets and blocks; Jinja's parser recurses ~13 frames per bracket
 _SMALL_FACTOR = 16  # `x * n` is straight-line only for a constant n up to this
 
@@ -87,16 +93,33 @@ class OverBudget(NotInline):
     """An inline render used up its share of the event loop; it goes to the pool instead."""
 
 
-def fits_inline(source: str) -> bool:
-    """Whether a source is small enough to compile on the event loop (a few milliseconds).
+class CompileFirst(NotInline):
+    """A template must be compiled beside the event loop (`compile`, in a thread) first."""
 
-    >>> fits_inline("{{ a }}"), fits_inline("{{ a }}" * 100), fits_inline("{{ a ~ a }}" * 200)
-    (True, False, False)
+    def __init__(self, field: str, compile: Callable[[], None]) -> None:
+        super().__init__(field)
+        self.compile = compile
+
+
+def compile_place(source: str) -> str:
+    """Where a source may be compiled: `HERE`, `BESIDE` the event loop, or in the `RENDERERS`.
+
+    >>> compile_place("{{ a }}"), compile_place("{{ a }}" * 100), compile_place("{{ a }}" * 900)
+    ('here', 'beside', 'renderers')
     """
-    if len(source) > MAX_INLINE_CHARS:
-        return False
-    if source.count("{{") + source.count("{%") > MAX_INLINE_TAGS:
-        return False
+    if len(source) > MAX_BESIDE_CHARS:
+        return RENDERERS
+    tags = source.count("{{") + source.count("{%")
+    if tags > _BESIDE[0]:
+        return RENDERERS
+    inside = _inside_tags(source)
+    if tags <= _HERE[0] and inside <= _HERE[1]:
+        return HERE
+    return BESIDE if inside <= _BESIDE[1] else RENDERERS
+
+
+def _inside_tags(source: str) -> int:
+    """How many characters of `source` stand inside `{{ }}` and `{% %}` (roughly: the code)."""
     inside, start = 0, source.find("{")
     while start >= 0:
         if source.startswith(("{{", "{%"), start):
@@ -105,7 +128,7 @@ def fits_inline(source: str) -> bool:
             inside += end - start
             start = end
         start = source.find("{", start + 1)
-    return inside <= MAX_INLINE_TAG_CHARS
+    return inside
 
 
 def straight_line(node: nodes.Node) -> bool:
