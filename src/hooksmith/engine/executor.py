@@ -372,7 +372,7 @@ class Engine:
 @contextmanager
 def _inline_share() -> Iterator[None]:
     """Let the renders inside take `INLINE_SECONDS` of the event loop, then raise `OverBudget`."""
-    token = INLINE_SHARE.set(InlineShare(time.monotonic() + INLINE_SECONDS))
+    token = INLINE_SHARE.set(InlineShare(INLINE_SECONDS))
     try:
         yield
     finally:

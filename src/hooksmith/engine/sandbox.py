@@ -262,13 +262,13 @@ class Sandbox:
                     self._built(key, build, field, source)
 
             raise CompileFirst(field, compile_beside)
-        started = time.monotonic()
+        started, cpu_started = time.monotonic(), time.thread_time()
         try:
             return self._built(key, build, field, source)
         finally:
             share = INLINE_SHARE.get()
             if share is not None:  # the compile does not count against the render's share
-                share.until += time.monotonic() - started
+                share.give_back(time.monotonic() - started, time.thread_time() - cpu_started)
 
     def _built(self, key: tuple[str, str], build: Callable[[], T], field: str, source: str) -> T:
         """`build()` after the nesting check, cached; a failure becomes a RenderError."""
