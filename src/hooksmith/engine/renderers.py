@@ -53,6 +53,7 @@ class _Renderer:
         self._jobs: Connection | None = None
         self._answers: Connection | None = None
         self._lock = threading.Lock()
+        self.closed = False
 
     @property
     def running(self) -> bool:
@@ -65,7 +66,12 @@ class _Renderer:
 
     def exchange(self, frames: list[bytes], deadline: float) -> bytes | str:
         """Send a job and wait for its answer until `deadline`; a string says why there is none."""
-        self.ready()
+        if self.closed:
+            return "the server is shutting down"
+        try:
+            self.ready()
+        except OSError as error:
+            return f"no renderer process could be started: {error}"
         jobs, answers = self._jobs, self._answers
         assert jobs is not None
         assert answers is not None
@@ -194,6 +200,7 @@ class RendererPool:
     async def close(self) -> None:
         """Kill every renderer process; a render still running ends as an error."""
         for one in self._renderers:
+            one.closed = True
             await asyncio.to_thread(one.stop)
         self._threads.shutdown(wait=False, cancel_futures=True)
 
