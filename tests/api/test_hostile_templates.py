@@ -158,3 +158,33 @@ async def test_renders_count_against_the_company_limits(
     draft = {"definition": definition()}
     statuses = [(await client.post(RENDER, draft)).status for _ in range(3)]
     assert statuses == [200, 200, 429]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"headers": [{"key": "X-Deep", "value": "{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}"}]},
+        {"body": "{% if a %}" * 2000 + "1" + "{% endif %}" * 2000},
+        {"body": "[" * 20_000 + "]" * 20_000},
+        {"body": "{{ " + "[" * 20_000 + "1" + "]" * 20_000 + " }}"},
+    ],
+)
+async def test_deeply_nested_templates_are_render_errors(
+    api: ApiFactory, world: World, overrides: dict[str, object]
+) -> None:
+    client = await api(token=world.acme.token)
+    reply = await client.post(RENDER, {"definition": definition(**overrides)})
+    assert reply.status == 200, reply.text
+    assert reply.body["error"]["kind"] == "render_error", reply.text
+    assert "deep" in reply.body["error"]["message"]
+
+
+async def test_a_deeply_nested_success_condition_is_refused_when_saved(
+    api: ApiFactory, world: World
+) -> None:
+    client = await api(token=world.acme.token)
+    condition = "(" * 990 + "status == 200" + ")" * 990
+    reply = await client.post(WEBHOOKS, definition(success_condition=condition))
+    assert reply.status == 422, reply.text
+    assert reply.body["error"]["field"] == "success_condition"
+    assert "nested more than" in reply.body["error"]["message"]
