@@ -243,7 +243,11 @@ def _common(webhook: Webhook, conversation: Mapping[str, Any], deadline: float) 
 
 
 def _frame(job: dict[str, Any]) -> bytes:
-    return json.dumps(job, default=str).encode("ascii")  # ASCII: lone surrogates survive
+    """The job as JSON; ASCII, so that lone surrogates in the data survive the trip."""
+    try:
+        return json.dumps(job, default=str).encode("ascii")
+    except (ValueError, RecursionError):
+        raise RenderError("the conversation data is nested too deeply or too large") from None
 
 
 def _failed_reading(webhook: Webhook, why: str, check_condition: bool) -> Reading:
