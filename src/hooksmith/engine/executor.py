@@ -13,9 +13,8 @@ import dataclasses
 import json
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from http import HTTPStatus
 from typing import Any, TypeVar
 
@@ -146,13 +145,17 @@ class Engine:
         Raises `NotInline` when the phase must run in a renderer process instead.
         """
         for _ in range(_MAX_COMPILES_BESIDE):
+            # Set and reset here rather than through a context manager: this is the hot path.
+            token = INLINE_SHARE.set(InlineShare(INLINE_SECONDS))
             try:
-                with _inline_share():
-                    return phase()
+                return phase()
             except CompileFirst as pending:
-                if self._compiler is None:
-                    self._compiler = ThreadPoolExecutor(1, thread_name_prefix="hooksmith-compile")
-                await asyncio.get_running_loop().run_in_executor(self._compiler, pending.compile)
+                compile_first = pending.compile
+            finally:
+                INLINE_SHARE.reset(token)
+            if self._compiler is None:
+                self._compiler = ThreadPoolExecutor(1, thread_name_prefix="hooksmith-compile")
+            await asyncio.get_running_loop().run_in_executor(self._compiler, compile_first)
         raise NotInline("too many templates to compile")
 
     async def _read(
@@ -367,16 +370,6 @@ class Engine:
             size=len(reply.body),
             truncated=truncated,
         )
-
-
-@contextmanager
-def _inline_share() -> Iterator[None]:
-    """Let the renders inside take `INLINE_SECONDS` of the event loop, then raise `OverBudget`."""
-    token = INLINE_SHARE.set(InlineShare(INLINE_SECONDS))
-    try:
-        yield
-    finally:
-        INLINE_SHARE.reset(token)
 
 
 def _rendered(prepared: PreparedRequest, started: float) -> Result:
