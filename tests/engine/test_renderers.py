@@ -48,6 +48,20 @@ async def test_straight_line_work_renders_on_the_event_loop(
     assert engine.renderers.running == 0
 
 
+async def test_straight_line_work_past_its_share_of_the_event_loop_goes_on_in_the_pool(
+    engine: Engine,
+) -> None:
+    # Straight-line, but each `tojson` of 100,000 numbers takes milliseconds of CPU.
+    body = '{"n": {{ ' + " + ".join(["(items|tojson|length)"] * 4) + " }}}"
+    items = list(range(100_000))
+    result = await engine.render_async(make_webhook(body=body), {"items": items})
+    assert result.ok, result.error
+    assert result.request is not None
+    assert result.request.body == f'{{"n": {4 * len(str(items))}}}'
+    assert engine.renderers is not None
+    assert engine.renderers.running == 1
+
+
 async def test_other_work_renders_in_a_renderer_process(engine: Engine, upstream: Upstream) -> None:
     hook = make_webhook(
         method="POST",
