@@ -47,7 +47,7 @@ HUGE_SOURCE = "{" + "".join(f'"k{i}": "{{{{ a.b }}}}", ' for i in range(11_000))
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     # The measuring company executes as fast as it can: its own rate limit must not answer;
-    # one renderer process per hostile render, so none of them waits for another.
+    # a renderer process per hostile render (three companies, one turn each), so none waits.
     return settings.model_copy(
         update={
             "company_rate_per_second": 10_000.0,
@@ -94,7 +94,9 @@ class _PeakRss:
 async def test_three_hostile_renders_neither_stall_nor_exhaust_the_server(
     api: ApiFactory, world: World, upstream: Upstream
 ) -> None:
-    attacker = await api(token=world.acme.token)
+    # Three attackers: one company has at most half of the renderer processes at once.
+    attackers = [await api(token=world.acme.token), await api(token=world.cobalt.token)]
+    attackers.append(await api(login=world.south_admin.email))
     bystander = await api(token=world.bolt.token)
     created = await bystander.post(WEBHOOKS, definition(upstream.url("/echo")))
     assert created.status == 201, created.text
@@ -116,7 +118,10 @@ async def test_three_hostile_renders_neither_stall_nor_exhaust_the_server(
     latencies: list[float] = []
     with _PeakRss() as memory:
         started = time.monotonic()
-        renders = [asyncio.ensure_future(attacker.post(RENDER, draft)) for draft in hostile]
+        renders = [
+            asyncio.ensure_future(attacker.post(RENDER, draft))
+            for attacker, draft in zip(attackers, hostile, strict=True)
+        ]
         while not all(render.done() for render in renders):
             sent = time.perf_counter()
             reply = await bystander.post(execute, conversation)

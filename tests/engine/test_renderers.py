@@ -3,6 +3,7 @@ deadline, limited in memory, and replaced; straight-line work never leaves the e
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 
@@ -116,6 +117,23 @@ async def test_a_render_past_its_memory_limit_fails_and_the_process_serves_on(
 
     result = await engine.render_async(make_webhook(body=LIST_BODY), {"items": ["x"]})
     assert result.ok, result.error
+
+
+async def test_one_owner_has_at_most_half_of_the_processes() -> None:
+    pool = RendererPool(processes=2)
+    await pool.start()
+    async with Engine(policy=LOOPBACK, renderers=pool) as engine:
+        slow = make_webhook(body=LOOPS, timeout=2)
+        first = asyncio.create_task(engine.render_async(slow, {}, owner="attacker"))
+        second = asyncio.create_task(engine.render_async(slow, {}, owner="attacker"))
+        quick = await engine.render_async(
+            make_webhook(body=LIST_BODY), {"items": [1]}, owner="bystander"
+        )
+        assert quick.ok, quick.error
+        assert not first.done()
+        for result in await asyncio.gather(first, second):
+            assert result.error is not None
+            assert "time-out" in result.error.message
 
 
 async def test_the_library_renders_everything_in_its_own_process() -> None:

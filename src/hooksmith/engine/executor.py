@@ -117,17 +117,24 @@ class Engine:
             return _failed(error, redactor_for(webhook), started)
         return _rendered(prepared, started)
 
-    async def render_async(self, webhook: Webhook, conversation: Mapping[str, Any]) -> Result:
-        """As `render`, with templates that are not straight-line rendered in the renderers."""
+    async def render_async(
+        self, webhook: Webhook, conversation: Mapping[str, Any], *, owner: object = None
+    ) -> Result:
+        """As `render`, with templates that are not straight-line rendered in the renderers
+        (`owner`, e.g. the company, is who has a turn at them)."""
         started = time.monotonic()
         try:
-            prepared = await self._prepare(webhook, conversation, started + webhook.timeout)
+            prepared = await self._prepare(webhook, conversation, started + webhook.timeout, owner)
         except EngineError as error:
             return _failed(error, redactor_for(webhook), started)
         return _rendered(prepared, started)
 
     async def _prepare(
-        self, webhook: Webhook, conversation: Mapping[str, Any], deadline: float
+        self,
+        webhook: Webhook,
+        conversation: Mapping[str, Any],
+        deadline: float,
+        owner: object = None,
     ) -> PreparedRequest:
         """The rendered request: inline when straight-line, else in a renderer process."""
         if self.renderers is None:
@@ -137,7 +144,9 @@ class Engine:
                 lambda: prepare(self.sandbox, webhook, conversation, deadline=deadline)
             )
         except NotInline:
-            return await self.renderers.prepare(webhook, conversation, deadline=deadline)
+            return await self.renderers.prepare(
+                webhook, conversation, deadline=deadline, owner=owner
+            )
 
     async def _inline(self, phase: Callable[[], T]) -> T:
         """Run a phase on the event loop, its middling templates compiled in a thread first.
@@ -167,6 +176,7 @@ class Engine:
         *,
         check_condition: bool,
         deadline: float,
+        owner: object = None,
     ) -> Reading:
         """The success condition and the mappers: inline when straight-line, else in the pool."""
         mappers = [variable.mapper for variable in webhook.custom_variables]
@@ -179,7 +189,12 @@ class Engine:
             )
         except NotInline:
             return await self.renderers.read(
-                webhook, conversation, answer, check_condition=check_condition, deadline=deadline
+                webhook,
+                conversation,
+                answer,
+                check_condition=check_condition,
+                deadline=deadline,
+                owner=owner,
             )
 
     async def execute(
@@ -188,17 +203,19 @@ class Engine:
         conversation: Mapping[str, Any],
         *,
         idempotency_key: str | None = None,
+        owner: object = None,
     ) -> Result:
         """Send the webhook with this conversation's data and map its custom variables.
 
         Failed attempts are retried as `webhook.retry` allows, all within `webhook.timeout`;
         `idempotency_key` (one per run) is sent as `Idempotency-Key` when a POST or PATCH may
-        be retried, else a fresh key is made for this execution.
+        be retried, else a fresh key is made for this execution. `owner` (e.g. the company)
+        is who has a turn at the renderer processes.
         """
         started = time.monotonic()
         deadline = started + webhook.timeout
         try:
-            prepared = await self._prepare(webhook, conversation, deadline)
+            prepared = await self._prepare(webhook, conversation, deadline, owner)
         except EngineError as error:
             return self._failed(webhook, error, redactor_for(webhook), started)
         plan = RetryPlan.of(webhook)
@@ -218,7 +235,7 @@ class Engine:
         )
         if sent.reply is not None:
             result = await self._finish(
-                webhook, conversation, prepared, sent.reply, started, deadline
+                webhook, conversation, prepared, sent.reply, started, deadline, owner
             )
         else:
             assert sent.failure is not None
@@ -237,6 +254,7 @@ class Engine:
         reply: Reply,
         started: float,
         deadline: float,
+        owner: object,
     ) -> Result:
         redactor = prepared.redactor
         warnings = list(prepared.warnings)
@@ -270,7 +288,13 @@ class Engine:
         check_condition = error is None and webhook.success_condition is not None
         answer = (reply.status, reply.headers, reply.body, parsed_ok)
         reading = await self._read(
-            webhook, conversation, scope, answer, check_condition=check_condition, deadline=deadline
+            webhook,
+            conversation,
+            scope,
+            answer,
+            check_condition=check_condition,
+            deadline=deadline,
+            owner=owner,
         )
         if reading.condition is not None and webhook.success_condition is not None:
             met, why = reading.condition

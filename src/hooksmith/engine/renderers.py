@@ -13,6 +13,7 @@ event loop only hands frames to a thread per process, so a slow or huge render d
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import os
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any
@@ -119,7 +120,8 @@ class RendererPool:
     """`processes` renderer processes, each limited to `memory_mb` MB above its baseline.
 
     A process starts on first use (or all of them at `start`); one killed at a deadline is
-    replaced when next needed.
+    replaced when next needed. One owner (a company) has at most half of them at once, so a
+    tenant's hostile renders leave the other half to everyone else.
     """
 
     def __init__(
@@ -130,13 +132,23 @@ class RendererPool:
         self._threads = ThreadPoolExecutor(processes, thread_name_prefix="hooksmith-renderer")
         self._idle: asyncio.Queue[_Renderer] | None = None
         self._lock = threading.Lock()
+        self._per_owner = max(1, processes // 2)
+        self._owners: dict[object, _Turns] = {}
 
     async def prepare(
-        self, webhook: Webhook, conversation: Mapping[str, Any], *, deadline: float
+        self,
+        webhook: Webhook,
+        conversation: Mapping[str, Any],
+        *,
+        deadline: float,
+        owner: object = None,
     ) -> PreparedRequest:
-        """Render the webhook's request in a renderer process; raises `RenderError`."""
+        """Render the webhook's request in a renderer process; raises `RenderError`.
+
+        `owner` (e.g. the company) has at most half the processes at once.
+        """
         job = {"job": renderer.PREPARE, **_common(webhook, conversation, deadline)}
-        answer = await self._run([_frame(job)], deadline)
+        answer = await self._run([_frame(job)], deadline, owner)
         error = answer.get("error")
         if error is not None:
             raise RenderError(error["message"], field=error.get("field"))
@@ -157,6 +169,7 @@ class RendererPool:
         *,
         check_condition: bool,
         deadline: float,
+        owner: object = None,
     ) -> Reading:
         """Check the success condition and evaluate the mappers against an upstream's answer.
 
@@ -174,7 +187,7 @@ class RendererPool:
             "check_condition": check_condition,
         }
         try:
-            reply = await self._run([_frame(job), body], deadline)
+            reply = await self._run([_frame(job), body], deadline, owner)
         except RenderError as failure:
             return _failed_reading(webhook, failure.message, check_condition)
         if "error" in reply:  # e.g. out of memory while parsing the answer
@@ -204,7 +217,36 @@ class RendererPool:
             await asyncio.to_thread(one.stop)
         self._threads.shutdown(wait=False, cancel_futures=True)
 
-    async def _run(self, frames: list[bytes], deadline: float) -> dict[str, Any]:
+    async def _run(self, frames: list[bytes], deadline: float, owner: object) -> dict[str, Any]:
+        async with self._turn(owner, deadline):
+            return await self._exchange(frames, deadline)
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, owner: object, deadline: float) -> AsyncIterator[None]:
+        """Hold one of `owner`'s turns: a tenant never has more than half the processes."""
+        if owner is None:
+            yield
+            return
+        turns = self._owners.get(owner)
+        if turns is None:
+            turns = self._owners[owner] = _Turns(asyncio.Semaphore(self._per_owner))
+        turns.users += 1
+        try:
+            try:
+                async with asyncio.timeout_at(_loop_time(deadline)):
+                    await turns.semaphore.acquire()
+            except TimeoutError:
+                raise RenderError(f"{TIME_OUT}: waiting for a renderer process") from None
+            try:
+                yield
+            finally:
+                turns.semaphore.release()
+        finally:
+            turns.users -= 1
+            if not turns.users:
+                del self._owners[owner]
+
+    async def _exchange(self, frames: list[bytes], deadline: float) -> dict[str, Any]:
         idle = self._queue()
         try:
             async with asyncio.timeout_at(_loop_time(deadline)):
@@ -232,6 +274,14 @@ class RendererPool:
                 for one in self._renderers:
                     self._idle.put_nowait(one)
             return self._idle
+
+
+class _Turns:
+    """One owner's turns at the renderer processes, and how many renders use or await them."""
+
+    def __init__(self, semaphore: asyncio.Semaphore) -> None:
+        self.semaphore = semaphore
+        self.users = 0
 
 
 def _common(webhook: Webhook, conversation: Mapping[str, Any], deadline: float) -> dict[str, Any]:

@@ -41,8 +41,9 @@ async def render_draft(rt: Runtime, actor: Actor, definition: Any, conversation:
             "conversation: conversation data must be a JSON object", field="conversation"
         )
     webhook = parse_webhook(_draft(definition))
-    async with rt.limits.admit(limit_key(actor)):
-        return await rt.engine.render_async(webhook, conversation)
+    key = limit_key(actor)
+    async with rt.limits.admit(key):
+        return await rt.engine.render_async(webhook, conversation, owner=key)
 
 
 def limit_key(actor: Actor) -> int:
