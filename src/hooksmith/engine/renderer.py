@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import signal
 import sys
 import time
@@ -60,6 +59,8 @@ def serve(jobs: Connection, answers: Connection, memory_bytes: int, limits: dict
 
 def _limit_memory(memory_bytes: int) -> None:
     """Cap this process' address space at what it uses now plus `memory_bytes`."""
+    import resource  # Unix only: imported here so the library imports anywhere
+
     try:
         with open("/proc/self/statm") as statm:
             used = int(statm.read().split()[0]) * resource.getpagesize()
