@@ -106,6 +106,15 @@ class Settings(BaseSettings):
     company_rate_per_second: float = Field(default=50.0, gt=0)
     company_rate_burst: int = Field(default=100, gt=0)
     company_concurrency: int = Field(default=32, gt=0)
+    # Templates that are not straight-line render in these processes (DESIGN.md §3 Isolation).
+    renderer_processes: int = Field(default=2, gt=0, le=64)
+    renderer_memory_mb: int = Field(
+        default=256, ge=64, description="Each renderer process' memory above its baseline."
+    )
+    renderers_at_start: bool = Field(
+        default=False,
+        description="Start the renderer processes with the server rather than on first use.",
+    )
 
     def serves_https(self) -> bool:
         """Whether the public URL is https (cookies Secure, HSTS sent)."""

@@ -255,10 +255,12 @@ async def _callback_of(client: Api, hook: dict[str, Any], receiver: Receiver) ->
         params={"callback_url": receiver.url("/callback")},
     )
     assert reply.status == 202, reply.text
-    count = len(receiver.attempts)
+    run_id = reply.body["run_id"]
 
     async def arrived() -> dict[str, Any] | None:
-        return receiver.attempts[count] if len(receiver.attempts) > count else None
+        # The first attempt of this run's callback (a refused one of an earlier run is retried).
+        mine = [a for a in receiver.attempts if a["headers"].get(RUN_HEADER) == run_id]
+        return mine[0] if mine else None
 
     return await eventually(arrived, timeout=15)
 

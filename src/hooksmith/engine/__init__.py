@@ -35,6 +35,7 @@ from hooksmith.engine.errors import (
 )
 from hooksmith.engine.executor import Engine, execute, render
 from hooksmith.engine.jsondata import JsonRefused, load_json, not_text, too_deep
+from hooksmith.engine.renderers import RendererPool
 from hooksmith.engine.result import Attempt, Result, VariableOutcome
 from hooksmith.engine.retry import Backoff
 
@@ -60,6 +61,7 @@ __all__ = [
     "NoAuth",
     "Param",
     "RenderError",
+    "RendererPool",
     "ResponseType",
     "Result",
     "Retry",

@@ -52,6 +52,8 @@ def render_body(
         raise RenderError(message, field=FIELD) from None
     except ValueError as exc:
         raise RenderError(f"{FIELD}: {exc}", field=FIELD) from None
+    except RecursionError:
+        raise RenderError(f"{FIELD}: the JSON is nested too deeply", field=FIELD) from None
     return rendered
 
 

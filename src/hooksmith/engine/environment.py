@@ -36,7 +36,6 @@ from hooksmith.engine.caps import (
 )
 from hooksmith.engine.session import (
     SESSION,
-    TIME_OUT,
     RenderSession,
     TrackedUndefined,
     check_time,
@@ -180,7 +179,7 @@ class HardenedEnvironment(ImmutableSandboxedEnvironment):
     def getattr(self, obj: Any, attribute: str) -> Any:
         session = SESSION.get()
         if session is not None and _monotonic() > session.deadline:
-            raise Refused(TIME_OUT)
+            session.time_up()
         if isinstance(obj, Undefined):
             if attribute.startswith("_"):
                 raise SecurityError(f"access to attribute {attribute!r} is unsafe")
@@ -203,7 +202,7 @@ class HardenedEnvironment(ImmutableSandboxedEnvironment):
     def getitem(self, obj: Any, argument: Any) -> Any:
         session = SESSION.get()
         if session is not None and _monotonic() > session.deadline:
-            raise Refused(TIME_OUT)
+            session.time_up()
         if isinstance(obj, Undefined):
             if isinstance(argument, str) and argument.startswith("_"):
                 raise SecurityError(f"access to attribute {argument!r} is unsafe")

@@ -8,22 +8,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 from hooksmith.engine.breaker import CircuitBreaker
-from hooksmith.engine.condition import holds
 from hooksmith.engine.definition import Webhook
 from hooksmith.engine.egress import EgressPolicy
 from hooksmith.engine.errors import EngineError, MappingError
-from hooksmith.engine.mapping import evaluate_mapper
 from hooksmith.engine.parsing import decode_text, parse_body
+from hooksmith.engine.phases import Reading, read_answer
 from hooksmith.engine.redaction import Redactor
+from hooksmith.engine.renderers import RendererPool
 from hooksmith.engine.request import PreparedRequest, prepare, redactor_for
 from hooksmith.engine.result import (
     HeaderLine,
@@ -41,13 +43,24 @@ from hooksmith.engine.retry import (
     send_with_retries,
 )
 from hooksmith.engine.sandbox import Limits, Sandbox
+from hooksmith.engine.session import INLINE_SHARE, InlineShare
 from hooksmith.engine.transport import Reply, Transport
+from hooksmith.engine.triage import CompileFirst, NotInline
 
 RESULT_BODY_LIMIT = 1024 * 1024
+# How long a straight-line phase may hold the event loop before it goes on in a renderer
+# process instead (a safety net: straight-line templates take microseconds).
+INLINE_SECONDS = 0.005
+_MAX_COMPILES_BESIDE = 32
+T = TypeVar("T")
 
 
 class Engine:
-    """Renders and executes webhooks; holds the sandbox and the pooled transport of a process."""
+    """Renders and executes webhooks; holds the sandbox and the pooled transport of a process.
+
+    With `renderers`, only straight-line templates render in this process (`triage`); the
+    rest render in the pool's processes, so no template can stall or exhaust the caller.
+    """
 
     def __init__(
         self,
@@ -60,9 +73,14 @@ class Engine:
         backoff: Backoff | None = None,
         breaker_threshold: int = 5,
         breaker_cooldown: float = 30.0,
+        renderers: RendererPool | None = None,
     ) -> None:
         self.policy = policy or EgressPolicy()
-        self.sandbox = Sandbox(limits)
+        self.limits = limits
+        self.renderers = renderers
+        self.sandbox = Sandbox(limits, inline_only=renderers is not None)
+        self._whole_sandbox: Sandbox | None = None
+        self._compiler: ThreadPoolExecutor | None = None  # one thread: compiles queue there
         self.transport = Transport(self.policy, max_response_bytes=max_response_bytes, proxy=proxy)
         self.result_body_limit = result_body_limit
         self.backoff = backoff or Backoff()
@@ -76,22 +94,108 @@ class Engine:
 
     async def close(self) -> None:
         await self.transport.close()
+        if self.renderers is not None:
+            await self.renderers.close()
+        if self._compiler is not None:
+            self._compiler.shutdown(wait=False)
 
     def render(self, webhook: Webhook, conversation: Mapping[str, Any]) -> Result:
-        """The request that would be sent (secrets redacted), or the render error; sends nothing."""
+        """The request that would be sent (secrets redacted), or the render error; sends nothing.
+
+        Everything renders in this process: this is the library's and the CLI's call; a
+        server renders with `render_async`.
+        """
         started = time.monotonic()
+        deadline = started + webhook.timeout
         try:
-            prepared = prepare(
-                self.sandbox, webhook, conversation, deadline=started + webhook.timeout
-            )
+            try:
+                prepared = prepare(self.sandbox, webhook, conversation, deadline=deadline)
+            except NotInline:
+                sandbox = self._whole_sandbox = self._whole_sandbox or Sandbox(self.limits)
+                prepared = prepare(sandbox, webhook, conversation, deadline=deadline)
         except EngineError as error:
             return _failed(error, redactor_for(webhook), started)
-        return Result(
-            ok=True,
-            duration_ms=_ms_since(started),
-            request=prepared.shown(),
-            warnings=list(prepared.warnings),
-        )
+        return _rendered(prepared, started)
+
+    async def render_async(
+        self, webhook: Webhook, conversation: Mapping[str, Any], *, owner: object = None
+    ) -> Result:
+        """As `render`, with templates that are not straight-line rendered in the renderers
+        (`owner`, e.g. the company, is who has a turn at them)."""
+        started = time.monotonic()
+        try:
+            prepared = await self._prepare(webhook, conversation, started + webhook.timeout, owner)
+        except EngineError as error:
+            return _failed(error, redactor_for(webhook), started)
+        return _rendered(prepared, started)
+
+    async def _prepare(
+        self,
+        webhook: Webhook,
+        conversation: Mapping[str, Any],
+        deadline: float,
+        owner: object = None,
+    ) -> PreparedRequest:
+        """The rendered request: inline when straight-line, else in a renderer process."""
+        if self.renderers is None:
+            return prepare(self.sandbox, webhook, conversation, deadline=deadline)
+        try:
+            return await self._inline(
+                lambda: prepare(self.sandbox, webhook, conversation, deadline=deadline)
+            )
+        except NotInline:
+            return await self.renderers.prepare(
+                webhook, conversation, deadline=deadline, owner=owner
+            )
+
+    async def _inline(self, phase: Callable[[], T]) -> T:
+        """Run a phase on the event loop, its middling templates compiled in a thread first.
+
+        Raises `NotInline` when the phase must run in a renderer process instead.
+        """
+        for _ in range(_MAX_COMPILES_BESIDE):
+            # Set and reset here rather than through a context manager: this is the hot path.
+            token = INLINE_SHARE.set(InlineShare(INLINE_SECONDS))
+            try:
+                return phase()
+            except CompileFirst as pending:
+                compile_first = pending.compile
+            finally:
+                INLINE_SHARE.reset(token)
+            if self._compiler is None:
+                self._compiler = ThreadPoolExecutor(1, thread_name_prefix="hooksmith-compile")
+            await asyncio.get_running_loop().run_in_executor(self._compiler, compile_first)
+        raise NotInline("too many templates to compile")
+
+    async def _read(
+        self,
+        webhook: Webhook,
+        conversation: Mapping[str, Any],
+        scope: Mapping[str, Any],
+        answer: tuple[int, tuple[tuple[str, str], ...], bytes, bool],
+        *,
+        check_condition: bool,
+        deadline: float,
+        owner: object = None,
+    ) -> Reading:
+        """The success condition and the mappers: inline when straight-line, else in the pool."""
+        mappers = [variable.mapper for variable in webhook.custom_variables]
+        condition = webhook.success_condition if check_condition else None
+        if self.renderers is None:
+            return read_answer(self.sandbox, mappers, condition, scope, deadline=deadline)
+        try:
+            return await self._inline(
+                lambda: read_answer(self.sandbox, mappers, condition, scope, deadline=deadline)
+            )
+        except NotInline:
+            return await self.renderers.read(
+                webhook,
+                conversation,
+                answer,
+                check_condition=check_condition,
+                deadline=deadline,
+                owner=owner,
+            )
 
     async def execute(
         self,
@@ -99,17 +203,19 @@ class Engine:
         conversation: Mapping[str, Any],
         *,
         idempotency_key: str | None = None,
+        owner: object = None,
     ) -> Result:
         """Send the webhook with this conversation's data and map its custom variables.
 
         Failed attempts are retried as `webhook.retry` allows, all within `webhook.timeout`;
         `idempotency_key` (one per run) is sent as `Idempotency-Key` when a POST or PATCH may
-        be retried, else a fresh key is made for this execution.
+        be retried, else a fresh key is made for this execution. `owner` (e.g. the company)
+        is who has a turn at the renderer processes.
         """
         started = time.monotonic()
         deadline = started + webhook.timeout
         try:
-            prepared = prepare(self.sandbox, webhook, conversation, deadline=deadline)
+            prepared = await self._prepare(webhook, conversation, deadline, owner)
         except EngineError as error:
             return self._failed(webhook, error, redactor_for(webhook), started)
         plan = RetryPlan.of(webhook)
@@ -128,7 +234,9 @@ class Engine:
             backoff=self.backoff,
         )
         if sent.reply is not None:
-            result = self._finish(webhook, conversation, prepared, sent.reply, started, deadline)
+            result = await self._finish(
+                webhook, conversation, prepared, sent.reply, started, deadline, owner
+            )
         else:
             assert sent.failure is not None
             result = self._failed(webhook, sent.failure, prepared.redactor, started)
@@ -138,7 +246,7 @@ class Engine:
         result.warnings.extend(prepared.redactor.text(w) for w in sent.warnings)
         return result
 
-    def _finish(
+    async def _finish(
         self,
         webhook: Webhook,
         conversation: Mapping[str, Any],
@@ -146,15 +254,18 @@ class Engine:
         reply: Reply,
         started: float,
         deadline: float,
+        owner: object,
     ) -> Result:
         redactor = prepared.redactor
         warnings = list(prepared.warnings)
         error: ResultError | None = None
         content_type = _header(reply.headers, "content-type")
         is_success = 200 <= reply.status < 300
+        parsed_ok = True
         try:
             parsed = parse_body(reply.body, webhook.response_type, content_type)
         except EngineError as parse_error:
+            parsed_ok = False
             parsed = decode_text(reply.body, content_type)
             if is_success:
                 error = ResultError(
@@ -174,8 +285,19 @@ class Engine:
             status=reply.status,
             headers={key.lower(): value for key, value in reply.headers},
         )
-        if error is None and webhook.success_condition is not None:
-            met, why = holds(self.sandbox, webhook.success_condition, scope, deadline=deadline)
+        check_condition = error is None and webhook.success_condition is not None
+        answer = (reply.status, reply.headers, reply.body, parsed_ok)
+        reading = await self._read(
+            webhook,
+            conversation,
+            scope,
+            answer,
+            check_condition=check_condition,
+            deadline=deadline,
+            owner=owner,
+        )
+        if reading.condition is not None and webhook.success_condition is not None:
+            met, why = reading.condition
             if not met:
                 error = ResultError(
                     kind="http_error",
@@ -185,7 +307,7 @@ class Engine:
                     ),
                     field="success_condition",
                 )
-        outcomes, mapping_error = self._map(webhook, scope, deadline, redactor)
+        outcomes, mapping_error = self._map(webhook, reading, redactor)
         warnings.extend(
             f"custom variable {o.name}: {o.reason}" for o in outcomes if not o.found and o.reason
         )
@@ -205,7 +327,7 @@ class Engine:
         )
 
     def _map(
-        self, webhook: Webhook, scope: Mapping[str, Any], deadline: float, redactor: Redactor
+        self, webhook: Webhook, reading: Reading, redactor: Redactor
     ) -> tuple[list[VariableOutcome], ResultError | None]:
         """Each custom variable's outcome, its value redacted; and the first mapper that fails.
 
@@ -213,11 +335,11 @@ class Engine:
         """
         outcomes: list[VariableOutcome] = []
         first_error: ResultError | None = None
-        for variable in webhook.custom_variables:
-            try:
-                outcome = evaluate_mapper(self.sandbox, variable.mapper, scope, deadline=deadline)
+        for variable, outcome in zip(webhook.custom_variables, reading.outcomes, strict=True):
+            if not isinstance(outcome, MappingError):
                 value, found, reason = outcome.value, outcome.found, outcome.reason
-            except MappingError as error:  # it does not compile, or yields no JSON value
+            else:  # it does not compile, or yields no JSON value
+                error = outcome
                 value, found = None, False
                 reason = f"custom_variables.{variable.name}: {error.message}"
                 first_error = first_error or ResultError(
@@ -272,6 +394,15 @@ class Engine:
             size=len(reply.body),
             truncated=truncated,
         )
+
+
+def _rendered(prepared: PreparedRequest, started: float) -> Result:
+    return Result(
+        ok=True,
+        duration_ms=_ms_since(started),
+        request=prepared.shown(),
+        warnings=list(prepared.warnings),
+    )
 
 
 def _failed(error: EngineError, redactor: Redactor, started: float) -> Result:

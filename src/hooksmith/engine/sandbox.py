@@ -13,7 +13,9 @@ reported as warnings.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
@@ -26,7 +28,16 @@ from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from hooksmith.engine.caps import Limits, Refused, ensure_small, refuse_if
 from hooksmith.engine.environment import HardenedEnvironment
 from hooksmith.engine.errors import RenderError
-from hooksmith.engine.session import SESSION, RenderSession, undefined_path
+from hooksmith.engine.session import INLINE_SHARE, SESSION, RenderSession, undefined_path
+from hooksmith.engine.triage import (
+    HERE,
+    RENDERERS,
+    CompileFirst,
+    NotInline,
+    check_nesting,
+    compile_place,
+    straight_line,
+)
 
 __all__ = ["Limits", "Rendered", "Sandbox", "undefined_path"]
 
@@ -51,9 +62,12 @@ class Sandbox:
     '42'
     """
 
-    def __init__(self, limits: Limits | None = None) -> None:
+    def __init__(self, limits: Limits | None = None, *, inline_only: bool = False) -> None:
         self.limits = limits or Limits()
         self.environment = HardenedEnvironment(self.limits)
+        # The event loop's sandbox compiles straight-line templates only: for any other it
+        # raises `NotInline`, and the work goes to a renderer process (`renderers`).
+        self.inline_only = inline_only
         self._cache: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -98,7 +112,14 @@ class Sandbox:
         """
 
         def build() -> Template:
-            return self.environment.from_string(rewrite(source) if rewrite else source)
+            environment = self.environment
+            parsed = environment.parse(rewrite(source) if rewrite else source)
+            if self.inline_only and not straight_line(parsed):
+                return cast(Template, _NOT_INLINE)
+            code = environment.compile(parsed)
+            return environment.template_class.from_code(
+                environment, code, environment.make_globals(None), None
+            )
 
         template: Template = self._cached((kind, source), build, field)
         return template
@@ -111,9 +132,15 @@ class Sandbox:
         """
 
         def build() -> TemplateExpression:
-            return self.environment.compile_expression(source, undefined_to_none=False)
+            environment = self.environment
+            if self.inline_only:
+                parsed = environment.parse("{{ " + source + " }}")
+                if not straight_line(parsed):
+                    return cast(TemplateExpression, _NOT_INLINE)
+            return environment.compile_expression(source, undefined_to_none=False)
 
-        expression: TemplateExpression = self._cached(("expression", source), build, field)
+        key = ("expression", source)
+        expression: TemplateExpression = self._cached(key, build, field, "{{ " + source + " }}")
         return expression
 
     def render_template(
@@ -149,7 +176,7 @@ class Sandbox:
             finally:
                 chunks.close()
             session.check_time()
-        except RenderError:
+        except (RenderError, NotInline):
             raise
         except Exception as exc:
             raise _render_error(exc, field) from None
@@ -186,7 +213,7 @@ class Sandbox:
             if isinstance(value, Iterator | range):
                 value = list(self.environment.checked_iter(value))
             ensure_small(value, "the value", self.limits.max_output_chars)
-        except RenderError:
+        except (RenderError, NotInline):
             raise
         except Exception as exc:
             raise _render_error(exc, field) from None
@@ -201,26 +228,94 @@ class Sandbox:
         """
         ensure_small(value, what, self.limits.max_output_chars)
 
-    def _cached(self, key: tuple[str, str], build: Callable[[], T], field: str) -> T:
-        """The cached value of `key`, else `build()` turned into a RenderError on failure."""
+    def _cached(
+        self, key: tuple[str, str], build: Callable[[], T], field: str, text: str | None = None
+    ) -> T:
+        """The cached value of `key`, else `build()` turned into a RenderError on failure.
+
+        The source's nesting is checked before it is parsed. The event loop's sandbox
+        (`inline_only`) compiles small sources at once, asks for middling ones to be compiled
+        in a thread first (`CompileFirst`) and leaves large or not straight-line ones to the
+        renderer processes (`NotInline`); it caches each verdict, failures included.
+        """
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
-                hit: T = self._cache[key]
-                return hit
+                hit: Any = self._cache[key]
+                if hit is _NOT_INLINE:
+                    raise NotInline(field)
+                if type(hit) is _Failed:
+                    raise RenderError(f"{field}: {hit.reason}", field=field)
+                found: T = hit
+                return found
+        source = key[1] if text is None else text
+        if not self.inline_only:
+            return self._built(key, build, field, source)
+        place = compile_place(source)
+        if place == RENDERERS:
+            self._remember(key, _NOT_INLINE)
+            raise NotInline(field)
+        if place != HERE:
+
+            def compile_beside() -> None:
+                with contextlib.suppress(RenderError, NotInline):
+                    self._built(key, build, field, source)
+
+            raise CompileFirst(field, compile_beside)
+        started, cpu_started = time.monotonic(), time.thread_time()
         try:
-            value = build()
-        except TemplateSyntaxError as exc:
-            raise RenderError(f"{field}: line {exc.lineno}: {exc.message}", field=field) from None
-        except Refused as exc:
-            raise RenderError(f"{field}: {exc}", field=field) from None
-        except (RecursionError, MemoryError):
-            raise RenderError(f"{field}: the template is nested too deeply", field=field) from None
+            return self._built(key, build, field, source)
+        finally:
+            share = INLINE_SHARE.get()
+            if share is not None:  # the compile does not count against the render's share
+                share.give_back(time.monotonic() - started, time.thread_time() - cpu_started)
+
+    def _built(self, key: tuple[str, str], build: Callable[[], T], field: str, source: str) -> T:
+        """`build()` after the nesting check, cached; a failure becomes a RenderError."""
+        reason: str | None = None
+        try:
+            check_nesting(self.environment, source)
+        except ValueError as exc:
+            reason = str(exc)
+        except TemplateSyntaxError:
+            pass  # reported with its line by the compile below
+        if reason is None:
+            try:
+                value = build()
+            except TemplateSyntaxError as exc:
+                reason = f"line {exc.lineno}: {exc.message}"
+            except RenderError as exc:  # from a rewrite (a placeholder where none may stand)
+                reason = exc.message.removeprefix(f"{field}: ")
+            except Refused as exc:
+                reason = str(exc)
+            except (RecursionError, MemoryError, SyntaxError):
+                reason = "the template is too deep or too large to compile"
+        if reason is not None:
+            if self.inline_only:
+                self._remember(key, _Failed(reason))
+            raise RenderError(f"{field}: {reason}", field=field)
+        self._remember(key, value)
+        if value is _NOT_INLINE:
+            raise NotInline(field)
+        return value
+
+    def _remember(self, key: tuple[str, str], value: Any) -> None:
         with self._lock:
             self._cache[key] = value
             while len(self._cache) > self.limits.max_template_cache:
                 self._cache.popitem(last=False)
-        return value
+
+
+class _Failed:
+    """A source that does not compile, remembered by the event loop's sandbox."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+_NOT_INLINE = object()  # the cached verdict of a source that renders in the pool
 
 
 def _render_error(exc: Exception, field: str) -> RenderError:
@@ -231,7 +326,9 @@ def _render_error(exc: Exception, field: str) -> RenderError:
         return RenderError(f"{field}: refused by the sandbox: {exc}", field=field)
     if isinstance(exc, UndefinedError | TemplateError):
         return RenderError(f"{field}: {exc.message or exc}", field=field)
-    if isinstance(exc, RecursionError | MemoryError):
+    if isinstance(exc, MemoryError):
+        return RenderError(f"{field}: the template needs more memory than allowed", field=field)
+    if isinstance(exc, RecursionError):
         return RenderError(f"{field}: the template is too deep or too large", field=field)
     return RenderError(f"{field}: {type(exc).__name__}: {exc}", field=field)
 

@@ -19,6 +19,7 @@ from typing import Any
 from jinja2 import ChainableUndefined, Undefined
 
 from hooksmith.engine.caps import Refused
+from hooksmith.engine.triage import OverBudget
 
 TIME_OUT = "rendering took longer than the webhook's time-out"
 _MAX_DEPTH = 256  # a longer parent chain is not named (JSON data is never that deep)
@@ -28,10 +29,23 @@ _monotonic = time.monotonic
 class RenderSession:
     """One render's deadline, loop count, undefined names and the parents of the values read."""
 
-    __slots__ = ("_parents", "_roots", "deadline", "iterations", "undefined", "variables")
+    __slots__ = (
+        "_parents",
+        "_roots",
+        "deadline",
+        "iterations",
+        "limit",
+        "share",
+        "undefined",
+        "variables",
+    )
 
     def __init__(self, deadline: float, variables: Mapping[str, Any]) -> None:
-        self.deadline = deadline
+        # `deadline` is when this render stops; `limit` the webhook's own deadline, which is
+        # later when an inline render has only a share of the event loop (`INLINE_SHARE`).
+        self.limit = deadline
+        share = self.share = INLINE_SHARE.get()
+        self.deadline = deadline if share is None or share.until > deadline else share.until
         self.variables = variables
         self.iterations = 0
         self.undefined: dict[str, None] = {}
@@ -42,7 +56,24 @@ class RenderSession:
 
     def check_time(self) -> None:
         if _monotonic() > self.deadline:
+            self.time_up()
+
+    def time_up(self) -> None:
+        """Stop the render: past the webhook's deadline, or past an inline render's share.
+
+        The share is CPU time of this thread: time the machine gave to other processes
+        (a busy machine preempts any thread) is given back rather than counted.
+        """
+        now = _monotonic()
+        if now > self.limit:
             raise Refused(TIME_OUT)
+        share = self.share
+        left = share.cpu_left() if share is not None else 0.0
+        if left <= 0:
+            raise OverBudget("the render goes on in a renderer process")
+        assert share is not None
+        share.until = now + left
+        self.deadline = min(self.limit, share.until)
 
     def note_child(self, parent: Any, key: Any, value: Any) -> None:
         """Remember that container `value` was read as `parent[key]`, to name it later."""
@@ -77,11 +108,36 @@ class RenderSession:
 SESSION: ContextVar[RenderSession | None] = ContextVar("hooksmith_sandbox_session", default=None)
 
 
+class InlineShare:
+    """How long the inline renders of one phase may hold the event loop (`triage.OverBudget`):
+    `until` on the monotonic clock, checked often and cheaply, and `cpu_until` on this thread's
+    CPU clock, which decides."""
+
+    __slots__ = ("cpu_until", "until")
+
+    def __init__(self, seconds: float) -> None:
+        self.until = _monotonic() + seconds
+        self.cpu_until = time.thread_time() + seconds
+
+    def cpu_left(self) -> float:
+        return self.cpu_until - time.thread_time()
+
+    def give_back(self, wall: float, cpu: float) -> None:
+        """Do not count work done meanwhile (a first compile) against the share."""
+        self.until += wall
+        self.cpu_until += cpu
+
+
+# Set by the engine around inline renders; a first compile moves `until` by its own time,
+# which `triage.fits_inline` bounds on its own.
+INLINE_SHARE: ContextVar[InlineShare | None] = ContextVar("hooksmith_inline_share", default=None)
+
+
 def check_time() -> None:
     """Refuse to go on once the current render's deadline has passed."""
     session = SESSION.get()
     if session is not None and _monotonic() > session.deadline:
-        raise Refused(TIME_OUT)
+        session.time_up()
 
 
 def undefined_path(value: Undefined) -> str:

@@ -3,6 +3,8 @@
 The builder uses it to show body errors at their line while a person types, and to preview a
 POST/PUT/PATCH/DELETE before running it for real. Nothing stored is read, so no tenant data is
 reachable; an omitted secret is replaced by a stand-in that the result redacts like any secret.
+A render costs what an execution's rendering costs, so it counts against the caller's company
+limits (an agency's own caller against its agency's).
 """
 
 from __future__ import annotations
@@ -30,9 +32,8 @@ def _draft(data: Any) -> dict[str, Any]:
     return draft
 
 
-def render_draft(rt: Runtime, actor: Actor, definition: Any, conversation: Any) -> Result:
+async def render_draft(rt: Runtime, actor: Actor, definition: Any, conversation: Any) -> Result:
     """The request `definition` would send with `conversation` (secrets redacted), or why not."""
-    del actor  # any signed-in caller may render; nothing of a tenant is read
     if conversation is None:
         conversation = {}
     if not isinstance(conversation, dict):
@@ -40,4 +41,16 @@ def render_draft(rt: Runtime, actor: Actor, definition: Any, conversation: Any) 
             "conversation: conversation data must be a JSON object", field="conversation"
         )
     webhook = parse_webhook(_draft(definition))
-    return rt.engine.render(webhook, conversation)
+    key = limit_key(actor)
+    async with rt.limits.admit(key):
+        return await rt.engine.render_async(webhook, conversation, owner=key)
+
+
+def limit_key(actor: Actor) -> int:
+    """Whose limits a caller's renders count against: its company's, else its agency's.
+
+    Company ids are positive; an agency's key is its id negated, so the two never meet.
+    """
+    if actor.company_id is not None:
+        return actor.company_id
+    return -(actor.agency_id or 0)

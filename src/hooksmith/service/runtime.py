@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from hooksmith.engine import EgressPolicy, Engine
+from hooksmith.engine import EgressPolicy, Engine, RendererPool
 from hooksmith.service.actors import ActorCache
 from hooksmith.service.async_runs import JobContext
 from hooksmith.service.cache import WebhookCache
@@ -68,11 +68,17 @@ class Runtime:
         key = settings.secret_key.get_secret_value() if settings.secret_key else None
         box = SecretBox.from_setting(key, settings.var_dir)
         allow = ",".join(part for part in (settings.egress_allow, *trusted_egress) if part)
+        renderers = RendererPool(
+            processes=settings.renderer_processes, memory_mb=settings.renderer_memory_mb
+        )
+        if settings.renderers_at_start:
+            await renderers.start()
         engine = Engine(
             policy=EgressPolicy.from_setting(allow or None),
             max_response_bytes=settings.max_response_bytes,
             result_body_limit=settings.run_body_limit,
             proxy=settings.proxy,
+            renderers=renderers,
         )
         cache = WebhookCache(sessions, box, max_age=settings.webhook_cache_seconds)
         writer = RunWriter(

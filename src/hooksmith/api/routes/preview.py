@@ -26,5 +26,5 @@ class Draft(BaseModel):
 @router.post("/render", response_model=Result)
 async def render_draft(draft: Draft, actor: ActorDep, runtime: RuntimeDep) -> Response:
     """The result object of rendering `definition` (request only, or a `render_error`)."""
-    result = preview.render_draft(runtime, actor, draft.definition, draft.conversation)
+    result = await preview.render_draft(runtime, actor, draft.definition, draft.conversation)
     return Response(result.model_dump_json(), media_type="application/json")
