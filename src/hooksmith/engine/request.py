@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import base64
+import weakref
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -70,58 +73,156 @@ def auth_header(webhook: Webhook) -> str | None:
 def prepare(
     sandbox: Sandbox, webhook: Webhook, conversation: Mapping[str, Any], *, deadline: float
 ) -> PreparedRequest:
-    """Render URL, params, headers and body; raises `RenderError` naming the field at fault."""
-    warnings: list[str] = []
-    url = render_url(
-        sandbox, webhook.url, context=webhook.context, conversation=conversation, deadline=deadline
-    )
-    warnings.extend(url.warnings)
+    """Render URL, params, headers and body; raises `RenderError` naming the field at fault.
 
-    pairs: list[tuple[str, str]] = []
-    for index, param in enumerate(webhook.params):
-        value = sandbox.render_text(
-            param.value, conversation, deadline=deadline, field=f"params[{index}].value"
+    What holds no placeholder (a static URL, fixed headers and params, the auth header, the
+    redactor) is assembled once per webhook object, in its `RequestPlan`.
+    """
+    plan = plan_for(sandbox, webhook)
+    warnings: list[str] = []
+    full_url = plan.full_url
+    if full_url is None:
+        url = render_url(
+            sandbox,
+            webhook.url,
+            context=webhook.context,
+            conversation=conversation,
+            deadline=deadline,
         )
-        warnings.extend(value.warnings)
-        pairs.append((param.key, value.value))
-    full_url = _with_params(url.value, pairs)
+        warnings.extend(url.warnings)
+        pairs: list[tuple[str, str]] = []
+        for index, key, value, templated in plan.params:
+            if templated:
+                rendered = sandbox.render_text(
+                    value, conversation, deadline=deadline, field=f"params[{index}].value"
+                )
+                warnings.extend(rendered.warnings)
+                value = rendered.value
+            pairs.append((key, value))
+        full_url = _with_params(url.value, pairs)
 
     headers: list[tuple[str, str]] = []
-    authorization = auth_header(webhook)
-    for index, header in enumerate(webhook.headers):
-        if authorization and header.key.lower() == "authorization":
-            warnings.append(f"headers[{index}]: Authorization is replaced by the webhook's auth")
-            continue
-        value = sandbox.render_text(
-            header.value, conversation, deadline=deadline, field=f"headers[{index}].value"
-        )
-        warnings.extend(value.warnings)
-        if any(ch in value.value for ch in FORBIDDEN_IN_VALUES):
-            raise RenderError(
-                f"headers[{index}].value: the rendered value contains a line break or NUL, "
-                "which would split the header",
-                field=f"headers[{index}].value",
+    for index, key, value, kind in plan.headers:
+        if kind is _Part.STATIC:
+            headers.append((key, value))
+        elif kind is _Part.TEMPLATE:
+            rendered = sandbox.render_text(
+                value, conversation, deadline=deadline, field=f"headers[{index}].value"
             )
-        headers.append((header.key, value.value))
-    if authorization:
-        headers.append(("Authorization", authorization))
+            warnings.extend(rendered.warnings)
+            _check_header_value(index, rendered.value)
+            headers.append((key, rendered.value))
+        else:
+            warnings.append(f"headers[{index}]: Authorization is replaced by the webhook's auth")
+    headers.extend(plan.trailing_headers)
 
     body: str | None = None
     if webhook.body is not None:
         rendered = render_body(sandbox, webhook.body, conversation, deadline=deadline)
         warnings.extend(rendered.warnings)
         body = rendered.value
-        if not any(key.lower() == "content-type" for key, _ in headers):
-            headers.append(("Content-Type", "application/json"))
 
     return PreparedRequest(
-        method=webhook.method.value,
+        method=plan.method,
         url=full_url,
         headers=tuple(headers),
         body=body,
-        redactor=redactor_for(webhook),
+        redactor=plan.redactor,
         warnings=tuple(warnings),
     )
+
+
+def _check_header_value(index: int, value: str) -> None:
+    if any(ch in value for ch in FORBIDDEN_IN_VALUES):
+        raise RenderError(
+            f"headers[{index}].value: the rendered value contains a line break or NUL, "
+            "which would split the header",
+            field=f"headers[{index}].value",
+        )
+
+
+class _Part(Enum):
+    STATIC = "static"  # sent as written
+    TEMPLATE = "template"  # rendered (and checked) on every call
+    REPLACED = "replaced"  # an Authorization header the webhook's auth replaces
+
+
+@dataclass(frozen=True)
+class RequestPlan:
+    """The parts of a webhook's request that do not depend on the conversation, built once.
+
+    `full_url` is the URL with its params when none of them holds a placeholder, else None
+    (then `params` lists each param as key, value or template, and whether it is one).
+    """
+
+    method: str
+    full_url: str | None
+    params: tuple[tuple[int, str, str, bool], ...]
+    headers: tuple[tuple[int, str, str, _Part], ...]
+    trailing_headers: tuple[tuple[str, str], ...]
+    redactor: Redactor
+
+    @classmethod
+    def of(cls, sandbox: Sandbox, webhook: Webhook) -> RequestPlan:
+        """The plan of `webhook`; anything that fails a check is left to be rendered per call,
+        where the check raises as it always did."""
+        authorization = auth_header(webhook)
+        headers: list[tuple[int, str, str, _Part]] = []
+        for index, header in enumerate(webhook.headers):
+            if authorization and header.key.lower() == "authorization":
+                kind = _Part.REPLACED
+            elif "{" in header.value or any(ch in header.value for ch in FORBIDDEN_IN_VALUES):
+                kind = _Part.TEMPLATE
+            else:
+                kind = _Part.STATIC
+            headers.append((index, header.key, header.value, kind))
+        trailing: list[tuple[str, str]] = []
+        if authorization:
+            trailing.append(("Authorization", authorization))
+        sent = [key for _, key, _, kind in headers if kind is not _Part.REPLACED]
+        if webhook.body is not None and not any(key.lower() == "content-type" for key in sent):
+            trailing.append(("Content-Type", "application/json"))
+        params = tuple(
+            (index, param.key, param.value, "{" in param.value)
+            for index, param in enumerate(webhook.params)
+        )
+        full_url = None
+        if "{" not in webhook.url and not any(templated for *_, templated in params):
+            try:
+                url = render_url(sandbox, webhook.url, context={}, conversation={}, deadline=0.0)
+            except RenderError:
+                pass  # raised again on each call, with its message
+            else:
+                full_url = _with_params(url.value, [(key, value) for _, key, value, _ in params])
+        return cls(
+            method=webhook.method.value,
+            full_url=full_url,
+            params=params,
+            headers=tuple(headers),
+            trailing_headers=tuple(trailing),
+            redactor=redactor_for(webhook),
+        )
+
+
+_PLANS: OrderedDict[int, tuple[weakref.ref[Webhook], RequestPlan]] = OrderedDict()
+_PLANS_MAX = 4096
+
+
+def plan_for(sandbox: Sandbox, webhook: Webhook) -> RequestPlan:
+    """The plan of this webhook object (a frozen definition), made on its first call.
+
+    A process-wide memo like `lru_cache`, keyed by the object rather than its (unhashable)
+    value: the live path's webhooks live in the service's cache, one object per revision.
+    """
+    key = id(webhook)
+    entry = _PLANS.get(key)
+    if entry is not None and entry[0]() is webhook:
+        return entry[1]
+    plan = RequestPlan.of(sandbox, webhook)
+    _PLANS[key] = (weakref.ref(webhook), plan)
+    if len(_PLANS) > _PLANS_MAX:
+        _PLANS.popitem(last=False)
+    return plan
 
 
 def _with_params(url: str, pairs: list[tuple[str, str]]) -> str:
