@@ -21,6 +21,7 @@ from hooksmith.engine.condition import holds
 from hooksmith.engine.definition import Webhook
 from hooksmith.engine.egress import EgressPolicy
 from hooksmith.engine.errors import EngineError, MappingError
+from hooksmith.engine.lookup import MISSING, path_of, read
 from hooksmith.engine.mapping import evaluate_mapper
 from hooksmith.engine.parsing import decode_text, parse_body
 from hooksmith.engine.redaction import Redactor
@@ -213,10 +214,17 @@ class Engine:
         """
         outcomes: list[VariableOutcome] = []
         first_error: ResultError | None = None
+        cap = self.sandbox.limits.max_output_chars
         for variable in webhook.custom_variables:
             try:
-                outcome = evaluate_mapper(self.sandbox, variable.mapper, scope, deadline=deadline)
-                value, found, reason = outcome.value, outcome.found, outcome.reason
+                value = read(path_of(variable.mapper), scope, cap=cap)
+                if value is not MISSING:  # a plain JSON leaf: what the sandbox would give
+                    found, reason = True, None
+                else:
+                    outcome = evaluate_mapper(
+                        self.sandbox, variable.mapper, scope, deadline=deadline
+                    )
+                    value, found, reason = outcome.value, outcome.found, outcome.reason
             except MappingError as error:  # the mapper does not compile
                 value, found = None, False
                 reason = f"custom_variables.{variable.name}: {error.message}"

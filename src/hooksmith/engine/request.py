@@ -15,6 +15,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from hooksmith.engine.body import render_body
 from hooksmith.engine.definition import BasicAuth, BearerAuth, Webhook
 from hooksmith.engine.errors import RenderError
+from hooksmith.engine.lookup import path_of, read_text
 from hooksmith.engine.redaction import Redactor
 from hooksmith.engine.result import HeaderLine, SentRequest
 from hooksmith.engine.sandbox import Sandbox
@@ -79,6 +80,7 @@ def prepare(
     redactor) is assembled once per webhook object, in its `RequestPlan`.
     """
     plan = plan_for(sandbox, webhook)
+    cap = sandbox.limits.max_output_chars
     warnings: list[str] = []
     full_url = plan.full_url
     if full_url is None:
@@ -93,6 +95,10 @@ def prepare(
         pairs: list[tuple[str, str]] = []
         for index, key, value, templated in plan.params:
             if templated:
+                fast = read_text(path_of(value), conversation, cap=cap)
+                if fast is not None:
+                    pairs.append((key, fast))
+                    continue
                 rendered = sandbox.render_text(
                     value, conversation, deadline=deadline, field=f"params[{index}].value"
                 )
@@ -106,6 +112,11 @@ def prepare(
         if kind is _Part.STATIC:
             headers.append((key, value))
         elif kind is _Part.TEMPLATE:
+            fast = read_text(path_of(value), conversation, cap=cap)
+            if fast is not None:
+                _check_header_value(index, fast)
+                headers.append((key, fast))
+                continue
             rendered = sandbox.render_text(
                 value, conversation, deadline=deadline, field=f"headers[{index}].value"
             )
