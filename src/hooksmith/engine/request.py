@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import quote_plus, urlsplit, urlunsplit
 
 from hooksmith.engine.body import render_body
 from hooksmith.engine.definition import BasicAuth, BearerAuth, Webhook
@@ -92,20 +92,19 @@ def prepare(
             deadline=deadline,
         )
         warnings.extend(url.warnings)
-        pairs: list[tuple[str, str]] = []
+        encoded: list[str] = []
         for index, key, value, templated in plan.params:
             if templated:
-                fast = read_text(path_of(value), conversation, cap=cap)
-                if fast is not None:
-                    pairs.append((key, fast))
-                    continue
-                rendered = sandbox.render_text(
-                    value, conversation, deadline=deadline, field=f"params[{index}].value"
-                )
-                warnings.extend(rendered.warnings)
-                value = rendered.value
-            pairs.append((key, value))
-        full_url = _with_params(url.value, pairs)
+                text = read_text(path_of(value), conversation, cap=cap)
+                if text is None:
+                    rendered = sandbox.render_text(
+                        value, conversation, deadline=deadline, field=f"params[{index}].value"
+                    )
+                    warnings.extend(rendered.warnings)
+                    text = rendered.value
+                value = quote_plus(text)
+            encoded.append(f"{key}={value}")
+        full_url = _with_params(url.value, encoded)
 
     headers: list[tuple[str, str]] = []
     for index, key, value, kind in plan.headers:
@@ -162,8 +161,9 @@ class _Part(Enum):
 class RequestPlan:
     """The parts of a webhook's request that do not depend on the conversation, built once.
 
-    `full_url` is the URL with its params when none of them holds a placeholder, else None
-    (then `params` lists each param as key, value or template, and whether it is one).
+    `full_url` is the URL with its params when none of them holds a placeholder, else None;
+    `params` lists each param as its encoded key, its encoded value or its template, and
+    whether it is a template.
     """
 
     method: str
@@ -194,7 +194,9 @@ class RequestPlan:
         if webhook.body is not None and not any(key.lower() == "content-type" for key in sent):
             trailing.append(("Content-Type", "application/json"))
         params = tuple(
-            (index, param.key, param.value, "{" in param.value)
+            (index, quote_plus(param.key), param.value, True)
+            if "{" in param.value
+            else (index, quote_plus(param.key), quote_plus(param.value), False)
             for index, param in enumerate(webhook.params)
         )
         full_url = None
@@ -204,7 +206,9 @@ class RequestPlan:
             except RenderError:
                 pass  # raised again on each call, with its message
             else:
-                full_url = _with_params(url.value, [(key, value) for _, key, value, _ in params])
+                full_url = _with_params(
+                    url.value, [f"{key}={value}" for _, key, value, _ in params]
+                )
         return cls(
             method=webhook.method.value,
             full_url=full_url,
@@ -236,12 +240,13 @@ def plan_for(sandbox: Sandbox, webhook: Webhook) -> RequestPlan:
     return plan
 
 
-def _with_params(url: str, pairs: list[tuple[str, str]]) -> str:
-    """Append params after any query already in the URL, keeping both."""
-    if not pairs:
+def _with_params(url: str, encoded: list[str]) -> str:
+    """Append params (`key=value`, form-encoded as `urlencode` does) after any query already in
+    the URL, keeping both."""
+    if not encoded:
         return url
     base, query, fragment = _split_query(url) if len(url) <= 2048 else _split_query.__wrapped__(url)
-    extra = urlencode(pairs)
+    extra = "&".join(encoded)
     joined = f"{base}?{query}&{extra}" if query else f"{base}?{extra}"
     return f"{joined}#{fragment}" if fragment else joined
 
