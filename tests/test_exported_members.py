@@ -17,6 +17,7 @@ def test_engine_exports_what_we_mean() -> None:
         "environment",
         "errors",
         "executor",
+        "lookup",
         "mapping",
         "parsing",
         "placeholders",
