@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import time
 
 import pytest
 
 from hooksmith.engine import RenderError, Webhook
+from hooksmith.engine import request as request_module
 from hooksmith.engine.request import PreparedRequest, plan_for, prepare
 from hooksmith.engine.sandbox import Sandbox
 from tests.factories import make_webhook
@@ -60,3 +62,13 @@ def test_a_header_that_would_split_fails_on_every_call() -> None:
     for _ in range(2):
         with pytest.raises(RenderError, match=r"headers\[0\]\.value: .*line break"):
             _prepare(webhook, {"id": "a\r\nInjected: 1"})
+
+
+def test_a_plan_goes_with_its_webhook() -> None:
+    webhook = make_webhook(auth={"type": "bearer", "token": "tok-456"})
+    key = id(webhook)
+    plan_for(Sandbox(), webhook)
+    assert key in request_module._PLANS
+    del webhook
+    gc.collect()
+    assert key not in request_module._PLANS

@@ -234,10 +234,17 @@ def plan_for(sandbox: Sandbox, webhook: Webhook) -> RequestPlan:
     if entry is not None and entry[0]() is webhook:
         return entry[1]
     plan = RequestPlan.of(sandbox, webhook)
-    _PLANS[key] = (weakref.ref(webhook), plan)
+    # The plan (its redactor holds the secrets) goes when the webhook object does.
+    _PLANS[key] = (weakref.ref(webhook, lambda ref: _forget(key, ref)), plan)
     if len(_PLANS) > _PLANS_MAX:
         _PLANS.popitem(last=False)
     return plan
+
+
+def _forget(key: int, ref: weakref.ref[Webhook]) -> None:
+    entry = _PLANS.get(key)
+    if entry is not None and entry[0] is ref:  # not a newer webhook that got the same id
+        del _PLANS[key]
 
 
 def _with_params(url: str, encoded: list[str]) -> str:
