@@ -12,12 +12,13 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hooksmith.engine.result import Result
-from hooksmith.store.jsontext import json_text
+from hooksmith.store.jsontext import RawJson, json_text
 from hooksmith.store.models import RunRow, WebhookRow, utcnow
 from hooksmith.store.scope import Scope
 
 RESPONSE_LIMIT = 64 * 1024
 RunKind = Literal["test", "live"]
+_result_json = Result.__pydantic_serializer__.to_json
 
 
 def new_run_id() -> str:
@@ -165,7 +166,15 @@ class RunRepository:
         return int(getattr(outcome, "rowcount", 0))
 
     def _finished_values(self, run: NewRun) -> dict[str, Any]:
-        data, truncated = stored_result(run.result, self.response_limit)
+        text = _result_json(run.result)
+        data: Any
+        if len(text) <= self.response_limit:
+            # Its response body is shorter still: the JSON text is stored as it is, without
+            # the dict of `model_dump` and a second serialisation.
+            response = run.result.response
+            data, truncated = RawJson(text.decode()), bool(response and response.truncated)
+        else:
+            data, truncated = stored_result(run.result, self.response_limit)
         return {
             "id": run.id,
             "webhook_id": run.webhook_id,
