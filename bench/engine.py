@@ -19,7 +19,6 @@ import aiohttp
 
 from harness import free_port
 from hooksmith.engine import EgressPolicy, Engine, Webhook, parse_webhook
-from hooksmith.engine.mapping import evaluate_mapper
 from hooksmith.engine.parsing import parse_body
 from hooksmith.engine.request import prepare
 
@@ -120,17 +119,22 @@ async def main() -> None:
 
 
 def render_and_map_us(engine: Engine, webhook: Webhook) -> float:
-    """Microseconds spent rendering the request and mapping the variables, without sending."""
+    """CPU microseconds spent rendering the request and mapping the variables, without sending.
+
+    The best of a few rounds of process CPU time: on a shared machine wall time mostly
+    measures the neighbours.
+    """
     reply = b'{"ticket": {"id": 4711, "status": "open"}, "agent": {"name": "Sam"}}'
-    rounds = 2000
-    started = time.perf_counter()
-    for _ in range(rounds):
-        deadline = time.monotonic() + 5
-        prepare(engine.sandbox, webhook, CONVERSATION, deadline=deadline)
-        scope = {**CONVERSATION, "response": parse_body(reply, webhook.response_type)}
-        for variable in webhook.custom_variables:
-            evaluate_mapper(engine.sandbox, variable.mapper, scope, deadline=deadline)
-    return (time.perf_counter() - started) / rounds * 1e6
+    rounds, best = 400, float("inf")
+    for _ in range(8):
+        started = time.process_time()
+        for _ in range(rounds):
+            deadline = time.monotonic() + 5
+            prepared = prepare(engine.sandbox, webhook, CONVERSATION, deadline=deadline)
+            scope = {**CONVERSATION, "response": parse_body(reply, webhook.response_type)}
+            engine._map(webhook, scope, deadline, prepared.redactor)  # as Engine.execute maps
+        best = min(best, (time.process_time() - started) / rounds * 1e6)
+    return best
 
 
 async def wait_for_port(port: int) -> None:

@@ -18,6 +18,7 @@ def test_engine_exports_what_we_mean() -> None:
         "errors",
         "jsondata",
         "executor",
+        "lookup",
         "mapping",
         "parsing",
         "phases",

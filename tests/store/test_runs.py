@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hooksmith.engine.result import ReceivedResponse, Result, ResultError
 from hooksmith.store import NewRun, RunRepository, Scope, SecretBox, WebhookRepository
 from hooksmith.store.models import WebhookRow
+from hooksmith.store.runs import stored_result
 from tests.database import Tenants
 from tests.factories import make_webhook
 
@@ -171,3 +172,25 @@ async def test_prune_deletes_only_old_runs(
     rows, total = await runs.list_for_webhook(Scope.everything(), hook.id)
     assert total == 2
     assert sorted(row.session_id or "" for row in rows) == ["0", "29"]
+
+
+async def test_batched_runs_store_the_result_as_finish_does(
+    session: AsyncSession, secret_box: SecretBox, tenants: Tenants
+) -> None:
+    hook = await webhook(session, secret_box, tenants.acme.id)
+    runs = RunRepository(session, response_limit=1000)
+    short = result({"order": {"id": 7, "note": 'é\\"x'}})
+    long = result({"items": list(range(500))})
+    batch = [
+        NewRun(webhook_id=hook.id, company_id=hook.company_id, webhook_revision=1, result=r)
+        for r in (short, long)
+    ]
+    assert await runs.add_many(batch) == 2
+    await session.commit()
+    for run, given in zip(batch, (short, long), strict=True):
+        stored = await runs.get(Scope.everything(), run.id)
+        assert stored is not None
+        await session.refresh(stored)
+        expected, truncated = stored_result(given, 1000)
+        assert (stored.result, stored.response_truncated) == (expected, truncated)
+    assert stored.response_truncated is True  # the long one, cut as `finish` cuts it

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from hooksmith.api import echo, errors
 from hooksmith.api.bodies import BodyLimits, BoundedBodies
+from hooksmith.api.execute import ExecuteShortcut
 from hooksmith.api.headers import SecurityHeaders
 from hooksmith.api.routes import preview, runs, session, tenants, webhooks
 from hooksmith.service.runs import RetentionTask
@@ -45,6 +46,8 @@ def create_app(settings: Settings, *, trusted_egress: Iterable[str] = ()) -> Fas
         version="0.1.0",
         lifespan=lifespan,
     )
+    # Added first, so it runs inside every middleware added after it (e.g. body limits).
+    app.add_middleware(ExecuteShortcut, prefix=API_PREFIX)
     errors.install(app)
     for module in (webhooks, runs, preview, tenants, session):
         app.include_router(module.router, prefix=API_PREFIX)

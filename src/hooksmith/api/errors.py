@@ -66,6 +66,14 @@ async def _known(request: Request, error: Exception) -> JSONResponse:
     return await _unexpected(request, error)
 
 
+KNOWN: tuple[type[Exception], ...] = tuple(kind_of for kind_of, _, _ in STATUS)
+
+
+async def known_error(request: Request, error: Exception) -> JSONResponse:
+    """The answer of this table to an error of `KNOWN`, for code that runs outside the router."""
+    return await _known(request, error)
+
+
 def field_path(location: tuple[Any, ...]) -> str:
     """`('body', 'headers', 0, 'key')` → `headers[0].key`."""
     parts = location[1:] if location and location[0] in LOCATIONS else location

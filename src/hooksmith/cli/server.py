@@ -30,4 +30,14 @@ def serve(
         typer.echo(f"hooksmith is serving on {base_url}")
     # The built-in echo endpoint is the one loopback socket webhooks may reach (the demo uses it).
     app = create_server(settings, trusted_egress=[f"{local}:{port}"])
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    # uvloop and httptools (uvicorn[standard]): bench/service.py measured the execute path at
+    # about 1.2x the req/s of asyncio's loop with the pure-Python h11 parser, at less CPU.
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+    )

@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import orjson
 from jinja2 import Environment, Undefined, nodes
 from jinja2.exceptions import TemplateSyntaxError
 
@@ -188,4 +189,7 @@ def _check_json(text: str) -> None:
     """Parse the whole text as one JSON value (as `json.loads` does), refusing NaN/Infinity."""
     if text.startswith("\ufeff"):
         raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-    _DECODER.decode(text)
+    try:
+        orjson.loads(text)  # a third of the json module's time; what it accepts, json accepts
+    except (ValueError, RecursionError):
+        _DECODER.decode(text)  # the verdict and the message (line, column) of the json module

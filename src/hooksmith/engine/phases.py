@@ -21,6 +21,7 @@ from typing import Any
 
 from hooksmith.engine.condition import holds
 from hooksmith.engine.errors import MappingError
+from hooksmith.engine.lookup import MISSING, path_of, read
 from hooksmith.engine.mapping import MapperOutcome, evaluate_mapper
 from hooksmith.engine.sandbox import Sandbox
 
@@ -47,7 +48,13 @@ def read_answer(
     """Check `condition` (when given) and evaluate every mapper in `scope`."""
     verdict = holds(sandbox, condition, scope, deadline=deadline) if condition else None
     outcomes: list[MapperOutcome | MappingError] = []
+    cap = sandbox.limits.max_output_chars
     for mapper in mappers:
+        # A plain path to a JSON leaf reads what the sandbox would give, without it.
+        value = read(path_of(mapper), scope, cap=cap)
+        if value is not MISSING:
+            outcomes.append(MapperOutcome(value, True, None))
+            continue
         try:
             outcomes.append(evaluate_mapper(sandbox, mapper, scope, deadline=deadline))
         except MappingError as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -24,6 +25,7 @@ SENSITIVE_HEADERS = frozenset(
 SENSITIVE_WORDS = ("token", "secret", "password", "api-key", "apikey", "api_key", "session")
 
 
+@lru_cache(maxsize=1024)  # header names repeat; every result asks for each of its headers
 def is_sensitive_header(name: str) -> bool:
     """Whether a header carries credentials by its name (`Authorization`, `X-Api-Key`, …)."""
     lowered = name.lower()

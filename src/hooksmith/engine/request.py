@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import base64
 import re
+import weakref
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import quote_plus, urlsplit, urlunsplit
 
 from hooksmith.engine.body import render_body
 from hooksmith.engine.definition import BasicAuth, BearerAuth, Webhook
 from hooksmith.engine.errors import EgressBlocked, RenderError
+from hooksmith.engine.lookup import path_of, read_text
 from hooksmith.engine.redaction import Redactor
 from hooksmith.engine.result import HeaderLine, SentRequest
 from hooksmith.engine.sandbox import Sandbox
@@ -74,74 +78,79 @@ def auth_header(webhook: Webhook) -> str | None:
 def prepare(
     sandbox: Sandbox, webhook: Webhook, conversation: Mapping[str, Any], *, deadline: float
 ) -> PreparedRequest:
-    """Render URL, params, headers and body; raises `RenderError` naming the field at fault."""
-    refuse_conversation_hosts(webhook)
-    warnings: list[str] = []
-    url = render_url(
-        sandbox, webhook.url, context=webhook.context, conversation=conversation, deadline=deadline
-    )
-    warnings.extend(url.warnings)
+    """Render URL, params, headers and body; raises `RenderError` naming the field at fault.
 
-    pairs: list[tuple[str, str]] = []
-    for index, param in enumerate(webhook.params):
-        value = sandbox.render_text(
-            param.value, conversation, deadline=deadline, field=f"params[{index}].value"
+    What holds no placeholder (a static URL, fixed headers and params, the auth header, the
+    redactor) is assembled once per webhook object, in its `RequestPlan`.
+    """
+    plan = plan_for(sandbox, webhook)
+    if plan.host_refusal is not None:
+        raise EgressBlocked(plan.host_refusal, field="url")
+    cap = sandbox.limits.max_output_chars
+    warnings: list[str] = []
+    full_url = plan.full_url
+    if full_url is None:
+        url = render_url(
+            sandbox,
+            webhook.url,
+            context=webhook.context,
+            conversation=conversation,
+            deadline=deadline,
         )
-        warnings.extend(value.warnings)
-        _refuse_characters(value.value, _NOT_IN_TEXT, f"params[{index}].value")
-        pairs.append((param.key, value.value))
-    full_url = _with_params(url.value, pairs)
+        warnings.extend(url.warnings)
+        encoded: list[str] = []
+        for index, key, value, templated in plan.params:
+            if templated:
+                text = read_text(path_of(value), conversation, cap=cap)
+                if text is None:
+                    rendered = sandbox.render_text(
+                        value, conversation, deadline=deadline, field=f"params[{index}].value"
+                    )
+                    warnings.extend(rendered.warnings)
+                    text = rendered.value
+                _refuse_characters(text, _NOT_IN_TEXT, f"params[{index}].value")
+                value = quote_plus(text)
+            encoded.append(f"{key}={value}")
+        full_url = _with_params(url.value, encoded)
 
     headers: list[tuple[str, str]] = []
-    authorization = auth_header(webhook)
-    for index, header in enumerate(webhook.headers):
-        if authorization and header.key.lower() == "authorization":
+    for index, key, value, kind in plan.headers:
+        if kind is _Part.STATIC:
+            headers.append((key, value))
+        elif kind is _Part.TEMPLATE:
+            fast = read_text(path_of(value), conversation, cap=cap)
+            if fast is not None:
+                _check_header_value(index, fast)
+                headers.append((key, fast))
+                continue
+            rendered = sandbox.render_text(
+                value, conversation, deadline=deadline, field=f"headers[{index}].value"
+            )
+            warnings.extend(rendered.warnings)
+            _check_header_value(index, rendered.value)
+            headers.append((key, rendered.value))
+        else:
             warnings.append(f"headers[{index}]: Authorization is replaced by the webhook's auth")
-            continue
-        value = sandbox.render_text(
-            header.value, conversation, deadline=deadline, field=f"headers[{index}].value"
-        )
-        warnings.extend(value.warnings)
-        _refuse_characters(value.value, _NOT_IN_HEADER, f"headers[{index}].value")
-        headers.append((header.key, value.value))
-    if authorization:
-        headers.append(("Authorization", authorization))
+    headers.extend(plan.trailing_headers)
 
     body: str | None = None
     if webhook.body is not None:
         rendered = render_body(sandbox, webhook.body, conversation, deadline=deadline)
         warnings.extend(rendered.warnings)
         body = _escape_surrogates(rendered.value)
-        if not any(key.lower() == "content-type" for key, _ in headers):
-            headers.append(("Content-Type", "application/json"))
 
     return PreparedRequest(
-        method=webhook.method.value,
+        method=plan.method,
         url=full_url,
         headers=tuple(headers),
         body=body,
-        redactor=redactor_for(webhook),
+        redactor=plan.redactor,
         warnings=tuple(warnings),
     )
 
 
-def refuse_conversation_hosts(webhook: Webhook) -> None:
-    """Refuse (EgressBlocked) a webhook with credentials whose host a conversation could choose.
-
-    A host placeholder with no Context value would be filled from conversation data, which could
-    then send the webhook's token anywhere; its author must give it a Context value or allow
-    conversation-chosen hosts (`host_from_conversation`).
-    """
-    if webhook.host_from_conversation or "{" not in webhook.url:
-        return
-    chosen = [name for name in host_placeholders(webhook.url) if name not in webhook.context]
-    if chosen and webhook.carries_credentials():
-        raise EgressBlocked(
-            f"url: the host placeholder {{{{ {chosen[0]} }}}} has no Context value, so "
-            "conversation data would choose where this webhook's credentials go; give it a "
-            "Context value, or allow conversation data to choose the host",
-            field="url",
-        )
+def _check_header_value(index: int, value: str) -> None:
+    _refuse_characters(value, _NOT_IN_HEADER, f"headers[{index}].value")
 
 
 def _refuse_characters(value: str, pattern: re.Pattern[str], field: str) -> None:
@@ -168,12 +177,130 @@ def _escape_surrogates(body: str) -> str:
     return _NOT_IN_TEXT.sub(lambda found: f"\\u{ord(found.group()):04x}", body)
 
 
-def _with_params(url: str, pairs: list[tuple[str, str]]) -> str:
-    """Append params after any query already in the URL, keeping both."""
-    if not pairs:
+def conversation_host_refusal(webhook: Webhook) -> str | None:
+    """Why a webhook with credentials may not be sent: a conversation could choose its host.
+
+    A host placeholder with no Context value would be filled from conversation data, which could
+    then send the webhook's token anywhere; its author must give it a Context value or allow
+    conversation-chosen hosts (`host_from_conversation`).
+    """
+    if webhook.host_from_conversation or "{" not in webhook.url:
+        return None
+    chosen = [name for name in host_placeholders(webhook.url) if name not in webhook.context]
+    if not chosen or not webhook.carries_credentials():
+        return None
+    return (
+        f"url: the host placeholder {{{{ {chosen[0]} }}}} has no Context value, so "
+        "conversation data would choose where this webhook's credentials go; give it a "
+        "Context value, or allow conversation data to choose the host"
+    )
+
+
+class _Part(Enum):
+    STATIC = "static"  # sent as written
+    TEMPLATE = "template"  # rendered (and checked) on every call
+    REPLACED = "replaced"  # an Authorization header the webhook's auth replaces
+
+
+@dataclass(frozen=True)
+class RequestPlan:
+    """The parts of a webhook's request that do not depend on the conversation, built once.
+
+    `full_url` is the URL with its params when none of them holds a placeholder, else None;
+    `params` lists each param as its encoded key, its encoded value or its template, and
+    whether it is a template.
+    """
+
+    method: str
+    full_url: str | None
+    params: tuple[tuple[int, str, str, bool], ...]
+    headers: tuple[tuple[int, str, str, _Part], ...]
+    trailing_headers: tuple[tuple[str, str], ...]
+    redactor: Redactor
+    host_refusal: str | None = None
+
+    @classmethod
+    def of(cls, sandbox: Sandbox, webhook: Webhook) -> RequestPlan:
+        """The plan of `webhook`; anything that fails a check is left to be rendered per call,
+        where the check raises as it always did."""
+        authorization = auth_header(webhook)
+        headers: list[tuple[int, str, str, _Part]] = []
+        for index, header in enumerate(webhook.headers):
+            if authorization and header.key.lower() == "authorization":
+                kind = _Part.REPLACED
+            elif "{" in header.value or _NOT_IN_HEADER.search(header.value):
+                kind = _Part.TEMPLATE
+            else:
+                kind = _Part.STATIC
+            headers.append((index, header.key, header.value, kind))
+        trailing: list[tuple[str, str]] = []
+        if authorization:
+            trailing.append(("Authorization", authorization))
+        sent = [key for _, key, _, kind in headers if kind is not _Part.REPLACED]
+        if webhook.body is not None and not any(key.lower() == "content-type" for key in sent):
+            trailing.append(("Content-Type", "application/json"))
+        params = tuple(
+            (index, quote_plus(param.key), param.value, True)
+            if "{" in param.value
+            else (index, quote_plus(param.key), quote_plus(param.value), False)
+            for index, param in enumerate(webhook.params)
+        )
+        full_url = None
+        if "{" not in webhook.url and not any(templated for *_, templated in params):
+            try:
+                url = render_url(sandbox, webhook.url, context={}, conversation={}, deadline=0.0)
+            except RenderError:
+                pass  # raised again on each call, with its message
+            else:
+                full_url = _with_params(
+                    url.value, [f"{key}={value}" for _, key, value, _ in params]
+                )
+        return cls(
+            method=webhook.method.value,
+            full_url=full_url,
+            params=params,
+            headers=tuple(headers),
+            trailing_headers=tuple(trailing),
+            redactor=redactor_for(webhook),
+            host_refusal=conversation_host_refusal(webhook),
+        )
+
+
+_PLANS: OrderedDict[int, tuple[weakref.ref[Webhook], RequestPlan]] = OrderedDict()
+_PLANS_MAX = 4096
+
+
+def plan_for(sandbox: Sandbox, webhook: Webhook) -> RequestPlan:
+    """The plan of this webhook object (a frozen definition), made on its first call.
+
+    A process-wide memo like `lru_cache`, keyed by the object rather than its (unhashable)
+    value: the live path's webhooks live in the service's cache, one object per revision.
+    """
+    key = id(webhook)
+    entry = _PLANS.get(key)
+    if entry is not None and entry[0]() is webhook:
+        return entry[1]
+    plan = RequestPlan.of(sandbox, webhook)
+    # The plan (its redactor holds the secrets) goes when the webhook object does.
+    _PLANS[key] = (weakref.ref(webhook, lambda ref: _forget(key, ref)), plan)
+    if len(_PLANS) > _PLANS_MAX:
+        _PLANS.popitem(last=False)
+    return plan
+
+
+def _forget(key: int, ref: weakref.ref[Webhook]) -> None:
+    entry = _PLANS.get(key)
+    if entry is not None and entry[0] is ref:  # not a newer webhook that got the same id
+        del _PLANS[key]
+
+
+def _with_params(url: str, encoded: list[str]) -> str:
+    """Append params (`key=value`, form-encoded as `urlencode` does) after any query already in
+    the URL, keeping both."""
+    if not encoded:
         return url
     base, query, fragment = _split_query(url) if len(url) <= 2048 else _split_query.__wrapped__(url)
-    extra = urlencode(pairs)
+    extra = "&".join(encoded)
     joined = f"{base}?{query}&{extra}" if query else f"{base}?{extra}"
     return f"{joined}#{fragment}" if fragment else joined
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -27,6 +27,8 @@ from hooksmith.store import (
     upgrade,
 )
 
+GC_THRESHOLD = (10_000, 20, 20)
+
 
 @dataclass
 class Runtime:
@@ -44,6 +46,7 @@ class Runtime:
     cookies: SessionCodec
     limits: CompanyLimits
     sign_ins: SignInThrottle
+    gc_threshold: tuple[int, int, int] = field(default=(700, 10, 10), repr=False)
 
     @property
     def margin(self) -> float:
@@ -135,6 +138,12 @@ class Runtime:
         # the typical full-collection pause fell from ~110 ms to ~13 ms). `close` hands them back.
         gc.collect()
         gc.freeze()
+        # A request leaves a few hundred objects that outlive it briefly (results queued for the
+        # writer, pooled connections' state): at the default threshold of 700 the young
+        # collections ran every few requests and cost 60-150 µs per execution at 64
+        # connections; at 10,000 about 20-35 µs (measured with gc.callbacks, CPU time).
+        runtime.gc_threshold = gc.get_threshold()
+        gc.set_threshold(*GC_THRESHOLD)
         return runtime
 
     async def close(self) -> None:
@@ -143,6 +152,7 @@ class Runtime:
         await self.writer.close()
         await self.engine.close()
         await self.database.dispose()
+        gc.set_threshold(*self.gc_threshold)
         gc.unfreeze()
 
 
