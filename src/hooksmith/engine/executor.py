@@ -12,11 +12,12 @@ import dataclasses
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from http import HTTPStatus
 from typing import Any
 
 from hooksmith.engine.breaker import CircuitBreaker
+from hooksmith.engine.capacity import Capacity, OutboundLimits
 from hooksmith.engine.condition import holds
 from hooksmith.engine.definition import Webhook
 from hooksmith.engine.egress import EgressPolicy
@@ -60,10 +61,16 @@ class Engine:
         backoff: Backoff | None = None,
         breaker_threshold: int = 5,
         breaker_cooldown: float = 30.0,
+        outbound: OutboundLimits | None = None,
     ) -> None:
         self.policy = policy or EgressPolicy()
         self.sandbox = Sandbox(limits)
-        self.transport = Transport(self.policy, max_response_bytes=max_response_bytes, proxy=proxy)
+        self.transport = Transport(
+            self.policy,
+            max_response_bytes=max_response_bytes,
+            proxy=proxy,
+            capacity=Capacity(outbound),
+        )
         self.result_body_limit = result_body_limit
         self.backoff = backoff or Backoff()
         self.breaker = CircuitBreaker(threshold=breaker_threshold, cooldown=breaker_cooldown)
@@ -99,12 +106,14 @@ class Engine:
         conversation: Mapping[str, Any],
         *,
         idempotency_key: str | None = None,
+        company: Hashable = None,
     ) -> Result:
         """Send the webhook with this conversation's data and map its custom variables.
 
         Failed attempts are retried as `webhook.retry` allows, all within `webhook.timeout`;
         `idempotency_key` (one per run) is sent as `Idempotency-Key` when a POST or PATCH may
-        be retried, else a fresh key is made for this execution.
+        be retried, else a fresh key is made for this execution. `company` (the tenant's id)
+        is whose per-company connection limit the request counts against.
         """
         started = time.monotonic()
         deadline = started + webhook.timeout
@@ -126,6 +135,7 @@ class Engine:
             deadline=deadline,
             breaker=self.breaker,
             backoff=self.backoff,
+            company=company,
         )
         if sent.reply is not None:
             result = self._finish(webhook, conversation, prepared, sent.reply, started, deadline)
@@ -321,6 +331,7 @@ async def execute(
     *,
     engine: Engine | None = None,
     idempotency_key: str | None = None,
+    company: Hashable = None,
 ) -> Result:
     """Execute a webhook once; pass a long-lived `Engine` to reuse its connection pool.
 
@@ -328,7 +339,10 @@ async def execute(
     >>> result.ok, result.custom_variables                  # doctest: +SKIP
     (True, {'user_id': 7})
     """
+    data = conversation or {}
     if engine is not None:
-        return await engine.execute(webhook, conversation or {}, idempotency_key=idempotency_key)
+        return await engine.execute(webhook, data, idempotency_key=idempotency_key, company=company)
     async with Engine(policy=default_policy()) as oneshot:
-        return await oneshot.execute(webhook, conversation or {}, idempotency_key=idempotency_key)
+        return await oneshot.execute(
+            webhook, data, idempotency_key=idempotency_key, company=company
+        )

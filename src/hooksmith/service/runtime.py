@@ -71,6 +71,7 @@ class Runtime:
             max_response_bytes=settings.max_response_bytes,
             result_body_limit=settings.run_body_limit,
             proxy=settings.proxy,
+            outbound=settings.outbound_limits(),
         )
         cache = WebhookCache(sessions, box, max_age=settings.webhook_cache_seconds)
         writer = RunWriter(
