@@ -507,3 +507,20 @@ async def test_an_allowed_endpoint_reaches_only_its_port(upstream: Upstream) -> 
                 OutgoingRequest(method="GET", url="http://127.0.0.1:6379/", headers=()),
                 deadline=time.monotonic() + 5,
             )
+
+
+# aiohttp's advice for bodies over 1 MiB; this one must outgrow the kernel's socket buffers.
+@pytest.mark.filterwarnings("ignore:Sending a large body directly:ResourceWarning")
+async def test_timeout_while_the_upstream_takes_no_body_says_sending(trusting: Transport) -> None:
+    # A listener that never accepts: the kernel completes the handshake, nobody reads.
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        body = b"x" * (16 * 1024 * 1024)  # more than the kernel buffers (send: up to 4 MiB)
+        with pytest.raises(Timeout) as caught:
+            await trusting.send(
+                request(f"http://127.0.0.1:{port}/", "POST", body=body), deadline=soon(0.5)
+            )
+    assert caught.value.message == "timeout: no response within 0.5 s (while sending the request)"

@@ -93,7 +93,7 @@ class Gate:
 
 @dataclass
 class Lease:
-    """The slots one request holds, and while it waits, the gate it waits at."""
+    """The slots one request holds; while it waits (or when it gave up), the gate it waits at."""
 
     gates: list[Gate] = field(default_factory=list)
     waiting_at: Gate | None = None
@@ -137,6 +137,10 @@ class Capacity:
         gate = self._origins.get(origin)
         return gate.in_use if gate is not None else 0
 
+    def tracked(self) -> tuple[int, int]:
+        """How many origins and companies hold or wait for slots now; idle ones are dropped."""
+        return len(self._origins), len(self._companies)
+
     @staticmethod
     def _gate(gates: dict[Hashable, Gate], key: Hashable, name: str, limit: int) -> Gate:
         gate = gates.get(key)
@@ -148,9 +152,8 @@ class Capacity:
         if gate.in_use < gate.limit:  # the common case: no wait, no future
             gate.in_use += 1
         else:
+            # Left set if the wait is cancelled: the timeout message names this gate.
             lease.waiting_at = gate
-            try:
-                await gate.enter()
-            finally:
-                lease.waiting_at = None
+            await gate.enter()
+            lease.waiting_at = None
         lease.gates.append(gate)

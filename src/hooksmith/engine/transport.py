@@ -278,14 +278,28 @@ class Transport:
             if budget <= 0:
                 raise TimeoutError  # spent before it began: touch no network at all
             async with asyncio.timeout_at(deadline):
-                return await self._exchange(session, request, url, progress, company)
+                # Runs at the deadline before the cancelled exchange unwinds (and closes its
+                # connection): the loop wakes a cancelled task only after the timers now due.
+                noting = loop.call_at(deadline, self._note_phase, progress)
+                try:
+                    return await self._exchange(session, request, url, progress, company)
+                finally:
+                    noting.cancel()
         except TimeoutError:
             raise self._timeout(progress, budget) from None
         finally:
             _SENDING.reset(sending)
 
+    def _note_phase(self, progress: _Progress) -> None:
+        """Pin down the phase at the deadline: a lookup in flight, request bytes unsent."""
+        phase = progress.phase
+        if phase == "connecting" and progress.url.raw_host in self._resolver.pending:
+            progress.phase = "resolving the host"
+        elif phase == "sending the request" and _all_sent(progress.socket):
+            progress.phase = "waiting for the response"
+
     def _timeout(self, progress: _Progress, budget: float) -> Timeout:
-        """The timeout error naming the phase that ran out, worked out only now."""
+        """The timeout error naming the phase that ran out."""
         shown = f"{budget:.1f}" if budget >= 0.1 else f"{budget:.3f}"
         gate = progress.lease.waiting_at
         if gate is not None:
@@ -295,10 +309,6 @@ class Transport:
                 field="timeout",
             )
         phase = progress.phase
-        if phase == "connecting" and progress.url.raw_host in self._resolver.pending:
-            phase = "resolving the host"
-        elif phase == "sending the request" and _all_sent(progress.socket):
-            phase = "waiting for the response"
         what = "the response did not complete" if phase.startswith("reading") else "no response"
         return Timeout(f"timeout: {what} within {shown} s (while {phase})", field="timeout")
 
