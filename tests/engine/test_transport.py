@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import gzip
 import json
@@ -524,3 +525,30 @@ async def test_timeout_while_the_upstream_takes_no_body_says_sending(trusting: T
                 request(f"http://127.0.0.1:{port}/", "POST", body=body), deadline=soon(0.5)
             )
     assert caught.value.message == "timeout: no response within 0.5 s (while sending the request)"
+
+
+async def test_after_a_timeout_the_task_carries_no_cancel_request(
+    trusting: Transport, upstream: Upstream
+) -> None:
+    with pytest.raises(Timeout):
+        await trusting.send(request(upstream.url("/slow?seconds=2")), deadline=soon(0.2))
+    task = asyncio.current_task()
+    assert task is not None
+    assert task.cancelling() == 0
+    await asyncio.sleep(0.01)  # a later await is not cancelled
+
+
+async def test_a_cancellation_from_outside_is_not_a_timeout(
+    trusting: Transport, upstream: Upstream
+) -> None:
+    with pytest.raises(TimeoutError) as caught:
+        async with asyncio.timeout(0.2):
+            await trusting.send(request(upstream.url("/slow?seconds=2")), deadline=soon(5))
+    assert not isinstance(caught.value, Timeout)
+    sending = asyncio.create_task(
+        trusting.send(request(upstream.url("/slow?seconds=2")), deadline=soon(5))
+    )
+    await asyncio.sleep(0.2)
+    sending.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await sending

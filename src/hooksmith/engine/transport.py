@@ -80,6 +80,7 @@ class _Progress:
     # Kept rather than the aiohttp connection: after a cancelled exchange closes it, a closed
     # socket still holds what it had not sent, so the timeout can tell sending from waiting.
     socket: asyncio.Transport | None = None
+    expired: bool = False
 
 
 # The send running in this task, for the connector to note when the connection is there.
@@ -272,31 +273,43 @@ class Transport:
         budget = max(deadline - loop.time(), 0.0)
         url = _parse_url(request.url, redirect=False)
         progress = _Progress(url)
+        if budget <= 0:
+            raise self._timeout(progress, budget)  # spent before it began: no network at all
         session = self._session_in(loop)
+        task = asyncio.current_task()
+        assert task is not None
+        # One timer, as `asyncio.timeout_at` would set, that first pins down the phase: it runs
+        # before the cancelled exchange unwinds and closes its connection.
+        cancelling = task.cancelling()
+        timer = loop.call_at(deadline, self._expire, progress, task)
         sending = _SENDING.set(progress)
         try:
-            if budget <= 0:
-                raise TimeoutError  # spent before it began: touch no network at all
-            async with asyncio.timeout_at(deadline):
-                # Runs at the deadline before the cancelled exchange unwinds (and closes its
-                # connection): the loop wakes a cancelled task only after the timers now due.
-                noting = loop.call_at(deadline, self._note_phase, progress)
-                try:
-                    return await self._exchange(session, request, url, progress, company)
-                finally:
-                    noting.cancel()
-        except TimeoutError:
-            raise self._timeout(progress, budget) from None
+            reply = await self._exchange(session, request, url, progress, company)
+        except BaseException as error:
+            # As `asyncio.timeout`: the timer's cancel request is taken back; the cancellation
+            # is the deadline's unless someone else asked to cancel meanwhile.
+            if progress.expired:
+                ours = task.uncancel() <= cancelling
+                if ours and isinstance(error, asyncio.CancelledError):
+                    raise self._timeout(progress, budget) from None
+            raise
         finally:
+            timer.cancel()
             _SENDING.reset(sending)
+        if progress.expired:  # answered in the very moment of the deadline
+            task.uncancel()
+        return reply
 
-    def _note_phase(self, progress: _Progress) -> None:
-        """Pin down the phase at the deadline: a lookup in flight, request bytes unsent."""
+    def _expire(self, progress: _Progress, task: asyncio.Task[object]) -> None:
+        """At the deadline: pin down the phase (a lookup in flight, request bytes unsent),
+        then cancel the send."""
         phase = progress.phase
         if phase == "connecting" and progress.url.raw_host in self._resolver.pending:
             progress.phase = "resolving the host"
         elif phase == "sending the request" and _all_sent(progress.socket):
             progress.phase = "waiting for the response"
+        progress.expired = True
+        task.cancel()
 
     def _timeout(self, progress: _Progress, budget: float) -> Timeout:
         """The timeout error naming the phase that ran out."""
