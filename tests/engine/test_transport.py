@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from hooksmith.engine.egress import EgressPolicy
 from hooksmith.engine.errors import ConnectError, EgressBlocked, InvalidResponse, Timeout, TooLarge
@@ -552,3 +553,48 @@ async def test_a_cancellation_from_outside_is_not_a_timeout(
     sending.cancel()
     with pytest.raises(asyncio.CancelledError):
         await sending
+
+
+class SlowNameServer(AbstractResolver):
+    """Answers every name with 127.0.0.1 after `seconds`, as a slow DNS server would."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        await asyncio.sleep(self.seconds)
+        return [
+            {
+                "hostname": host,
+                "host": "127.0.0.1",
+                "port": port,
+                "family": socket.AF_INET,
+                "proto": 0,
+                "flags": 0,
+            }
+        ]
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_timeout_while_resolving_the_host(upstream: Upstream) -> None:
+    policy = EgressPolicy.from_setting("api.example.com,127.0.0.0/8")
+    async with Transport(policy, dns=SlowNameServer(2.0)) as transport:
+        with pytest.raises(Timeout) as caught:
+            await transport.send(
+                request(f"http://api.example.com:{upstream.port}/echo"), deadline=soon(0.3)
+            )
+    assert caught.value.message == "timeout: no response within 0.3 s (while resolving the host)"
+
+
+async def test_a_name_resolved_in_time_is_sent_to_the_checked_address(upstream: Upstream) -> None:
+    policy = EgressPolicy.from_setting("api.example.com,127.0.0.0/8")
+    async with Transport(policy, dns=SlowNameServer(0.05)) as transport:
+        reply = await transport.send(
+            request(f"http://api.example.com:{upstream.port}/echo"), deadline=soon()
+        )
+    assert reply.status == 200
+    assert header(echoed(reply), "Host") == [f"api.example.com:{upstream.port}"]

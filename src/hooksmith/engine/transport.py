@@ -202,7 +202,10 @@ class Transport:
         proxy: str | None = None,
         ssl_context: ssl.SSLContext | None = None,
         capacity: Capacity | None = None,
+        dns: AbstractResolver | None = None,
     ) -> None:
+        """`dns` is the resolver behind the egress guard (aiohttp's threaded one by default);
+        the guard checks whatever it answers."""
         self.policy = policy
         self.capacity = capacity or Capacity()
         self.ssl_context = ssl_context
@@ -213,7 +216,9 @@ class Transport:
         proxy_host = URL(proxy).raw_host if proxy else None
         self._resolver = _Lookups(
             GuardedResolver(
-                policy, trusted_hosts=frozenset({proxy_host}) if proxy_host else frozenset()
+                policy,
+                inner=dns,
+                trusted_hosts=frozenset({proxy_host}) if proxy_host else frozenset(),
             )
         )
         # With a proxy, target names are resolved by the proxy; this one checks them first.
