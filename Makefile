@@ -44,3 +44,4 @@ bench: $(VENV)/.installed-bench
 	command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get update -qq && apt-get install -y -qq nginx-light)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/peers.py
+	$(BIN)/python bench/outbound.py

@@ -9,6 +9,7 @@ def test_engine_exports_what_we_mean() -> None:
     modules = {
         "body",
         "breaker",
+        "capacity",
         "caps",
         "condition",
         "decoding",

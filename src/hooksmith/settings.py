@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hooksmith.engine.capacity import PER_COMPANY, PER_ORIGIN, TOTAL, OutboundLimits
 from hooksmith.store.database import default_database_url
 
 
@@ -106,6 +107,17 @@ class Settings(BaseSettings):
     company_rate_per_second: float = Field(default=50.0, gt=0)
     company_rate_burst: int = Field(default=100, gt=0)
     company_concurrency: int = Field(default=32, gt=0)
+    # Outbound connections in use at once (per server process), so that no one slow upstream
+    # or tenant can take every connection; a request waits for a slot within its time-out.
+    outbound_per_origin: int = Field(
+        default=PER_ORIGIN, gt=0, description="To one origin (scheme, host, port)."
+    )
+    outbound_per_company: int = Field(
+        default=PER_COMPANY, gt=0, description="By one company's webhooks, to all origins."
+    )
+    outbound_total: int = Field(
+        default=TOTAL, gt=0, description="By the whole process; a safety net for sockets."
+    )
     # Templates that are not straight-line render in these processes (DESIGN.md §3 Isolation).
     renderer_processes: int = Field(default=2, gt=0, le=64)
     renderer_memory_mb: int = Field(
@@ -129,6 +141,14 @@ class Settings(BaseSettings):
         if self.queue == "auto":
             return self.resolved_database_url().startswith("postgresql")
         return self.queue == "postgres"
+
+    def outbound_limits(self) -> OutboundLimits:
+        """The engine's connection limits per origin, per company and for the process."""
+        return OutboundLimits(
+            per_origin=self.outbound_per_origin,
+            per_company=self.outbound_per_company,
+            total=self.outbound_total,
+        )
 
     def resolved_database_url(self) -> str:
         """The configured database URL, or the embedded SQLite file under `var_dir`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import gzip
 import json
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from hooksmith.engine.egress import EgressPolicy
 from hooksmith.engine.errors import ConnectError, EgressBlocked, InvalidResponse, Timeout, TooLarge
@@ -508,3 +510,92 @@ async def test_an_allowed_endpoint_reaches_only_its_port(upstream: Upstream) -> 
                 OutgoingRequest(method="GET", url="http://127.0.0.1:6379/", headers=()),
                 deadline=time.monotonic() + 5,
             )
+
+
+# aiohttp's advice for bodies over 1 MiB; this one must outgrow the kernel's socket buffers.
+@pytest.mark.filterwarnings("ignore:Sending a large body directly:ResourceWarning")
+async def test_timeout_while_the_upstream_takes_no_body_says_sending(trusting: Transport) -> None:
+    # A listener that never accepts: the kernel completes the handshake, nobody reads.
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        body = b"x" * (16 * 1024 * 1024)  # more than the kernel buffers (send: up to 4 MiB)
+        with pytest.raises(Timeout) as caught:
+            await trusting.send(
+                request(f"http://127.0.0.1:{port}/", "POST", body=body), deadline=soon(0.5)
+            )
+    assert caught.value.message == "timeout: no response within 0.5 s (while sending the request)"
+
+
+async def test_after_a_timeout_the_task_carries_no_cancel_request(
+    trusting: Transport, upstream: Upstream
+) -> None:
+    with pytest.raises(Timeout):
+        await trusting.send(request(upstream.url("/slow?seconds=2")), deadline=soon(0.2))
+    task = asyncio.current_task()
+    assert task is not None
+    assert task.cancelling() == 0
+    await asyncio.sleep(0.01)  # a later await is not cancelled
+
+
+async def test_a_cancellation_from_outside_is_not_a_timeout(
+    trusting: Transport, upstream: Upstream
+) -> None:
+    with pytest.raises(TimeoutError) as caught:
+        async with asyncio.timeout(0.2):
+            await trusting.send(request(upstream.url("/slow?seconds=2")), deadline=soon(5))
+    assert not isinstance(caught.value, Timeout)
+    sending = asyncio.create_task(
+        trusting.send(request(upstream.url("/slow?seconds=2")), deadline=soon(5))
+    )
+    await asyncio.sleep(0.2)
+    sending.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await sending
+
+
+class SlowNameServer(AbstractResolver):
+    """Answers every name with 127.0.0.1 after `seconds`, as a slow DNS server would."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        await asyncio.sleep(self.seconds)
+        return [
+            {
+                "hostname": host,
+                "host": "127.0.0.1",
+                "port": port,
+                "family": socket.AF_INET,
+                "proto": 0,
+                "flags": 0,
+            }
+        ]
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_timeout_while_resolving_the_host(upstream: Upstream) -> None:
+    policy = EgressPolicy.from_setting("api.example.com,127.0.0.0/8")
+    async with Transport(policy, dns=SlowNameServer(2.0)) as transport:
+        with pytest.raises(Timeout) as caught:
+            await transport.send(
+                request(f"http://api.example.com:{upstream.port}/echo"), deadline=soon(0.3)
+            )
+    assert caught.value.message == "timeout: no response within 0.3 s (while resolving the host)"
+
+
+async def test_a_name_resolved_in_time_is_sent_to_the_checked_address(upstream: Upstream) -> None:
+    policy = EgressPolicy.from_setting("api.example.com,127.0.0.0/8")
+    async with Transport(policy, dns=SlowNameServer(0.05)) as transport:
+        reply = await transport.send(
+            request(f"http://api.example.com:{upstream.port}/echo"), deadline=soon()
+        )
+    assert reply.status == 200
+    assert header(echoed(reply), "Host") == [f"api.example.com:{upstream.port}"]

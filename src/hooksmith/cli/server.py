@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from hooksmith.cli.files import raise_open_files_limit
 from hooksmith.server import create_server
 from hooksmith.service.bootstrap import first_run_with_settings
 from hooksmith.settings import Settings
@@ -21,6 +22,7 @@ def serve(
 ) -> None:
     """Serve the Webhook Builder and the API (embedded SQLite under ./var/ unless configured)."""
     settings = Settings()
+    raise_open_files_limit(settings)
     local = "127.0.0.1" if host in WILDCARDS else host
     base_url = f"http://{local}:{port}"
     first = asyncio.run(first_run_with_settings(settings, base_url=base_url))

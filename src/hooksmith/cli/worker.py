@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from hooksmith.cli.files import raise_open_files_limit
 from hooksmith.service.worker import NoJobQueue, work
 from hooksmith.settings import Settings
 
@@ -21,6 +22,7 @@ def worker(
     """Work the PostgreSQL job queue; start any number, on any number of machines."""
     settings = Settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    raise_open_files_limit(settings)
     try:
         asyncio.run(
             work(settings, concurrency=concurrency or settings.worker_concurrency, name=name)

@@ -5,6 +5,7 @@ It knows nothing of storage, web servers or the CLI; those layers are built on t
 
 from __future__ import annotations
 
+from hooksmith.engine.capacity import OutboundLimits
 from hooksmith.engine.definition import (
     BasicAuth,
     BearerAuth,
@@ -29,6 +30,7 @@ from hooksmith.engine.errors import (
     InvalidDefinition,
     InvalidResponse,
     MappingError,
+    NoFreeConnection,
     RenderError,
     Timeout,
     TooLarge,
@@ -59,6 +61,8 @@ __all__ = [
     "MappingError",
     "Method",
     "NoAuth",
+    "NoFreeConnection",
+    "OutboundLimits",
     "Param",
     "RenderError",
     "RendererPool",

@@ -8,6 +8,7 @@
      ├── SendError
      │    ├── ConnectError      no connection could be made (DNS, refused, TLS)
      │    ├── Timeout           the total deadline ran out (the message names the phase)
+     │    │    └── NoFreeConnection   ... while waiting for a connection slot (capacity)
      │    └── TooLarge          the decoded response is larger than the cap
      ├── InvalidResponse        the response could not be parsed by its response type
      └── MappingError           a Response Mapper could not be compiled
@@ -64,6 +65,10 @@ class ConnectError(SendError):
 
 class Timeout(SendError):
     kind = "timeout"
+
+
+class NoFreeConnection(Timeout):
+    """The deadline ran out before a connection slot was free; nothing was sent."""
 
 
 class TooLarge(SendError):

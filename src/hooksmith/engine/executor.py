@@ -13,12 +13,13 @@ import dataclasses
 import json
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from typing import Any, TypeVar
 
 from hooksmith.engine.breaker import CircuitBreaker
+from hooksmith.engine.capacity import Capacity, OutboundLimits
 from hooksmith.engine.definition import Webhook
 from hooksmith.engine.egress import EgressPolicy
 from hooksmith.engine.errors import EngineError, MappingError
@@ -74,6 +75,7 @@ class Engine:
         breaker_threshold: int = 5,
         breaker_cooldown: float = 30.0,
         renderers: RendererPool | None = None,
+        outbound: OutboundLimits | None = None,
     ) -> None:
         self.policy = policy or EgressPolicy()
         self.limits = limits
@@ -81,7 +83,12 @@ class Engine:
         self.sandbox = Sandbox(limits, inline_only=renderers is not None)
         self._whole_sandbox: Sandbox | None = None
         self._compiler: ThreadPoolExecutor | None = None  # one thread: compiles queue there
-        self.transport = Transport(self.policy, max_response_bytes=max_response_bytes, proxy=proxy)
+        self.transport = Transport(
+            self.policy,
+            max_response_bytes=max_response_bytes,
+            proxy=proxy,
+            capacity=Capacity(outbound),
+        )
         self.result_body_limit = result_body_limit
         self.backoff = backoff or Backoff()
         self.breaker = CircuitBreaker(threshold=breaker_threshold, cooldown=breaker_cooldown)
@@ -203,19 +210,20 @@ class Engine:
         conversation: Mapping[str, Any],
         *,
         idempotency_key: str | None = None,
-        owner: object = None,
+        company: Hashable = None,
     ) -> Result:
         """Send the webhook with this conversation's data and map its custom variables.
 
         Failed attempts are retried as `webhook.retry` allows, all within `webhook.timeout`;
         `idempotency_key` (one per run) is sent as `Idempotency-Key` when a POST or PATCH may
-        be retried, else a fresh key is made for this execution. `owner` (e.g. the company)
-        is who has a turn at the renderer processes.
+        be retried, else a fresh key is made for this execution. `company` (the tenant's id)
+        is whose per-company connection limit the request counts against and who has a turn at
+        the renderer processes.
         """
         started = time.monotonic()
         deadline = started + webhook.timeout
         try:
-            prepared = await self._prepare(webhook, conversation, deadline, owner)
+            prepared = await self._prepare(webhook, conversation, deadline, company)
         except EngineError as error:
             return self._failed(webhook, error, redactor_for(webhook), started)
         plan = RetryPlan.of(webhook)
@@ -232,10 +240,11 @@ class Engine:
             deadline=deadline,
             breaker=self.breaker,
             backoff=self.backoff,
+            company=company,
         )
         if sent.reply is not None:
             result = await self._finish(
-                webhook, conversation, prepared, sent.reply, started, deadline, owner
+                webhook, conversation, prepared, sent.reply, started, deadline, company
             )
         else:
             assert sent.failure is not None
@@ -452,6 +461,7 @@ async def execute(
     *,
     engine: Engine | None = None,
     idempotency_key: str | None = None,
+    company: Hashable = None,
 ) -> Result:
     """Execute a webhook once; pass a long-lived `Engine` to reuse its connection pool.
 
@@ -459,7 +469,10 @@ async def execute(
     >>> result.ok, result.custom_variables                  # doctest: +SKIP
     (True, {'user_id': 7})
     """
+    data = conversation or {}
     if engine is not None:
-        return await engine.execute(webhook, conversation or {}, idempotency_key=idempotency_key)
+        return await engine.execute(webhook, data, idempotency_key=idempotency_key, company=company)
     async with Engine(policy=default_policy()) as oneshot:
-        return await oneshot.execute(webhook, conversation or {}, idempotency_key=idempotency_key)
+        return await oneshot.execute(
+            webhook, data, idempotency_key=idempotency_key, company=company
+        )

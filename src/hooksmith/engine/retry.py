@@ -17,7 +17,7 @@ import math
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -25,7 +25,7 @@ from typing import Final
 
 from hooksmith.engine.breaker import CircuitBreaker, Verdict, origin_of, verdict_of
 from hooksmith.engine.definition import Method, RetryTrigger, Webhook
-from hooksmith.engine.errors import CircuitOpen, EngineError
+from hooksmith.engine.errors import CircuitOpen, EngineError, NoFreeConnection
 from hooksmith.engine.result import Attempt
 from hooksmith.engine.transport import OutgoingRequest, Reply, Transport
 
@@ -145,12 +145,14 @@ async def send_with_retries(
     deadline: float,
     breaker: CircuitBreaker,
     backoff: Backoff,
+    company: Hashable = None,
 ) -> Sent:
     """Send `request` until an attempt is final, recording each one, all by `deadline`.
 
     The breaker is asked before every attempt: when the circuit is open before the first one,
     nothing is sent and the failure is `CircuitOpen`; when it opens between retries, the last
-    attempt's outcome stands.
+    attempt's outcome stands. An attempt that found no free connection in time says nothing
+    about the origin: the breaker does not count it. `company` is whose connection slots it takes.
     """
     origin = origin_of(request.url)
     sent = Sent()
@@ -168,7 +170,9 @@ async def send_with_retries(
         retries_left = plan.retries - len(sent.attempts)
         try:
             sent.reply = await transport.send(
-                request, deadline=plan.attempt_deadline(began, deadline, retries_left)
+                request,
+                deadline=plan.attempt_deadline(began, deadline, retries_left),
+                company=company,
             )
             sent.failure = None
         except EngineError as error:
@@ -178,7 +182,8 @@ async def send_with_retries(
             raise
         status = sent.reply.status if sent.reply is not None else None
         kind = sent.failure.kind if sent.failure is not None else None
-        breaker.record(origin, verdict_of(status, kind), probe=probe)
+        queued = isinstance(sent.failure, NoFreeConnection)
+        breaker.record(origin, Verdict.NEUTRAL if queued else verdict_of(status, kind), probe=probe)
         sent.attempts.append(
             Attempt(
                 number=len(sent.attempts) + 1,

@@ -5,8 +5,16 @@ redirects itself (each hop checked again, no https→http downgrade, configured 
 when the origin changes), runs the whole exchange under one deadline that names the phase that
 ran out, and reads the body through a bounded decoder so the decoded size never exceeds the cap.
 
+Each hop first takes its connection slots (per company, per origin, for the process; see
+`capacity`), so one slow upstream queues only its own callers; the wait is a phase of its own.
+The phase is learnt without aiohttp trace hooks (they cost every request a dozen awaited
+signals): the transport marks the steps it runs itself, the connector notes when a request has
+its connection, and only when the deadline runs out is the rest worked out (a lookup of the host
+still in flight, request bytes still unsent).
+
 Errors: EgressBlocked (refused address, https→http downgrade), ConnectError (DNS, refused, TLS,
-broken response, too many redirects), Timeout, and from `decoding`: TooLarge, InvalidResponse
+broken response, too many redirects), Timeout (NoFreeConnection when the deadline ran out
+waiting for a slot), and from `decoding`: TooLarge, InvalidResponse
 (a Content-Encoding other than gzip or deflate, or a corrupt compressed body).
 """
 
@@ -16,23 +24,28 @@ import asyncio
 import re
 import socket
 import ssl
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from types import SimpleNamespace
+from collections import Counter
+from collections.abc import Hashable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Final
 
 import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.client_reqrep import ClientRequest
+from aiohttp.connector import Connection
+from aiohttp.tracing import Trace
 from multidict import CIMultiDict
 from yarl import URL
 
+from hooksmith.engine.capacity import Capacity, Lease, Origin
 from hooksmith.engine.decoding import ACCEPT_ENCODING, CHUNK, BoundedDecoder
 from hooksmith.engine.egress import EgressPolicy, GuardedResolver, check_host, parse_ip_literal
-from hooksmith.engine.errors import ConnectError, EgressBlocked, Timeout
+from hooksmith.engine.errors import ConnectError, EgressBlocked, NoFreeConnection, Timeout
 
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
 _CONTROL: Final = re.compile(r"[\x00-\x20\x7f]")
 _CHECKED_HOSTS_MAX: Final = 1024
-_Hook = Callable[[aiohttp.ClientSession, SimpleNamespace, object], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -59,46 +72,59 @@ class Reply:
 
 @dataclass
 class _Progress:
-    """The phase the exchange is in, updated by trace hooks and by `Transport` itself."""
+    """Where one send stands: the hop's URL, its slots, the step begun, its socket."""
 
+    url: URL
     phase: str = "connecting"
-    body_size: int = 0
-    body_sent: int = 0
+    lease: Lease = field(default_factory=Lease)
+    # Kept rather than the aiohttp connection: after a cancelled exchange closes it, a closed
+    # socket still holds what it had not sent, so the timeout can tell sending from waiting.
+    socket: asyncio.Transport | None = None
+    expired: bool = False
 
 
-def _mark(phase: str) -> _Hook:
-    async def hook(_session: aiohttp.ClientSession, ctx: SimpleNamespace, _params: object) -> None:
-        if isinstance(progress := ctx.trace_request_ctx, _Progress):
-            progress.phase = phase
-
-    return hook
+# The send running in this task, for the connector to note when the connection is there.
+_SENDING: ContextVar[_Progress | None] = ContextVar("hooksmith_sending", default=None)
 
 
-async def _on_sent(_session: aiohttp.ClientSession, ctx: SimpleNamespace, params: object) -> None:
-    """After the headers and after each body chunk: once all is sent, the wait begins."""
-    if isinstance(progress := ctx.trace_request_ctx, _Progress):
-        if isinstance(params, aiohttp.TraceRequestChunkSentParams):
-            progress.body_sent += len(params.chunk)
-        if progress.body_sent >= progress.body_size:
-            progress.phase = "waiting for the response"
+class _Connector(aiohttp.TCPConnector):
+    """aiohttp's connector, noting on the running send when it has its connection."""
+
+    async def connect(
+        self, req: ClientRequest, traces: list[Trace], timeout: aiohttp.ClientTimeout
+    ) -> Connection:
+        connection = await super().connect(req, traces, timeout)
+        if (progress := _SENDING.get()) is not None:
+            progress.socket = connection.transport
+            progress.phase = "sending the request"
+        return connection
 
 
-def _trace_config() -> aiohttp.TraceConfig:
-    trace = aiohttp.TraceConfig()
-    # Only the signals that change the phase: each one costs every request a call. Waiting
-    # for a pooled connection and starting a new one are "connecting", the phase `_request`
-    # sets before it sends.
-    for signal, phase in (
-        (trace.on_dns_resolvehost_start, "resolving the host"),
-        (trace.on_dns_resolvehost_end, "connecting"),
-        (trace.on_connection_create_end, "sending the request"),
-        (trace.on_connection_reuseconn, "sending the request"),
-    ):
-        signal.append(_mark(phase))
-    trace.on_request_headers_sent.append(_on_sent)
-    trace.on_request_chunk_sent.append(_on_sent)
-    trace.freeze()
-    return trace
+class _Lookups(AbstractResolver):
+    """The egress guard's resolver, counting the lookups in flight per host name."""
+
+    def __init__(self, guard: GuardedResolver) -> None:
+        self.guard = guard
+        self.pending: Counter[str] = Counter()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        self.pending[host] += 1
+        try:
+            return await self.guard.resolve(host, port, family)
+        finally:
+            self.pending[host] -= 1
+            if not self.pending[host]:
+                del self.pending[host]
+
+    async def close(self) -> None:
+        await self.guard.close()
+
+
+def _all_sent(stream: asyncio.Transport | None) -> bool:
+    """Whether the kernel has taken every byte of the request (none left in the buffer)."""
+    return stream is not None and stream.get_write_buffer_size() == 0
 
 
 def _join(base: URL, location: str) -> str:
@@ -108,7 +134,7 @@ def _join(base: URL, location: str) -> str:
         return location  # _parse_url then names what is wrong with it
 
 
-def _origin(url: URL) -> tuple[str, str, int | None]:
+def _origin(url: URL) -> Origin:
     return (url.scheme, (url.raw_host or "").lower(), url.port)
 
 
@@ -175,16 +201,25 @@ class Transport:
         user_agent: str = "hooksmith/0.1",
         proxy: str | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        capacity: Capacity | None = None,
+        dns: AbstractResolver | None = None,
     ) -> None:
+        """`dns` is the resolver behind the egress guard (aiohttp's threaded one by default);
+        the guard checks whatever it answers."""
         self.policy = policy
+        self.capacity = capacity or Capacity()
         self.ssl_context = ssl_context
         self.max_response_bytes = max_response_bytes
         self.max_redirects = max_redirects
         self.user_agent = user_agent
         self.proxy = proxy
         proxy_host = URL(proxy).raw_host if proxy else None
-        self._resolver = GuardedResolver(
-            policy, trusted_hosts=frozenset({proxy_host}) if proxy_host else frozenset()
+        self._resolver = _Lookups(
+            GuardedResolver(
+                policy,
+                inner=dns,
+                trusted_hosts=frozenset({proxy_host}) if proxy_host else frozenset(),
+            )
         )
         # With a proxy, target names are resolved by the proxy; this one checks them first.
         self._name_checker = GuardedResolver(policy) if proxy else None
@@ -205,8 +240,10 @@ class Transport:
             if self._loop is not loop:
                 raise RuntimeError("a Transport serves one event loop; create one per loop")
             return self._session
-        connector = aiohttp.TCPConnector(
-            resolver=self._resolver, limit=100, ttl_dns_cache=10, ssl=self.ssl_context or True
+        # No pool-wide limit: `capacity` bounds connections per company, origin and process
+        # before a request reaches the pool, so no one origin can fill it for all.
+        connector = _Connector(
+            resolver=self._resolver, limit=0, ttl_dns_cache=10, ssl=self.ssl_context or True
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
@@ -214,7 +251,6 @@ class Transport:
             auto_decompress=False,
             cookie_jar=aiohttp.DummyCookieJar(),
             timeout=aiohttp.ClientTimeout(total=None, connect=None, sock_connect=None),
-            trace_configs=[_trace_config()],
         )
         self._loop = loop
         return self._session
@@ -228,30 +264,73 @@ class Transport:
         if self._name_checker is not None:
             await self._name_checker.close()
 
-    async def send(self, request: OutgoingRequest, *, deadline: float) -> Reply:
+    async def send(
+        self, request: OutgoingRequest, *, deadline: float, company: Hashable = None
+    ) -> Reply:
         """Send the request, following redirects, and return the reply by `deadline` (monotonic).
+
+        `company` (the tenant's id) is whose connection slots each hop takes; None takes none.
 
         >>> await transport.send(request, deadline=time.monotonic() + 5.0)  # doctest: +SKIP
         Reply(status=200, ...)
         """
         loop = asyncio.get_running_loop()
         budget = max(deadline - loop.time(), 0.0)
-        progress = _Progress()
+        url = _parse_url(request.url, redirect=False)
+        progress = _Progress(url)
+        if budget <= 0:
+            raise self._timeout(progress, budget)  # spent before it began: no network at all
         session = self._session_in(loop)
+        task = asyncio.current_task()
+        assert task is not None
+        # One timer, as `asyncio.timeout_at` would set, that first pins down the phase: it runs
+        # before the cancelled exchange unwinds and closes its connection.
+        cancelling = task.cancelling()
+        timer = loop.call_at(deadline, self._expire, progress, task)
+        sending = _SENDING.set(progress)
         try:
-            if budget <= 0:
-                raise TimeoutError  # spent before it began: touch no network at all
-            async with asyncio.timeout_at(deadline):
-                return await self._exchange(session, request, progress)
-        except TimeoutError:
-            shown = f"{budget:.1f}" if budget >= 0.1 else f"{budget:.3f}"
-            reading = progress.phase == "reading the response body"
-            what = "the response did not complete" if reading else "no response"
-            raise Timeout(
-                f"timeout: {what} within {shown} s (while {progress.phase})", field="timeout"
-            ) from None
+            reply = await self._exchange(session, request, url, progress, company)
+        except BaseException as error:
+            # As `asyncio.timeout`: the timer's cancel request is taken back; the cancellation
+            # is the deadline's unless someone else asked to cancel meanwhile.
+            if progress.expired:
+                ours = task.uncancel() <= cancelling
+                if ours and isinstance(error, asyncio.CancelledError):
+                    raise self._timeout(progress, budget) from None
+            raise
+        finally:
+            timer.cancel()
+            _SENDING.reset(sending)
+        if progress.expired:  # answered in the very moment of the deadline
+            task.uncancel()
+        return reply
 
-    async def _guard(self, url: URL) -> None:
+    def _expire(self, progress: _Progress, task: asyncio.Task[object]) -> None:
+        """At the deadline: pin down the phase (a lookup in flight, request bytes unsent),
+        then cancel the send."""
+        phase = progress.phase
+        if phase == "connecting" and progress.url.raw_host in self._resolver.pending:
+            progress.phase = "resolving the host"
+        elif phase == "sending the request" and _all_sent(progress.socket):
+            progress.phase = "waiting for the response"
+        progress.expired = True
+        task.cancel()
+
+    def _timeout(self, progress: _Progress, budget: float) -> Timeout:
+        """The timeout error naming the phase that ran out."""
+        shown = f"{budget:.1f}" if budget >= 0.1 else f"{budget:.3f}"
+        gate = progress.lease.waiting_at
+        if gate is not None:
+            return NoFreeConnection(
+                f"timeout: timed out after {shown} s waiting for a free connection to "
+                f"{progress.url.host_port_subcomponent} ({gate.describe()})",
+                field="timeout",
+            )
+        phase = progress.phase
+        what = "the response did not complete" if phase.startswith("reading") else "no response"
+        return Timeout(f"timeout: {what} within {shown} s (while {phase})", field="timeout")
+
+    async def _guard(self, url: URL, progress: _Progress) -> None:
         host = url.raw_host or ""
         if self._checked_policy is not self.policy:
             self._checked_hosts.clear()
@@ -265,6 +344,7 @@ class Transport:
                 self._checked_hosts.clear()
             self._checked_hosts[key] = parse_ip_literal(host) is not None
         if self._name_checker is not None and not self._checked_hosts[key]:
+            progress.phase = "resolving the host"
             try:
                 await self._name_checker.resolve(host, url.port or 0, socket.AF_UNSPEC)
             except OSError as exc:
@@ -273,32 +353,42 @@ class Transport:
                 ) from None
 
     async def _exchange(
-        self, session: aiohttp.ClientSession, request: OutgoingRequest, progress: _Progress
+        self,
+        session: aiohttp.ClientSession,
+        request: OutgoingRequest,
+        url: URL,
+        progress: _Progress,
+        company: Hashable,
     ) -> Reply:
-        url = _parse_url(request.url, redirect=False)
         method = request.method.upper()
         body = request.body
         headers = [(k, v) for k, v in request.headers if k.lower() != "accept-encoding"]
         redirects = 0
+        lease = progress.lease
         while True:
-            await self._guard(url)
-            response = await self._request(session, method, url, headers, body, progress)
+            progress.url = url
+            await self._guard(url, progress)
+            await self.capacity.take(lease, _origin(url), company)
             try:
-                location = response.headers.get("Location")
-                if response.status not in _REDIRECTS or location is None:
-                    progress.phase = "reading the response body"
-                    content = b"" if method == "HEAD" else await self._read(response, url)
-                    return Reply(
-                        status=response.status,
-                        headers=tuple(response.headers.items()),
-                        body=content,
-                        url=str(url),
-                        redirects=redirects,
-                    )
-            except BaseException:
-                response.close()
-                raise
-            response.release()
+                response = await self._request(session, method, url, headers, body, progress)
+                try:
+                    location = response.headers.get("Location")
+                    if response.status not in _REDIRECTS or location is None:
+                        progress.phase = "reading the response body"
+                        content = b"" if method == "HEAD" else await self._read(response, url)
+                        return Reply(
+                            status=response.status,
+                            headers=tuple(response.headers.items()),
+                            body=content,
+                            url=str(url),
+                            redirects=redirects,
+                        )
+                except BaseException:
+                    response.close()
+                    raise
+                response.release()
+            finally:
+                self.capacity.give_back(lease)
             redirects += 1
             if redirects > self.max_redirects:
                 raise ConnectError(
@@ -344,17 +434,10 @@ class Transport:
         if "User-Agent" not in sent:
             sent["User-Agent"] = self.user_agent
         progress.phase = "connecting"
-        progress.body_size = len(body) if body else 0
-        progress.body_sent = 0
+        progress.socket = None
         try:
             return await session.request(
-                method,
-                url,
-                headers=sent,
-                data=body,
-                allow_redirects=False,
-                proxy=self.proxy,
-                trace_request_ctx=progress,
+                method, url, headers=sent, data=body, allow_redirects=False, proxy=self.proxy
             )
         except aiohttp.ClientError as exc:
             raise _connect_error(exc, url) from None

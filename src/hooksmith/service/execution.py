@@ -33,7 +33,7 @@ async def run_webhook(
     try:
         # A timer on this task rather than `wait_for`'s second task per execution.
         async with asyncio.timeout(limit):
-            return await engine.execute(ready.webhook, conversation, owner=ready.company_id)
+            return await engine.execute(ready.webhook, conversation, company=ready.company_id)
     except TimeoutError:
         return Result(
             ok=False,

@@ -82,6 +82,7 @@ class Runtime:
             result_body_limit=settings.run_body_limit,
             proxy=settings.proxy,
             renderers=renderers,
+            outbound=settings.outbound_limits(),
         )
         cache = WebhookCache(sessions, box, max_age=settings.webhook_cache_seconds)
         writer = RunWriter(
