@@ -41,7 +41,13 @@ def row_values(page: Page, section_title: str) -> list[tuple[str, str]]:
     return values
 
 
+def builder_ready(page: Page) -> None:
+    """Wait until the builder's script has wired its controls (a slow machine loads it late)."""
+    expect(page.locator("#builder[data-ready]")).to_have_count(1)
+
+
 def save(page: Page) -> None:
+    builder_ready(page)
     page.get_by_role("button", name="Save", exact=True).click()
     state = page.locator("#save-state")
     expect(state).not_to_have_text("Saving…")

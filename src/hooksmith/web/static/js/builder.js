@@ -359,4 +359,7 @@ class Builder {
 }
 
 const form = document.getElementById("builder");
-if (form) window.hooksmithBuilder = new Builder(form);
+if (form) {
+  window.hooksmithBuilder = new Builder(form);
+  form.dataset.ready = "true"; // its controls answer from now on (tests wait for this)
+}
