@@ -490,3 +490,19 @@ async def test_a_context_value_or_the_authors_consent_lets_the_host_be_filled(
         assert result.error.kind == "connect_error", result.error
         assert result.request is not None
         assert result.request.url == "http://acme.example/echo"
+
+
+async def test_non_ascii_in_the_url_is_sent_percent_encoded(upstream: Upstream) -> None:
+    result = await run(
+        {
+            "url": upstream.url("/echo/ünï/{{ word }}?q=ü"),
+            "params": [{"key": "p", "value": "ö"}],
+        },
+        conversation(word="ß"),
+    )
+    assert result.ok, result.error
+    assert result.request is not None
+    assert result.request.url.endswith("/echo/%C3%BCn%C3%AF/%C3%9F?q=%C3%BC&p=%C3%B6")
+    seen = upstream.received[0]
+    assert seen["path"] == "/echo/ünï/ß"
+    assert seen["query"] == [("q", "ü"), ("p", "ö")]

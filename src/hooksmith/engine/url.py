@@ -52,7 +52,7 @@ def render_url(
     """
     if "{" not in source:  # no placeholder: nothing to render
         _check_static(source)
-        return Rendered(source)
+        return Rendered(as_uri(source))
     environment = sandbox.environment
     if AS_LABEL not in environment.filters:
         sandbox.add_writers(_WRITERS)
@@ -62,7 +62,42 @@ def render_url(
     variables = {**conversation, **context} if context else conversation
     rendered = sandbox.render_template(template, variables, deadline=deadline, field=FIELD)
     _check_absolute(rendered.value)
-    return rendered
+    if rendered.value.isascii():
+        return rendered
+    return Rendered(as_uri(rendered.value), rendered.warnings)
+
+
+@lru_cache(maxsize=256)
+def as_uri(url: str) -> str:
+    """The URL as it goes on the wire: non-ASCII in the host as IDNA, elsewhere percent-encoded
+    UTF-8, as browsers and curl send it (placeholder values are encoded already).
+
+    >>> as_uri("https://bücher.example/böse?q=ü")
+    'https://xn--bcher-kva.example/b%C3%B6se?q=%C3%BC'
+    """
+    if url.isascii():
+        return url
+    scheme, rest = url.split("://", 1)
+    cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    netloc, tail = rest[:cut], rest[cut:]
+    if not netloc.isascii():
+        userinfo, at, hostport = netloc.rpartition("@")
+        host, colon, port = hostport.rpartition(":") if "]" not in hostport else ("", "", "")
+        if not colon or not port.isdigit():
+            host, colon, port = hostport, "", ""
+        try:
+            ascii_host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise RenderError(f"{FIELD}: {host!r} is not a valid host name", field=FIELD) from None
+        netloc = f"{userinfo}{at}{ascii_host}{colon}{port}"
+    return f"{scheme}://{netloc}{_NON_ASCII.sub(_percent, tail)}"
+
+
+def _percent(found: re.Match[str]) -> str:
+    return quote(found.group(), safe="")
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
 @lru_cache(maxsize=1024)

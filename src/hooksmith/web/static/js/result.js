@@ -55,7 +55,8 @@ export function renderResult(container, result, { preview = false, runId = null,
   if (runId) summary.append(el("a", { href: `/runs/${runId}`, text: "Open this run" }));
   container.append(summary);
   if (result.error) {
-    container.append(el("p", { class: "alert", role: "alert" }, el("strong", { text: result.error.kind }), `: ${result.error.message}`));
+    const message = result.error.message.startsWith(`${result.error.kind}: `) ? result.error.message.slice(result.error.kind.length + 2) : result.error.message;
+    container.append(el("p", { class: "alert", role: "alert" }, el("strong", { text: result.error.kind }), `: ${message}`));
   }
   for (const warning of result.warnings ?? []) container.append(el("p", { class: "warning", text: warning }));
   if (result.request) container.append(requestBlock(result.request, preview ? "Request that would be sent" : "Request as sent"));
