@@ -181,3 +181,17 @@ def test_a_framed_page_does_not_render(page: Page, site: Site) -> None:
     expect(framed.get_by_role("heading", name="Sign in to hooksmith")).to_have_count(0)
     page.goto(site.url("/login"))
     expect(page.get_by_role("heading", name="Sign in to hooksmith")).to_be_visible()
+
+
+def test_a_long_name_does_not_widen_the_list(page: Page, site: Site) -> None:
+    sign_in(page, site, site.bolt_user)
+    long_name = "Lookup " + "x" * 193
+    page.get_by_role("link", name="Create from scratch").click()
+    page.get_by_label("Name", exact=True).fill(long_name)
+    page.get_by_label("API endpoint", exact=True).fill("https://api.example.com/" + "a" * 150)
+    save(page)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(site.url("/webhooks"))
+    expect(page.get_by_role("link", name=long_name)).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 1280
