@@ -309,3 +309,18 @@ def test_errors_in_retries_condition_and_defaults_mark_their_control(
     default = section(page, "Custom Variables").get_by_label("Custom variable 1 default")
     expect(default).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_text("default: too large", exact=True)).to_be_visible()
+
+
+def test_a_run_shows_the_default_the_bot_gets(page: Page, site: Site, shop: Upstream) -> None:
+    sign_in(page, site, site.agency_admin)
+    create_shop_webhook(page, site, shop, "Shows its defaults")
+    add_row(page, "Custom Variables", "+ Add custom variable", "coupon", "response.no_such_key")
+    variables = section(page, "Custom Variables")
+    rows = variables.locator("tbody tr")
+    variables.get_by_label(f"Custom variable {rows.count()} default").fill("NONE-YET")
+    save(page)
+    page.get_by_role("button", name="Run webhook").click()
+    page.get_by_role("dialog").get_by_role("button", name="Run it for real").click()
+    expect(page.get_by_test_id("run-status")).to_have_text("HTTP 200")
+    expect(rows.last).to_contain_text("the bot gets")
+    expect(rows.last).to_contain_text("NONE-YET")

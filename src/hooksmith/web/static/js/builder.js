@@ -311,6 +311,13 @@ class Builder {
       span.className = outcome?.found ? "value" : "reason";
       span.textContent = outcome ? (outcome.found ? shortValue(outcome.value) : outcome.reason ?? "no value") : "not mapped in this run";
       cell.append(span);
+      if (outcome?.default_used) {
+        // What the bot gets: the default, shown as a value beside the reason.
+        const given = document.createElement("code");
+        given.className = "value default";
+        given.textContent = shortValue(outcome.value);
+        cell.append(document.createTextNode(" → the bot gets "), given);
+      }
     }
   }
 
