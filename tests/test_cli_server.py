@@ -15,6 +15,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
+
+from hooksmith.store import (
+    Scope,
+    SecretBox,
+    TenantRepository,
+    WebhookRepository,
+    create_engine,
+    default_database_url,
+    session_maker,
+    upgrade,
+)
+from hooksmith.store.callback_secrets import CallbackSecretRepository
+from tests.factories import make_webhook
 
 
 def free_port() -> int:
@@ -143,3 +157,43 @@ def test_admin_bad_input_exits_2_naming_the_field(tmp_path: Path) -> None:
     done = hooksmith(tmp_path / "var", "admin", "create-company", "x", "X", "--agency", "nope")
     assert done.returncode == 2
     assert "agency" in done.stderr
+
+
+async def test_admin_rotate_secrets_reencrypts_with_the_newest_key(tmp_path: Path) -> None:
+    var = tmp_path / "var"
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    url = default_database_url(var)
+    await upgrade(url)
+    database = create_engine(url)
+    try:
+        async with session_maker(database)() as session:
+            company = await TenantRepository(session).create_company("fjord", "Fjord")
+            hook = make_webhook(auth={"type": "bearer", "token": "s3cret"})
+            row = await WebhookRepository(session, SecretBox([old])).add(company.id, hook)
+            await CallbackSecretRepository(session, SecretBox([old])).rotate(company.id, overlap=0)
+            await session.commit()
+            hook_id, company_id = row.id, company.id
+        env = {"HOOKSMITH_SECRET_KEY": f"{new},{old}"}
+        done = subprocess.run(
+            [sys.executable, "-m", "hooksmith", "admin", "rotate-secrets"],
+            capture_output=True,
+            text=True,
+            env=environment(var) | env,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith("1 webhook secrets and 1 callback secrets")
+        only_new = SecretBox([new])
+        async with session_maker(database)() as session:
+            stored = await WebhookRepository(session, only_new).get(Scope.everything(), hook_id)
+            assert stored is not None
+            assert stored.auth_secret_ciphertext is not None
+            token = only_new.decrypt(
+                stored.auth_secret_ciphertext, company_id=company_id, webhook_id=hook_id
+            )
+            assert token == "s3cret"
+            secrets = await CallbackSecretRepository(session, only_new).signing(company_id)
+            assert secrets[0].startswith("whsec_")
+    finally:
+        await database.dispose()

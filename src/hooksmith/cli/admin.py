@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hooksmith.cli.webhooks import fail_input
 from hooksmith.service import signin, tenants
 from hooksmith.service.errors import ServiceError
+from hooksmith.service.keys import Rotated, reencrypt_secrets
 from hooksmith.service.runs import prune_runs
 from hooksmith.settings import Settings
-from hooksmith.store import create_engine, session_maker, upgrade
+from hooksmith.store import SecretBox, create_engine, session_maker, upgrade
 from hooksmith.store.errors import StoreError
 
 T = TypeVar("T")
@@ -107,6 +108,23 @@ def unlock_user(email: str) -> None:
     typer.echo(f"user {email} unlocked")
 
 
+def rotate_secrets() -> None:
+    """Re-encrypt every stored secret with the newest key of HOOKSMITH_SECRET_KEY (put the new
+    key first, run this, then drop the old keys)."""
+
+    async def work(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> Rotated:
+        key = settings.secret_key.get_secret_value() if settings.secret_key else None
+        box = SecretBox.from_setting(key, settings.var_dir)
+        async with sessions() as session:
+            return await reencrypt_secrets(session, box)
+
+    done = _on_database(work)
+    typer.echo(
+        f"{done.webhook_secrets} webhook secrets and {done.callback_secrets} callback secrets "
+        "re-encrypted with the newest key"
+    )
+
+
 def prune(
     days: Annotated[float | None, typer.Option(help="Keep runs younger than this.")] = None,
 ) -> None:
@@ -127,6 +145,7 @@ def build_admin() -> typer.Typer:
         create_token,
         revoke_token,
         unlock_user,
+        rotate_secrets,
         prune,
     )
     for command in commands:

@@ -39,6 +39,16 @@ class CallbackSecretRepository:
             for row in rows
         ]
 
+    async def reencrypt(self) -> int:
+        """Re-encrypt every stored callback secret with the newest key; returns how many."""
+        rows = await self.session.scalars(select(CallbackSecret))
+        count = 0
+        for row in rows:
+            row.ciphertext = self.box.rotate(row.ciphertext)
+            count += 1
+        await self.session.flush()
+        return count
+
     async def rotate(self, company_id: int, *, overlap: float) -> tuple[str, datetime]:
         """A new secret for the company (its plaintext, returned once) and until when the
         previous ones keep signing beside it."""

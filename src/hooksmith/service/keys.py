@@ -1,0 +1,27 @@
+"""Rotation of the secret key: every stored secret re-encrypted with the newest key at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hooksmith.store import Scope, SecretBox, WebhookRepository
+from hooksmith.store.callback_secrets import CallbackSecretRepository
+
+
+@dataclass(frozen=True)
+class Rotated:
+    """How many stored secrets now open with the newest key."""
+
+    webhook_secrets: int
+    callback_secrets: int
+
+
+async def reencrypt_secrets(session: AsyncSession, box: SecretBox) -> Rotated:
+    """Re-encrypt webhook and callback secrets with `box`'s newest key, in one transaction,
+    so that the older keys can then be dropped from `HOOKSMITH_SECRET_KEY`."""
+    webhooks = await WebhookRepository(session, box).rotate_secrets(Scope.everything())
+    callbacks = await CallbackSecretRepository(session, box).reencrypt()
+    await session.commit()
+    return Rotated(webhook_secrets=webhooks, callback_secrets=callbacks)
