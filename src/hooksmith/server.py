@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 
 from fastapi import FastAPI
@@ -9,6 +10,14 @@ from fastapi import FastAPI
 from hooksmith import web
 from hooksmith.api import create_app
 from hooksmith.settings import Settings
+
+SERVE_ADDRESS = "HOOKSMITH_SERVE_ADDRESS"  # set by `serve --workers N` for its processes
+
+
+def server_from_environment() -> FastAPI:
+    """The server of one `hooksmith serve --workers N` process, from the settings it inherits."""
+    address = os.environ.get(SERVE_ADDRESS)
+    return create_server(Settings(), trusted_egress=[address] if address else [])
 
 
 def create_server(settings: Settings, *, trusted_egress: Iterable[str] = ()) -> FastAPI:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Annotated
 
 import typer
 import uvicorn
 
 from hooksmith.cli.files import raise_open_files_limit
-from hooksmith.server import create_server
+from hooksmith.server import SERVE_ADDRESS, create_server
 from hooksmith.service.bootstrap import first_run_with_settings
 from hooksmith.settings import Settings
 
@@ -19,9 +20,20 @@ WILDCARDS = {"0.0.0.0", "::", ""}
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Server processes on the port (PostgreSQL only).")
+    ] = 1,
 ) -> None:
     """Serve the Webhook Builder and the API (embedded SQLite under ./var/ unless configured)."""
     settings = Settings()
+    if workers > 1 and not settings.resolved_database_url().startswith("postgresql"):
+        typer.secho(
+            "--workers: the embedded SQLite database takes one server process; set "
+            "HOOKSMITH_DATABASE_URL to PostgreSQL to run several",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(2)
     raise_open_files_limit(settings)
     local = "127.0.0.1" if host in WILDCARDS else host
     base_url = f"http://{local}:{port}"
@@ -31,7 +43,24 @@ def serve(
     else:
         typer.echo(f"hooksmith is serving on {base_url}")
     # The built-in echo endpoint is the one loopback socket webhooks may reach (the demo uses it).
-    app = create_server(settings, trusted_egress=[f"{local}:{port}"])
+    trusted = f"{local}:{port}"
+    if workers > 1:
+        # Each worker process builds its own app (its runtime, caches and run writer) from the
+        # environment it inherits; migrations ran above, once.
+        os.environ[SERVE_ADDRESS] = trusted
+        uvicorn.run(
+            "hooksmith.server:server_from_environment",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=False,
+            loop="uvloop",
+            http="httptools",
+        )
+        return
+    app = create_server(settings, trusted_egress=[trusted])
     # uvloop and httptools (uvicorn[standard]): bench/service.py measured the execute path at
     # about 1.2x the req/s of asyncio's loop with the pure-Python h11 parser, at less CPU.
     uvicorn.run(

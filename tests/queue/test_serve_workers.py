@@ -1,0 +1,71 @@
+"""`hooksmith serve --workers N`: N processes on one port over PostgreSQL; SQLite refuses N > 1."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.test_cli_server import environment, free_port
+
+
+def test_two_worker_processes_serve_one_port(postgres_url: str, tmp_path: Path) -> None:
+    port = free_port()
+    log = tmp_path / "serve.log"
+    env = environment(tmp_path / "var") | {"HOOKSMITH_DATABASE_URL": postgres_url}
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hooksmith", "serve", "--port", str(port), "--workers", "2"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while log.read_text().count("Application startup complete") < 2:
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        printed = log.read_text()
+        assert len(set(re.findall(r"Started server process \[(\d+)\]", printed))) == 2
+        token = re.search(r"API token (hs_\S+)", printed)
+        execute = re.search(r"/api/v1/webhooks/(\d+)/execute", printed)
+        assert token is not None, printed
+        assert execute is not None, printed
+        for _ in range(10):  # both processes answer the demo webhook (echo on the same port)
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/v1/webhooks/{execute.group(1)}/execute",
+                data=json.dumps({"orderNumber": "7", "fb": {"firstName": "Bo"}}).encode(),
+                headers={
+                    "Authorization": f"Bearer {token.group(1)}",
+                    "Content-Type": "application/json",
+                },
+                method="POST",
+            )
+            with urllib.request.urlopen(request, timeout=10) as reply:
+                result = json.loads(reply.read())
+            assert result["ok"] is True, result
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
+def test_sqlite_refuses_more_than_one_worker(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKSMITH_")}
+    env["HOOKSMITH_VAR_DIR"] = str(tmp_path / "var")
+    done = subprocess.run(
+        [sys.executable, "-m", "hooksmith", "serve", "--workers", "2"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "--workers" in done.stderr
+    assert "PostgreSQL" in done.stderr
