@@ -78,6 +78,9 @@ BODIES = [
     '{% if who is defined %}{"a": "{{ certainly.sessionId }}"}{% else %}{"b": 2}{% endif %}',
     '{"bad": }',
     '{"loop": [{% for i in items %}"{{ i }}"{% if not loop.last %},{% endif %}{% endfor %}]}',
+    "{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}",
+    "{% if 1 %}" * 2000 + "{}" + "{% endif %}" * 2000,
+    "[" * 20000 + "]" * 20000,
 ]
 MAPPERS = [
     "response",
@@ -94,8 +97,17 @@ MAPPERS = [
     "response|list",
     "who",
     "(" * 300 + "1" + ")" * 300,
+    "(" * 990 + "1" + ")" * 990,
+    "[" * 990 + "]" * 990,
 ]
-CONDITIONS = [None, "status == 200", "response.ok", "response is mapping", "range"]
+CONDITIONS = [
+    None,
+    "status == 200",
+    "response.ok",
+    "response is mapping",
+    "range",
+    "(" * 990 + "status" + ")" * 990,
+]
 
 definitions = st.fixed_dictionaries(
     {
