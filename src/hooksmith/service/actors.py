@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -96,6 +97,7 @@ class ActorCache:
         # How long other callers keep the expired actor while the first one reloads it.
         self.grace = min(1.0, max_age)
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self.announce: Callable[[int], None] | None = None  # tells other processes (notices)
 
     def get(self, key: str) -> Actor | None:
         """The cached actor, or None: then the caller looks it up and `put`s it.
@@ -124,6 +126,12 @@ class ActorCache:
         self._entries.move_to_end(key)
         while len(self._entries) > self.capacity:
             self._entries.popitem(last=False)
+
+    def revoked(self, token_id: int) -> None:
+        """A revocation in this process: forget the token here and tell the other processes."""
+        self.forget_token(token_id)
+        if self.announce is not None:
+            self.announce(token_id)
 
     def forget_token(self, token_id: int) -> None:
         for key, entry in list(self._entries.items()):

@@ -73,6 +73,7 @@ class WebhookCache:
         self._entries: OrderedDict[int, tuple[float, ReadyWebhook]] = OrderedDict()
         self._flights: dict[Hashable, asyncio.Future[ReadyWebhook | None]] = {}
         self._epoch = 0  # bumped by every invalidation; a load begun before one stores nothing
+        self.announce: Callable[[int], None] | None = None  # tells other processes (notices)
 
     async def get(self, scope: Scope, webhook_id: int) -> ReadyWebhook | None:
         """The webhook if `scope` reaches it, else None (as for a webhook that does not exist)."""
@@ -90,6 +91,12 @@ class WebhookCache:
         return await self._shared(
             ("load", webhook_id, scope), lambda: self._load(scope, webhook_id)
         )
+
+    def changed(self, webhook_id: int) -> None:
+        """A save or delete in this process: forget the entry here and tell the other processes."""
+        self.invalidate(webhook_id)
+        if self.announce is not None:
+            self.announce(webhook_id)
 
     def invalidate(self, webhook_id: int) -> None:
         self._epoch += 1

@@ -13,6 +13,7 @@ from hooksmith.service.actors import ActorCache
 from hooksmith.service.async_runs import JobContext
 from hooksmith.service.cache import WebhookCache
 from hooksmith.service.dispatch import Dispatcher, InProcessDispatcher
+from hooksmith.service.invalidation import LocalNotices, Notices, PostgresNotices
 from hooksmith.service.limits import CompanyLimits
 from hooksmith.service.queue import QueueDispatcher
 from hooksmith.service.sessions import SessionCodec, derive_session_secret
@@ -43,6 +44,7 @@ class Runtime:
     actors: ActorCache
     writer: RunWriter
     dispatcher: Dispatcher
+    notices: Notices
     cookies: SessionCodec
     limits: CompanyLimits
     sign_ins: SignInThrottle
@@ -85,6 +87,8 @@ class Runtime:
             outbound=settings.outbound_limits(),
         )
         cache = WebhookCache(sessions, box, max_age=settings.webhook_cache_seconds)
+        actors = ActorCache(settings.webhook_cache_seconds)
+        notices = await _notices(url, cache, actors)
         writer = RunWriter(
             sessions,
             response_limit=settings.run_body_limit,
@@ -113,7 +117,8 @@ class Runtime:
             box=box,
             engine=engine,
             cache=cache,
-            actors=ActorCache(settings.webhook_cache_seconds),
+            actors=actors,
+            notices=notices,
             writer=writer,
             dispatcher=dispatcher,
             cookies=SessionCodec(_session_secret(settings, key), max_age=settings.session_max_age),
@@ -151,10 +156,28 @@ class Runtime:
         """Finish pending async runs, write queued live runs, then close connections."""
         await self.dispatcher.close()
         await self.writer.close()
+        await self.notices.close()
         await self.engine.close()
         await self.database.dispose()
         gc.set_threshold(*self.gc_threshold)
         gc.unfreeze()
+
+
+async def _notices(url: str, cache: WebhookCache, actors: ActorCache) -> Notices:
+    """Change notices between server processes: LISTEN/NOTIFY on PostgreSQL, none on SQLite."""
+    if not url.startswith("postgresql"):
+        return LocalNotices()
+
+    def heard(kind: str, ident: int) -> None:
+        if kind == "webhook":
+            cache.invalidate(ident)
+        elif kind == "token":
+            actors.forget_token(ident)
+
+    notices = await PostgresNotices.open(url, heard)
+    cache.announce = lambda webhook_id: notices.announce("webhook", webhook_id)
+    actors.announce = lambda token_id: notices.announce("token", token_id)
+    return notices
 
 
 def _session_secret(settings: Settings, key: str | None) -> str:

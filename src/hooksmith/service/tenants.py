@@ -291,7 +291,7 @@ async def revoke_token(
     await tenants.revoke_token(found.id)
     await session.commit()
     if actors is not None:
-        actors.forget_token(found.id)
+        actors.revoked(found.id)
 
 
 async def me(session: AsyncSession, actor: Actor) -> Me:

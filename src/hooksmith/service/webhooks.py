@@ -284,7 +284,7 @@ async def update_webhook(
         await repository.clear_secret(actor.scope, webhook_id)
         updated.auth_secret_ciphertext = None
     await session.commit()
-    cache.invalidate(webhook_id)
+    cache.changed(webhook_id)
     return view(updated)
 
 
@@ -295,7 +295,7 @@ async def delete_webhook(
     if not await WebhookRepository(session, box).delete(actor.scope, webhook_id):
         raise NotFound(f"no webhook with id {webhook_id}")
     await session.commit()
-    cache.invalidate(webhook_id)
+    cache.changed(webhook_id)
 
 
 async def duplicate_webhook(

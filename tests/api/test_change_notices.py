@@ -1,0 +1,60 @@
+"""Change notices across server processes: on PostgreSQL an edit or a token revocation made on
+one server is seen by another within moments (LISTEN/NOTIFY), not after the cache window."""
+
+from __future__ import annotations
+
+import time
+
+import aiohttp
+import pytest
+
+from hooksmith.settings import Settings
+from tests.api.client import Api
+from tests.api.conftest import ApiFactory, World
+from tests.api.helpers import definition, eventually
+from tests.server import Server, serve_app
+from tests.upstream import Upstream
+
+WEBHOOKS = "/api/v1/webhooks"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    if not settings.resolved_database_url().startswith("postgresql"):
+        pytest.skip("change notices travel through PostgreSQL; SQLite has one process")
+    # Nothing expires while the test runs: only a notice can tell the other server.
+    return settings.model_copy(update={"webhook_cache_seconds": 600.0})
+
+
+async def _seen_within_a_second(check: Api, path: str, expect_url: str | None) -> None:
+    started = time.monotonic()
+
+    async def seen() -> bool:
+        reply = await check.post(f"{path}/execute", {})
+        if expect_url is None:
+            return reply.status == 401
+        return bool(reply.body["request"]["url"].endswith(expect_url))
+
+    await eventually(seen, timeout=5, step=0.01)
+    assert time.monotonic() - started < 1.0
+
+
+async def test_an_edit_and_a_revocation_reach_the_other_server_at_once(
+    server: Server, settings: Settings, api: ApiFactory, world: World, upstream: Upstream
+) -> None:
+    first = await api(token=world.acme.token)
+    admin = await api(login=world.north_admin.email)
+    created = await first.post(WEBHOOKS, definition(upstream.url("/echo/before")))
+    hook = f"{WEBHOOKS}/{created.body['id']}"
+    with serve_app(settings) as other_server:
+        async with aiohttp.ClientSession() as http:
+            other = Api(http, other_server.base_url, token=world.acme.token)
+            warm = await other.post(f"{hook}/execute", {})
+            assert warm.body["request"]["url"].endswith("/echo/before")
+
+            moved = definition(upstream.url("/echo/after"), revision=1)
+            assert (await first.put(hook, moved)).status == 200
+            await _seen_within_a_second(other, hook, "/echo/after")
+
+            assert (await admin.delete(f"/api/v1/tokens/{world.acme.token_id}")).status == 204
+            await _seen_within_a_second(other, hook, None)
