@@ -45,3 +45,4 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/peers.py
 	$(BIN)/python bench/outbound.py
+	$(BIN)/python bench/hotspots.py
