@@ -141,7 +141,7 @@ class AsyncRunRepository:
             .group_by(RunRow.status)
         )
         counts = {"pending": 0, "running": 0}
-        counts.update({status: count for status, count in rows.tuples()})
+        counts.update({row[0]: row[1] for row in rows.all()})
         return counts
 
     async def stale_pending(self, older_than: datetime, limit: int = 500) -> Sequence[str]:
