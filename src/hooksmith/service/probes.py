@@ -4,13 +4,16 @@ schema is at the newest migration, and the PostgreSQL job queue answers when it 
 Each check is bounded by the readiness time-out; a failure is named, never raised, and its
 message tells what is wrong without the database's address or credentials (the probe needs no
 sign-in). The database is asked on a connection of its own, not one kept in the pool, so a
-database that stopped accepting connections is seen as soon as it happens.
+database that stopped accepting connections is seen as soon as it happens; one check runs at a
+time and its answer serves the probes of the next second, so a flood of probes opens at most
+one connection at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final
@@ -24,6 +27,7 @@ from hooksmith.store.migrate import head_revision, revision_on
 
 log = logging.getLogger(__name__)
 OK: Final = "ok"
+REUSE_SECONDS: Final = 1.0
 
 
 @dataclass(frozen=True)
@@ -50,8 +54,19 @@ class ReadinessProbe:
         self.queue = queue
         self.head = head_revision()
         self._database: AsyncEngine = create_engine(url, poolclass=NullPool)
+        self._lock = asyncio.Lock()
+        self._last: tuple[float, Readiness] | None = None
 
     async def check(self) -> Readiness:
+        """The verdict of every check, asked now unless it was asked in the last second."""
+        async with self._lock:
+            if self._last is not None and time.monotonic() - self._last[0] < REUSE_SECONDS:
+                return self._last[1]
+            readiness = await self._check()
+            self._last = (time.monotonic(), readiness)
+            return readiness
+
+    async def _check(self) -> Readiness:
         """Ask the database its revision, then the queue; every check is reported."""
         checks: dict[str, str] = {}
         revision: list[str | None] = []
