@@ -178,6 +178,8 @@ async def test_metrics_count_each_execution_and_its_latency(
     assert value(after, f"{histogram}_bucket", kind="live", le="+Inf") >= 4
     assert value(after, f"{histogram}_bucket", kind="live", le="61.0") >= 4
     assert value(after, f"{histogram}_sum", kind="live") > 0
+    upstream = "hooksmith_upstream_duration_seconds_count"
+    assert value(after, upstream, kind="live") - value(before, upstream, kind="live") == 4
     for gauge in (
         "hooksmith_outbound_connections_in_use",
         "hooksmith_outbound_connections_waiting",

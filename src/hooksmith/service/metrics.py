@@ -76,8 +76,16 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self._upstream = Histogram(
+            "hooksmith_upstream_duration_seconds",
+            "Time spent sending to the upstream (every attempt, connection wait included), by "
+            "execution kind; executions that sent nothing are not observed.",
+            ("kind",),
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
         # The labelled children, looked up once: `labels()` costs more than the count itself.
-        self._children: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
+        self._children: dict[tuple[str, str, str], tuple[Counter, Histogram, Histogram]] = {}
         self.queue_depth: QueueDepth | None = None
 
     def count(self, kind: ExecutionKind, result: Result, seconds: float) -> None:
@@ -90,9 +98,13 @@ class Metrics:
             children = self._children[key] = (
                 self._executions.labels(kind, result.outcome, named),
                 self._latency.labels(kind),
+                self._upstream.labels(kind),
             )
         children[0].inc()
         children[1].observe(seconds)
+        if result.attempts:
+            sent = sum(attempt.duration_ms for attempt in result.attempts)
+            children[2].observe(sent / 1000)
 
     def watch(
         self,
