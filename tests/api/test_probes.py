@@ -4,7 +4,6 @@ behind head, and `/metrics` counting executions and guarded by its token."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -69,15 +68,14 @@ async def test_readyz_checks_the_database_and_its_migrations(server: Server) -> 
 
 @asynccontextmanager
 async def database_outage(url: str) -> AsyncIterator[None]:
-    """New connections to the database fail until the block ends (SQLite: the file is gone and
-    a directory stands in its place; PostgreSQL: connections refused, open ones ended)."""
+    """New connections to the database fail until the block ends (SQLite: the file is moved
+    away and a directory stands in its place; PostgreSQL: connections refused, open ones
+    ended)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         path = Path(parsed.database or "")
-        saved = path.with_suffix(".saved")
-        shutil.copyfile(path, saved)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        saved = path.with_suffix(".away")
+        path.rename(saved)
         path.mkdir()
         try:
             yield
