@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -30,9 +30,12 @@ class Server:
 
 
 @contextmanager
-def serve_app(settings: Settings, **options: Any) -> Iterator[Server]:
-    """Serve `create_app(settings, **options)` in a thread until the block ends."""
-    app = create_app(settings, **options)
+def serve_app(
+    settings: Settings, build: Callable[..., FastAPI] = create_app, **options: Any
+) -> Iterator[Server]:
+    """Serve `build(settings, **options)` (the API app by default) in a thread until the block
+    ends; `build=hooksmith.server.create_server` adds the web UI."""
+    app = build(settings, **options)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))

@@ -128,6 +128,14 @@ class Settings(BaseSettings):
         description="Start the renderer processes with the server rather than on first use.",
     )
 
+    # Probes and metrics (README "Probes and metrics").
+    readiness_timeout_seconds: float = Field(
+        default=2.0, gt=0, le=30, description="How long /readyz waits for each of its checks."
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="When set, /metrics answers only `Authorization: Bearer <it>`."
+    )
+
     def serves_https(self) -> bool:
         """Whether the public URL is https (cookies Secure, HSTS sent)."""
         return (self.public_url or "").lower().startswith("https://")

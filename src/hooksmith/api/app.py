@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from hooksmith.api import echo, errors
+from hooksmith.api import echo, errors, probes
 from hooksmith.api.bodies import BodyLimits, BoundedBodies
 from hooksmith.api.execute import ExecuteShortcut
 from hooksmith.api.headers import SecurityHeaders
@@ -52,6 +52,7 @@ def create_app(settings: Settings, *, trusted_egress: Iterable[str] = ()) -> Fas
     for module in (webhooks, runs, preview, tenants, session):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(echo.router)
+    app.include_router(probes.router)
     app.add_middleware(
         BoundedBodies,
         limits=BodyLimits(

@@ -101,6 +101,10 @@ class CircuitBreaker:
             return "open"
         return "half_open"
 
+    def open_origins(self) -> int:
+        """How many origins' circuits are open or half-open now."""
+        return sum(1 for circuit in self._circuits.values() if circuit.opened_at is not None)
+
     def admit(self, origin: Origin) -> bool:
         """Let an attempt to `origin` go, or raise `CircuitOpen` (nothing may be sent).
 

@@ -137,6 +137,12 @@ class Capacity:
         gate = self._origins.get(origin)
         return gate.in_use if gate is not None else 0
 
+    def usage(self) -> tuple[int, int]:
+        """How many connection slots of the process are in use, and how many requests wait."""
+        gates = (*self._origins.values(), *self._companies.values(), self._process)
+        waiting = sum(1 for gate in gates for waiter in gate.waiters if not waiter.done())
+        return self._process.in_use, waiting
+
     def tracked(self) -> tuple[int, int]:
         """How many origins and companies hold or wait for slots now; idle ones are dropped."""
         return len(self._origins), len(self._companies)

@@ -55,6 +55,7 @@ class _Renderer:
         self._answers: Connection | None = None
         self._lock = threading.Lock()
         self.closed = False
+        self.kills = 0  # processes ended mid-render: past the deadline or out of memory
 
     @property
     def running(self) -> bool:
@@ -82,8 +83,10 @@ class _Renderer:
             if answers.poll(max(deadline - time.monotonic(), 0) + _GRACE):
                 return answers.recv_bytes(MAX_ANSWER_BYTES)
         except (EOFError, OSError):
+            self.kills += 1
             self.stop()
             return "the renderer process ended: the template needs more memory than allowed"
+        self.kills += 1
         self.stop()
         return TIME_OUT
 
@@ -202,6 +205,11 @@ class RendererPool:
     def running(self) -> int:
         """How many renderer processes run now."""
         return sum(one.running for one in self._renderers)
+
+    @property
+    def killed(self) -> int:
+        """How many renderer processes were killed or died mid-render since the pool began."""
+        return sum(one.kills for one in self._renderers)
 
     async def start(self) -> None:
         """Start every renderer process now rather than on first use."""

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import logging
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -47,6 +48,7 @@ _NOT_IN_URL = re.compile(r"[\x00-\x20\x7f]")
 
 if TYPE_CHECKING:
     from hooksmith.service.dispatch import Dispatcher
+    from hooksmith.service.metrics import Metrics
 
 log = logging.getLogger(__name__)
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -77,6 +79,7 @@ class JobContext:
     secret: bytes
     backoff: Backoff
     callback_timeout: float
+    metrics: Metrics | None = None
 
     @classmethod
     def of(
@@ -85,6 +88,7 @@ class JobContext:
         sessions: async_sessionmaker[AsyncSession],
         cache: WebhookCache,
         engine: Engine,
+        metrics: Metrics | None = None,
     ) -> JobContext:
         return cls(
             sessions=sessions,
@@ -97,6 +101,7 @@ class JobContext:
                 settings.callback_backoff_seconds, settings.callback_backoff_max_seconds
             ),
             callback_timeout=settings.callback_timeout_seconds,
+            metrics=metrics,
         )
 
 
@@ -121,7 +126,10 @@ async def perform_run(ctx: JobContext, run_id: str) -> bool:
     if claimed is None:
         return await _callback_due(ctx, run_id)
     found = await ctx.cache.get(Scope.everything(), claimed.webhook_id)
+    started = time.perf_counter()
     result = await _execute(ctx, found, run_id, claimed.conversation)
+    if ctx.metrics is not None:
+        ctx.metrics.count("async", result, time.perf_counter() - started)
     async with ctx.sessions() as session:
         await AsyncRunRepository(session, response_limit=ctx.response_limit).complete(
             run_id, result

@@ -124,6 +124,10 @@ class QueueDispatcher:
         with contextlib.suppress(AlreadyEnqueued):
             await task.defer_async(run_id=run_id)
 
+    async def reachable(self) -> None:
+        """Ask the queue's database one trivial question; raises when it does not answer."""
+        await self.app.connector.execute_query_one_async("SELECT 1 AS one")
+
     async def sweep(self, sessions: async_sessionmaker[AsyncSession], stale_seconds: float) -> int:
         """Defer again every run pending for longer than `stale_seconds`; returns how many.
 

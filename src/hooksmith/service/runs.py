@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -100,7 +101,9 @@ async def run_test(
     prepared = ready(repository, row)
     await session.commit()  # end the read before the request, which may take seconds
     async with rt.limits.admit(prepared.company_id):
+        started = time.perf_counter()
         result = await run_webhook(rt.engine, prepared, data, margin=rt.margin)
+    rt.metrics.count("test", result, time.perf_counter() - started)
     runs = RunRepository(session, response_limit=rt.body_limit)
     run = await runs.add(
         webhook_id=prepared.id,
@@ -149,7 +152,9 @@ async def execute(
             field="callback_url",
         )
     async with rt.limits.admit(prepared.company_id):
+        started = time.perf_counter()
         result = await run_webhook(rt.engine, prepared, data, margin=rt.margin)
+    rt.metrics.count("live", result, time.perf_counter() - started)
     rt.writer.submit(
         NewRun(
             webhook_id=prepared.id,

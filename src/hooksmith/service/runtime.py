@@ -15,6 +15,8 @@ from hooksmith.service.cache import WebhookCache
 from hooksmith.service.dispatch import Dispatcher, InProcessDispatcher
 from hooksmith.service.invalidation import LocalNotices, Notices, PostgresNotices
 from hooksmith.service.limits import CompanyLimits
+from hooksmith.service.metrics import Metrics
+from hooksmith.service.probes import ReadinessProbe
 from hooksmith.service.queue import QueueDispatcher
 from hooksmith.service.sessions import SessionCodec, derive_session_secret
 from hooksmith.service.signin import Schedule, SignInThrottle
@@ -48,6 +50,8 @@ class Runtime:
     cookies: SessionCodec
     limits: CompanyLimits
     sign_ins: SignInThrottle
+    metrics: Metrics
+    readiness: ReadinessProbe
     gc_threshold: tuple[int, int, int] = field(default=(700, 10, 10), repr=False)
 
     @property
@@ -96,8 +100,9 @@ class Runtime:
             batch_size=settings.run_writer_batch,
         )
         writer.start()
+        metrics = Metrics()
         dispatcher: Dispatcher
-        jobs = JobContext.of(settings, sessions, cache, engine)
+        jobs = JobContext.of(settings, sessions, cache, engine, metrics)
         if settings.uses_job_queue():
             queued = await QueueDispatcher.open(
                 settings, jobs, concurrency=settings.server_worker_concurrency
@@ -110,6 +115,16 @@ class Runtime:
             in_process = InProcessDispatcher(jobs)
             await in_process.recover()
             dispatcher = in_process
+        sign_ins = SignInThrottle(
+            accounts=Schedule(
+                free=settings.sign_in_free_failures, max_lock=settings.sign_in_max_lock_seconds
+            ),
+            addresses=Schedule(
+                free=settings.sign_in_address_free_failures,
+                max_lock=settings.sign_in_max_lock_seconds,
+            ),
+        )
+        metrics.watch(engine, writer, sign_ins, sessions)
         runtime = cls(
             settings=settings,
             database=database,
@@ -122,20 +137,17 @@ class Runtime:
             writer=writer,
             dispatcher=dispatcher,
             cookies=SessionCodec(_session_secret(settings, key), max_age=settings.session_max_age),
-            sign_ins=SignInThrottle(
-                accounts=Schedule(
-                    free=settings.sign_in_free_failures,
-                    max_lock=settings.sign_in_max_lock_seconds,
-                ),
-                addresses=Schedule(
-                    free=settings.sign_in_address_free_failures,
-                    max_lock=settings.sign_in_max_lock_seconds,
-                ),
-            ),
+            sign_ins=sign_ins,
             limits=CompanyLimits(
                 rate=settings.company_rate_per_second,
                 burst=settings.company_rate_burst,
                 concurrency=settings.company_concurrency,
+            ),
+            metrics=metrics,
+            readiness=ReadinessProbe(
+                url,
+                timeout=settings.readiness_timeout_seconds,
+                queue=dispatcher if isinstance(dispatcher, QueueDispatcher) else None,
             ),
         )
         # Everything loaded so far (modules, the app, the runtime) lives as long as the process:
@@ -158,6 +170,7 @@ class Runtime:
         await self.writer.close()
         await self.notices.close()
         await self.engine.close()
+        await self.readiness.close()
         await self.database.dispose()
         gc.set_threshold(*self.gc_threshold)
         gc.unfreeze()

@@ -60,6 +60,7 @@ class SignInThrottle:
     accounts: Schedule
     addresses: Schedule
     max_keys: int = 100_000
+    locks: int = 0  # locks imposed by this process since it began (accounts and addresses)
     _counts: dict[str, _Count] = field(default_factory=dict)
 
     def wait(self, key: str) -> float:
@@ -76,6 +77,11 @@ class SignInThrottle:
         lock = schedule.lock_after(count.failures)
         count.locked_until = time.monotonic() + lock if lock else 0.0
         return lock
+
+    def locked(self) -> int:
+        """How many client addresses and unknown emails this process holds locked now."""
+        now = time.monotonic()
+        return sum(1 for count in self._counts.values() if count.locked_until > now)
 
     def succeeded(self, key: str) -> None:
         self._counts.pop(key, None)
@@ -126,6 +132,7 @@ async def sign_in(
         lock = throttle.failed(email_key, throttle.accounts)
         log.warning("sign-in: unknown email from %s", client)
     if lock or address_lock:
+        throttle.locks += 1
         log.warning(
             "sign-in: locked for %.0f s (%s)",
             max(lock, address_lock),

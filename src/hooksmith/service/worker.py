@@ -26,7 +26,9 @@ async def work(settings: Settings, *, concurrency: int, name: str | None = None)
     # The runtime's own dispatcher only defers (callbacks); this process works the queue below.
     runtime = await Runtime.open(settings.model_copy(update={"server_worker_concurrency": 0}))
     try:
-        ctx = JobContext.of(settings, runtime.sessions, runtime.cache, runtime.engine)
+        ctx = JobContext.of(
+            settings, runtime.sessions, runtime.cache, runtime.engine, runtime.metrics
+        )
         app = build_queue(settings.resolved_database_url(), ctx, pool_size=concurrency + 4)
         async with app.open_async():
             log.info("hooksmith worker %s: concurrency %d", name or "", concurrency)

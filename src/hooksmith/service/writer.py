@@ -36,6 +36,7 @@ class RunWriter:
         self._task: asyncio.Task[None] | None = None
         self._full = asyncio.Event()  # set once the gathering batch can be filled (or on close)
         self._missing = batch_size  # how many runs the gathering batch still lacks
+        self.failed = 0  # runs that could not be stored since the writer began
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="hooksmith-run-writer")
@@ -45,6 +46,11 @@ class RunWriter:
         self._queue.put_nowait(run)
         if self._queue.qsize() >= self._missing:
             self._full.set()
+
+    @property
+    def queued(self) -> int:
+        """How many runs wait to be written now."""
+        return self._queue.qsize()
 
     async def close(self) -> None:
         """Write every run still queued, then stop."""
@@ -103,6 +109,7 @@ class RunWriter:
             return
         except Exception:
             if len(batch) == 1:
+                self.failed += 1
                 self._lost(batch[0])
                 return
             log.warning("a batch of %d live runs failed; storing them one by one", len(batch))
@@ -110,6 +117,7 @@ class RunWriter:
             try:
                 await self._insert([run])
             except Exception:
+                self.failed += 1
                 self._lost(run)
 
     async def _insert(self, batch: list[NewRun]) -> None:

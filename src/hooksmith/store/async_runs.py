@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hooksmith.engine.result import Result
@@ -132,6 +132,17 @@ class AsyncRunRepository:
             .limit(limit)
         )
         return rows.all()
+
+    async def unfinished_counts(self) -> dict[str, int]:
+        """How many runs are pending and running now (the async queue's depth), by status."""
+        rows = await self.session.execute(
+            select(RunRow.status, func.count())
+            .where(RunRow.status.in_(("pending", "running")))
+            .group_by(RunRow.status)
+        )
+        counts = {"pending": 0, "running": 0}
+        counts.update({row[0]: row[1] for row in rows.all()})
+        return counts
 
     async def stale_pending(self, older_than: datetime, limit: int = 500) -> Sequence[str]:
         """Ids of accepted runs still pending since before `older_than`, oldest first."""

@@ -11,6 +11,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hooksmith.store.database import create_engine
 
@@ -62,6 +63,13 @@ async def current_revision(url: str) -> str | None:
             )
     finally:
         await engine.dispose()
+
+
+async def revision_on(connection: AsyncConnection) -> str | None:
+    """The revision of the database behind an open `connection` (None when never migrated)."""
+    return await connection.run_sync(
+        lambda sync: MigrationContext.configure(sync).get_current_revision()
+    )
 
 
 def head_revision() -> str | None:

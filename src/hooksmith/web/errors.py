@@ -21,7 +21,17 @@ from hooksmith.web.deps import BadForm, LoginRequired, login_url
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 Installed = Callable[[Request, Any], Response | Awaitable[Response]]
-API_PATHS = ("/api/", "/echo", "/docs", "/openapi.json", "/redoc")
+# The API's paths, the probes and metrics included: their errors stay JSON, never a page.
+API_PATHS = (
+    "/api/",
+    "/echo",
+    "/docs",
+    "/openapi.json",
+    "/redoc",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+)
 TITLES = {
     400: "Bad request",
     401: "Please sign in",
