@@ -16,6 +16,7 @@ from hooksmith.service.dispatch import Dispatcher, InProcessDispatcher
 from hooksmith.service.limits import CompanyLimits
 from hooksmith.service.queue import QueueDispatcher
 from hooksmith.service.sessions import SessionCodec, derive_session_secret
+from hooksmith.service.signed_in import SignedInSessions
 from hooksmith.service.signin import Schedule, SignInThrottle
 from hooksmith.service.writer import RunWriter
 from hooksmith.settings import Settings
@@ -44,6 +45,7 @@ class Runtime:
     writer: RunWriter
     dispatcher: Dispatcher
     cookies: SessionCodec
+    signed_in: SignedInSessions
     limits: CompanyLimits
     sign_ins: SignInThrottle
     gc_threshold: tuple[int, int, int] = field(default=(700, 10, 10), repr=False)
@@ -117,6 +119,12 @@ class Runtime:
             writer=writer,
             dispatcher=dispatcher,
             cookies=SessionCodec(_session_secret(settings, key), max_age=settings.session_max_age),
+            signed_in=SignedInSessions(
+                sessions,
+                idle_seconds=settings.session_idle_seconds,
+                max_age=settings.session_max_age,
+                cache_seconds=settings.session_cache_seconds,
+            ),
             sign_ins=SignInThrottle(
                 accounts=Schedule(
                     free=settings.sign_in_free_failures,
