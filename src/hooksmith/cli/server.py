@@ -30,8 +30,10 @@ def serve(
         typer.secho(first.message(), fg=typer.colors.GREEN)
     else:
         typer.echo(f"hooksmith is serving on {base_url}")
-    # The built-in echo endpoint is the one loopback socket webhooks may reach (the demo uses it).
-    app = create_server(settings, trusted_egress=[f"{local}:{port}"])
+    # Webhooks may reach this server's built-in echo endpoint (the demo uses it) and nothing
+    # else of it: not its API, pages or sign-in.
+    address = f"[{local}]" if ":" in local else local
+    app = create_server(settings, trusted_egress=[f"{address}:{port}/echo"])
     # uvloop and httptools (uvicorn[standard]): bench/service.py measured the execute path at
     # about 1.2x the req/s of asyncio's loop with the pure-Python h11 parser, at less CPU.
     uvicorn.run(
