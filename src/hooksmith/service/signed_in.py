@@ -22,7 +22,6 @@ from hooksmith.service.sessions import SessionData
 from hooksmith.store import TenantRepository
 from hooksmith.store.models import SessionRow, utcnow
 from hooksmith.store.sessions import SessionRepository
-from hooksmith.store.tenants import normalize_email
 
 TOUCH_EVERY = 60.0  # seconds between writes of a session's last_seen_at
 
@@ -186,7 +185,7 @@ async def end_user_sessions(
 
 async def end_sessions_by_email(db: AsyncSession, email: str) -> int:
     """The operator ends every session of the user with this email; returns how many."""
-    found = await TenantRepository(db).user_by_email(normalize_email(email))
+    found = await TenantRepository(db).user_by_email(email)
     if found is None:
         raise NotFound(f"email: no user {email!r}", field="email")
     ended = await SessionRepository(db).delete_for_user(found.id)
