@@ -61,7 +61,8 @@ def serving(tmp_path: Path, **env: str) -> Iterator[tuple[str, str]]:
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
-        while "Application startup complete" not in log.read_text():
+        # uvicorn listens only after "Application startup complete": wait for the socket.
+        while "Uvicorn running on" not in log.read_text():
             assert process.poll() is None, log.read_text()
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.05)
