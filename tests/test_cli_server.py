@@ -10,9 +10,13 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from cryptography.fernet import Fernet
@@ -29,6 +33,7 @@ from hooksmith.store import (
 )
 from hooksmith.store.callback_secrets import CallbackSecretRepository
 from tests.factories import make_webhook
+from tests.upstream import Upstream
 
 
 def free_port() -> int:
@@ -54,8 +59,8 @@ def hooksmith(var_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
+@contextmanager
+def serving(tmp_path: Path, **env: str) -> Iterator[tuple[str, str]]:
     """A `hooksmith serve` process on a fresh var dir: (base URL, everything it printed)."""
     port = free_port()
     log = tmp_path / "serve.log"
@@ -64,12 +69,13 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
             [sys.executable, "-m", "hooksmith", "serve", "--port", str(port)],
             stdout=out,
             stderr=subprocess.STDOUT,
-            env=environment(tmp_path / "var"),
+            env={**environment(tmp_path / "var"), **env},
         )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
-        while "Application startup complete" not in log.read_text():
+        # uvicorn listens only after "Application startup complete": wait for the socket.
+        while "Uvicorn running on" not in log.read_text():
             assert process.poll() is None, log.read_text()
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.05)
@@ -77,6 +83,12 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
     finally:
         process.terminate()
         process.wait(10)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    with serving(tmp_path) as running:
+        yield running
 
 
 def test_first_start_prints_demo_access_and_the_demo_webhook_works(
@@ -197,3 +209,88 @@ async def test_admin_rotate_secrets_reencrypts_with_the_newest_key(tmp_path: Pat
             assert secrets[0].startswith("whsec_")
     finally:
         await database.dispose()
+
+
+def call(
+    base: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+) -> tuple[int, Any, dict[str, str]]:
+    """One request to the served API: (status, JSON body or None, response headers)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        base + path,
+        data=data,
+        headers={"Content-Type": "application/json", **(headers or {})},
+        method=method,
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=20) as reply:
+            text = reply.read()
+            status, answer = reply.status, dict(reply.headers)
+    except urllib.error.HTTPError as error:
+        text, status, answer = error.read(), error.code, dict(error.headers)
+    return status, (json.loads(text) if text else None), answer
+
+
+def test_webhooks_reach_the_servers_echo_but_not_its_api(
+    tmp_path: Path, upstream: Upstream
+) -> None:
+    allow = {"HOOKSMITH_EGRESS_ALLOW": f"127.0.0.1:{upstream.port}"}
+    with serving(tmp_path, **allow) as (base, printed):
+        token = re.search(r"API token (hs_\S+)", printed)
+        assert token is not None, printed
+        bearer = {"Authorization": f"Bearer {token.group(1)}"}
+        own_api = f"{base}/api/v1/me"
+        targets = {
+            "echo": f"{base}/echo/x",
+            "api": own_api,
+            "api by another notation": own_api.replace("127.0.0.1", "2130706433"),
+            "sign-in": f"{base}/login",
+            "redirected": upstream.url("/redirect?" + urlencode({"to": own_api})),
+        }
+        outcomes = {}
+        for name, url in targets.items():
+            hook = {
+                "name": name,
+                "method": "GET",
+                "url": url,
+                "headers": [{"key": "Authorization", "value": bearer["Authorization"]}],
+            }
+            status, created, _ = call(base, "POST", "/api/v1/webhooks", hook, bearer)
+            assert status == 201, created
+            _, result, _ = call(
+                base, "POST", f"/api/v1/webhooks/{created['id']}/execute", {}, bearer
+            )
+            outcomes[name] = result
+    assert outcomes["echo"]["ok"] is True, outcomes["echo"]
+    for name in ("api", "api by another notation", "sign-in", "redirected"):
+        error = outcomes[name]["error"]
+        assert error["kind"] == "egress_blocked", (name, outcomes[name])
+        assert (
+            "this server's own API; webhooks may reach only its /echo endpoint" in error["message"]
+        )
+    assert upstream.received, "the redirect came from the upstream"
+
+
+def test_admin_end_sessions_signs_a_user_out_of_the_running_server(tmp_path: Path) -> None:
+    with serving(tmp_path) as (base, printed):
+        found = re.search(r"email\s+(\S+)\s+password\s+(\S+)", printed)
+        assert found is not None, printed
+        email, password = found.groups()
+        status, _, answer = call(
+            base, "POST", "/api/v1/session", {"email": email, "password": password}
+        )
+        assert status == 200
+        cookie = {"Cookie": answer["set-cookie"].split(";")[0]}
+        assert call(base, "GET", "/api/v1/me", headers=cookie)[0] == 200
+
+        done = hooksmith(tmp_path / "var", "admin", "end-sessions", email)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == f"1 sessions of {email} ended"
+        deadline = time.monotonic() + 10  # the server trusts its cached lookup for 3 s
+        while call(base, "GET", "/api/v1/me", headers=cookie)[0] == 200:
+            assert time.monotonic() < deadline, "the ended session still works"
+            time.sleep(0.1)
+        assert call(base, "GET", "/api/v1/me", headers=cookie)[0] == 401
+    missing = hooksmith(tmp_path / "var", "admin", "end-sessions", "nobody@example.test")
+    assert missing.returncode == 2
+    assert "email" in missing.stderr

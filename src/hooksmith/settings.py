@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     webhook_cache_seconds: float = Field(default=3.0, ge=0)
     execute_margin_seconds: float = Field(default=1.0, ge=0)
     session_max_age: int = Field(default=14 * 24 * 3600, gt=0)
+    session_idle_seconds: float = Field(
+        default=12 * 3600, gt=0, description="A session unused this long has ended."
+    )
+    session_cache_seconds: float = Field(
+        default=3.0, ge=0, description="How long a process trusts a session it looked up."
+    )
     secure_cookies: bool = Field(
         default=False, description="Mark cookies Secure (implied by an https public_url)."
     )

@@ -29,6 +29,7 @@ class Victim:
     run_id: str
     token_id: int
     upstream_url: str
+    user_id: int  # the owner's own user: ending its sessions would break the snapshot
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,10 @@ async def revoke_token(api: Api, outsider: Outsider, victim: Victim) -> None:
     _admin_only(outsider, await api.delete(f"{V1}/tokens/{victim.token_id}"), 404)
 
 
+async def end_user_sessions(api: Api, outsider: Outsider, victim: Victim) -> None:
+    _admin_only(outsider, await api.delete(f"{V1}/users/{victim.user_id}/sessions"), 404)
+
+
 async def sign_in(api: Api, outsider: Outsider, victim: Victim) -> None:
     reply = await api.call(
         "POST", f"{V1}/session", {"email": "ana@acme.test", "password": "guess"}, csrf=False
@@ -190,6 +195,7 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("POST", f"{V1}/companies/{{company}}/callback-secret"): rotate_callback_secret,
     ("GET", f"{V1}/users"): list_users,
     ("POST", f"{V1}/users"): create_user,
+    ("DELETE", f"{V1}/users/{{user_id}}/sessions"): end_user_sessions,
     ("GET", f"{V1}/tokens"): list_tokens,
     ("POST", f"{V1}/tokens"): create_token,
     ("DELETE", f"{V1}/tokens/{{token_id}}"): revoke_token,
@@ -248,7 +254,13 @@ async def test_outsiders_get_404_and_change_nothing(
     )
     hook_id = created.body["id"]
     run = await owner.post(f"{V1}/webhooks/{hook_id}/test", {"conversation": {}})
-    victim = Victim(hook_id, run.body["id"], world.acme.token_id, upstream.url("/echo/victim"))
+    victim = Victim(
+        hook_id,
+        run.body["id"],
+        world.acme.token_id,
+        upstream.url("/echo/victim"),
+        world.north_admin.user_id,
+    )
     upstream.received.clear()
     before = await _snapshot(owner, victim)
 

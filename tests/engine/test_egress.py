@@ -13,6 +13,7 @@ from hooksmith.engine.egress import (
     GuardedResolver,
     blocked,
     check_host,
+    check_path,
     parse_ip_literal,
     refusal,
 )
@@ -352,3 +353,48 @@ def test_an_endpoint_entry_exempts_one_port_only() -> None:
 def test_an_endpoint_entry_needs_a_valid_port() -> None:
     with pytest.raises(ValueError, match="no valid port"):
         EgressPolicy.from_setting("127.0.0.1:70000")
+
+
+def test_an_endpoint_with_a_path_exempts_that_path_only() -> None:
+    policy = EgressPolicy.from_setting("127.0.0.1:8000/echo")
+    assert policy.allow_endpoints == frozenset()
+    check_host("127.0.0.1", policy, 8000)
+    for path in ("/echo", "/echo/", "/echo/orders/1"):
+        check_path("127.0.0.1", policy, 8000, path)
+    for path in ("/api/v1/me", "/", "/login", "/echoes", "/echo/../api/v1/me"):
+        with pytest.raises(EgressBlocked, match=r"this server's own API; .* only its /echo"):
+            check_path("127.0.0.1", policy, 8000, path)
+    for host in ("2130706433", "0x7f.1", "::ffff:127.0.0.1"):
+        with pytest.raises(EgressBlocked, match="own API"):
+            check_path(host, policy, 8000, "/api/v1/me")
+    check_path("127.0.0.1", policy, 8001, "/api/v1/me")  # another port: check_host refuses it
+    with pytest.raises(EgressBlocked, match="loopback"):
+        check_host("127.0.0.1", policy, 8001)
+
+
+def test_an_endpoint_path_must_name_a_path() -> None:
+    for entry in ("127.0.0.1:8000/", "127.0.0.1:8000/echo/../api"):
+        with pytest.raises(ValueError, match="needs a path such as /echo"):
+            EgressPolicy.from_setting(entry)
+
+
+async def test_a_name_never_reaches_the_servers_own_endpoint() -> None:
+    class Loopback(AbstractResolver):
+        async def resolve(
+            self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+        ) -> list[ResolveResult]:
+            return [
+                ResolveResult(
+                    hostname=host, host="127.0.0.1", port=port, family=family, proto=0, flags=0
+                )
+            ]
+
+        async def close(self) -> None:
+            return None
+
+    # Even when the operator trusts loopback, the server's own port is not reached by name.
+    policy = EgressPolicy.from_setting("127.0.0.0/8, 127.0.0.1:8000/echo")
+    resolver = GuardedResolver(policy, inner=Loopback())
+    with pytest.raises(EgressBlocked, match="this server's own address"):
+        await resolver.resolve("self.example", 8000)
+    assert await resolver.resolve("self.example", 8001)

@@ -15,6 +15,15 @@ def test_a_cookie_round_trips_and_a_forged_one_is_refused() -> None:
     assert other.read(cookie) is None
 
 
+def test_the_record_id_is_the_tokens_hash_and_the_token_is_fresh_each_time() -> None:
+    codec = SessionCodec("secret", max_age=60)
+    _, first = codec.issue(7)
+    _, second = codec.issue(7)
+    assert first.token != second.token
+    assert len(first.session_id) == 64
+    assert first.token not in first.session_id
+
+
 def test_an_expired_cookie_is_refused() -> None:
     codec = SessionCodec("secret", max_age=-1)
     cookie, _ = codec.issue(7)

@@ -11,7 +11,16 @@ from hooksmith.store import create_engine, downgrade, upgrade
 from hooksmith.store.migrate import current_revision, head_revision
 from hooksmith.store.models import Base
 
-TABLES = {"agencies", "companies", "users", "api_tokens", "webhooks", "runs", "callback_secrets"}
+TABLES = {
+    "agencies",
+    "companies",
+    "users",
+    "api_tokens",
+    "webhooks",
+    "runs",
+    "callback_secrets",
+    "sessions",
+}
 
 
 async def tables(url: str) -> set[str]:

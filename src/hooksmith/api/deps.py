@@ -73,6 +73,8 @@ async def get_actor(request: Request, runtime: RuntimeDep) -> Actor:
     session = runtime.cookies.read(request.cookies.get(SESSION_COOKIE))
     if session is None:
         raise Unauthorized("sign in (POST /api/v1/session) or send an API token")
+    if not await runtime.signed_in.check(session):
+        raise Unauthorized("the session has ended; sign in again (POST /api/v1/session)")
     if request.method not in SAFE_METHODS and not csrf_ok(
         session, request.cookies.get(CSRF_COOKIE), await _submitted_csrf(request)
     ):

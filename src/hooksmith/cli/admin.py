@@ -11,7 +11,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hooksmith.cli.webhooks import fail_input
-from hooksmith.service import signin, tenants
+from hooksmith.service import signed_in, signin, tenants
 from hooksmith.service.errors import ServiceError
 from hooksmith.service.keys import Rotated, reencrypt_secrets
 from hooksmith.service.runs import prune_runs
@@ -125,6 +125,12 @@ def rotate_secrets() -> None:
     )
 
 
+def end_sessions(email: str) -> None:
+    """Sign a user out everywhere: their sessions end (other servers see it within seconds)."""
+    ended = _with_session(lambda session: signed_in.end_sessions_by_email(session, email))
+    typer.echo(f"{ended} sessions of {email} ended")
+
+
 def prune(
     days: Annotated[float | None, typer.Option(help="Keep runs younger than this.")] = None,
 ) -> None:
@@ -146,6 +152,7 @@ def build_admin() -> typer.Typer:
         revoke_token,
         unlock_user,
         rotate_secrets,
+        end_sessions,
         prune,
     )
     for command in commands:

@@ -42,8 +42,10 @@ def serve(
         typer.secho(first.message(), fg=typer.colors.GREEN)
     else:
         typer.echo(f"hooksmith is serving on {base_url}")
-    # The built-in echo endpoint is the one loopback socket webhooks may reach (the demo uses it).
-    trusted = f"{local}:{port}"
+    # Webhooks may reach this server's built-in echo endpoint (the demo uses it) and nothing
+    # else of it: not its API, pages or sign-in.
+    address = f"[{local}]" if ":" in local else local
+    trusted = f"{address}:{port}/echo"
     # uvloop and httptools (uvicorn[standard]): the execute path measured at less CPU per
     # request than on asyncio's loop with the pure-Python h11 parser (README, Speed).
     options: dict[str, Any] = {

@@ -21,7 +21,7 @@ from hooksmith.engine.definition import (
     load_webhook,
     parse_webhook,
 )
-from hooksmith.engine.egress import EgressPolicy, check_host
+from hooksmith.engine.egress import EgressPolicy, check_host, check_path
 from hooksmith.engine.errors import (
     CircuitOpen,
     ConnectError,
@@ -74,6 +74,7 @@ __all__ = [
     "VariableOutcome",
     "Webhook",
     "check_host",
+    "check_path",
     "execute",
     "load_json",
     "load_webhook",

@@ -5,7 +5,9 @@ multicast, unspecified, reserved or documentation networks, whatever notation na
 IPv6 forms that carry an IPv4 address (IPv4-mapped, IPv4-compatible, NAT64, 6to4) are judged
 by that embedded address. `GuardedResolver` checks every address a DNS name resolves to and
 hands aiohttp only those checked addresses, so the address checked is the address connected
-to. `HOOKSMITH_EGRESS_ALLOW` (see `EgressPolicy.from_setting`) exempts what the operator trusts.
+to. `HOOKSMITH_EGRESS_ALLOW` (see `EgressPolicy.from_setting`) exempts what the operator trusts;
+an `address:port/path` entry (how `hooksmith serve` lets the demo reach its own echo endpoint)
+exempts that path only, by literal address, and `check_path` refuses every other path there.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ _V4_PART: Final = re.compile(r"0[xX][0-9a-fA-F]*|0[0-7]*|[1-9][0-9]*", re.ASCII)
 _HOST_LABEL: Final = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.ASCII)
 _SETTING: Final = "HOOKSMITH_EGRESS_ALLOW"
 _ENDPOINT: Final = re.compile(
-    r"(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<v4>[0-9.]+)):(?P<port>[0-9]{1,5})"
+    r"(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<v4>[0-9.]+)):(?P<port>[0-9]{1,5})(?P<path>/[^\s]*)?"
 )
 
 
@@ -93,6 +95,8 @@ class EgressPolicy:
     allow_networks: tuple[IPNetwork, ...] = ()
     allow_hosts: frozenset[str] = frozenset()
     allow_endpoints: frozenset[tuple[IPAddress, int]] = frozenset()  # one address and port
+    # The server's own address and port, reachable on one path (and below it) only.
+    own_endpoints: frozenset[tuple[IPAddress, int, str]] = frozenset()
 
     @classmethod
     def from_setting(cls, value: str | None) -> EgressPolicy:
@@ -104,12 +108,17 @@ class EgressPolicy:
         networks: list[IPNetwork] = []
         hosts: set[str] = set()
         endpoints: set[tuple[IPAddress, int]] = set()
+        own: set[tuple[IPAddress, int, str]] = set()
         for raw in (value or "").split(","):
             entry = raw.strip()
             if not entry:
                 continue
             if (endpoint := _endpoint(entry)) is not None:
-                endpoints.add(endpoint)
+                address, port, path = endpoint
+                if path is None:
+                    endpoints.add((address, port))
+                else:
+                    own.add((address, port, path))
                 continue
             address_text = entry[1:-1] if entry.startswith("[") and entry.endswith("]") else entry
             try:
@@ -137,6 +146,7 @@ class EgressPolicy:
             allow_networks=tuple(networks),
             allow_hosts=frozenset(hosts),
             allow_endpoints=frozenset(endpoints),
+            own_endpoints=frozenset(own),
         )
 
     def is_allowed_host(self, host: str) -> bool:
@@ -151,9 +161,24 @@ class EgressPolicy:
         """Whether the address lies inside one of the exempted networks."""
         return any(address.version == net.version and address in net for net in self.allow_networks)
 
+    def own_path(self, address: IPAddress, port: int | None) -> str | None:
+        """The one path webhooks may reach at this address and port when it is the server's
+        own (an IPv6 form embedding the address counts), else None."""
+        if not self.own_endpoints or port is None:
+            return None
+        candidates: tuple[IPAddress, ...] = (address,)
+        if isinstance(address, ipaddress.IPv6Address):
+            plain = ipaddress.IPv6Address(int(address))
+            candidates = (plain, *_embedded_ipv4(plain))
+        for own_address, own_port, path in self.own_endpoints:
+            if own_port == port and own_address in candidates:
+                return path
+        return None
 
-def _endpoint(entry: str) -> tuple[IPAddress, int] | None:
-    """`127.0.0.1:8000` or `[::1]:8000` as (address, port); None for any other entry."""
+
+def _endpoint(entry: str) -> tuple[IPAddress, int, str | None] | None:
+    """`127.0.0.1:8000`, `[::1]:8000` or `127.0.0.1:8000/echo` as (address, port, path); None
+    for any other entry."""
     match = _ENDPOINT.fullmatch(entry)
     if match is None:
         return None
@@ -164,7 +189,12 @@ def _endpoint(entry: str) -> tuple[IPAddress, int] | None:
     port = int(match["port"])
     if not 0 < port < 65536:
         raise ValueError(f"{_SETTING}: {entry!r} has no valid port")
-    return address, port
+    path = match["path"]
+    if path is not None:
+        path = path.rstrip("/")
+        if not path or ".." in path.split("/"):
+            raise ValueError(f"{_SETTING}: {entry!r} needs a path such as /echo after the port")
+    return address, port, path
 
 
 def _loose_network(text: str) -> str | None:
@@ -288,8 +318,33 @@ def check_host(host: str, policy: EgressPolicy, port: int | None = None) -> None
         return
     refuse_special_use(host)
     address = parse_ip_literal(host)
+    if address is not None and policy.own_path(address, port) is not None:
+        return  # the server's own endpoint: `check_path` decides, on every request
     if address is not None and (error := blocked(host, address, policy, port)) is not None:
         raise error
+
+
+def check_path(host: str, policy: EgressPolicy, port: int | None, path: str) -> None:
+    """Refuse (EgressBlocked) a request to the server's own address and port outside the one
+    path exempted there, e.g. its API beside the demo's `/echo`.
+
+    >>> own = EgressPolicy.from_setting("127.0.0.1:8000/echo")
+    >>> check_path("127.0.0.1", own, 8000, "/echo/orders/1")
+    """
+    address = parse_ip_literal(host)
+    if address is None:
+        return
+    allowed = policy.own_path(address, port)
+    if allowed is None:
+        return
+    inside = path == allowed or path.startswith(allowed + "/")
+    if inside and ".." not in path.split("/"):
+        return
+    raise EgressBlocked(
+        f"egress_blocked: {host}:{port}{path} is this server's own API; webhooks may reach "
+        f"only its {allowed} endpoint",
+        field="url",
+    )
 
 
 # Names that must never leave the machine or the local network (RFC 6761 localhost, RFC 6762
@@ -405,6 +460,12 @@ class GuardedResolver(AbstractResolver):
                     field="url",
                 ) from None
             error = blocked(host, address, self._policy, port or None)
+            if error is None and self._policy.own_path(address, port or None) is not None:
+                error = EgressBlocked(
+                    f"egress_blocked: {host} resolves to this server's own address "
+                    f"{address}; webhooks may reach only its echo endpoint, by address",
+                    field="url",
+                )
             if error is not None:
                 raise error
             checked.append(result)

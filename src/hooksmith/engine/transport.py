@@ -40,7 +40,13 @@ from yarl import URL
 
 from hooksmith.engine.capacity import Capacity, Lease, Origin
 from hooksmith.engine.decoding import ACCEPT_ENCODING, CHUNK, BoundedDecoder
-from hooksmith.engine.egress import EgressPolicy, GuardedResolver, check_host, parse_ip_literal
+from hooksmith.engine.egress import (
+    EgressPolicy,
+    GuardedResolver,
+    check_host,
+    check_path,
+    parse_ip_literal,
+)
 from hooksmith.engine.errors import ConnectError, EgressBlocked, NoFreeConnection, Timeout
 
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
@@ -343,6 +349,8 @@ class Transport:
             if len(self._checked_hosts) >= _CHECKED_HOSTS_MAX:
                 self._checked_hosts.clear()
             self._checked_hosts[key] = parse_ip_literal(host) is not None
+        if self.policy.own_endpoints:
+            check_path(host, self.policy, url.port, url.path)
         if self._name_checker is not None and not self._checked_hosts[key]:
             progress.phase = "resolving the host"
             try:

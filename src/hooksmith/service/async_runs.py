@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -32,6 +32,7 @@ from hooksmith.engine import (
     Result,
     Webhook,
     check_host,
+    check_path,
 )
 from hooksmith.engine.result import ResultError
 from hooksmith.service.cache import ReadyWebhook, WebhookCache
@@ -229,6 +230,8 @@ def checked_callback_url(url: str | None, policy: EgressPolicy) -> str | None:
         raise InvalidInput(f"{field}: must not carry a user name or password", field=field)
     try:
         check_host(parts.hostname, policy, port)
+        default_port = 443 if parts.scheme == "https" else 80
+        check_path(parts.hostname, policy, port or default_port, unquote(parts.path) or "/")
     except EgressBlocked as blocked:
         message = blocked.message.removeprefix("egress_blocked: ")
         raise InvalidInput(f"{field}: {message}", field=field) from None

@@ -19,6 +19,7 @@ from hooksmith.service.metrics import Metrics
 from hooksmith.service.probes import ReadinessProbe
 from hooksmith.service.queue import QueueDispatcher
 from hooksmith.service.sessions import SessionCodec, derive_session_secret
+from hooksmith.service.signed_in import SignedInSessions
 from hooksmith.service.signin import Schedule, SignInThrottle
 from hooksmith.service.writer import RunWriter
 from hooksmith.settings import Settings
@@ -48,6 +49,7 @@ class Runtime:
     dispatcher: Dispatcher
     notices: Notices
     cookies: SessionCodec
+    signed_in: SignedInSessions
     limits: CompanyLimits
     sign_ins: SignInThrottle
     metrics: Metrics
@@ -137,6 +139,12 @@ class Runtime:
             writer=writer,
             dispatcher=dispatcher,
             cookies=SessionCodec(_session_secret(settings, key), max_age=settings.session_max_age),
+            signed_in=SignedInSessions(
+                sessions,
+                idle_seconds=settings.session_idle_seconds,
+                max_age=settings.session_max_age,
+                cache_seconds=settings.session_cache_seconds,
+            ),
             sign_ins=sign_ins,
             limits=CompanyLimits(
                 rate=settings.company_rate_per_second,

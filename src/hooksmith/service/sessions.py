@@ -1,6 +1,7 @@
 """Session cookies for people and their CSRF tokens, shared by the API and the web UI.
 
-The session cookie is signed (itsdangerous) and carries the user id and a CSRF token; a
+The session cookie is signed (itsdangerous) and carries the user id, a CSRF token and a random
+session token whose SHA-256 names the session's record in the database (`signed_in`); a
 state-changing request that authenticates by cookie must echo that token in the
 `X-CSRF-Token` header or a `csrf_token` form field (double submit, bound to the session).
 """
@@ -24,10 +25,16 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 @dataclass(frozen=True)
 class SessionData:
-    """What a valid session cookie says: whose session it is and its CSRF token."""
+    """What a valid session cookie says: whose session it is, its CSRF token and its token."""
 
     user_id: int
     csrf_token: str
+    token: str
+
+    @property
+    def session_id(self) -> str:
+        """The id of the session's record: the token's SHA-256, so the token is never stored."""
+        return hashlib.sha256(self.token.encode()).hexdigest()
 
 
 def derive_session_secret(key_material: str) -> str:
@@ -44,8 +51,13 @@ class SessionCodec:
 
     def issue(self, user_id: int) -> tuple[str, SessionData]:
         """A new cookie value for `user_id` and the session it holds (with a fresh CSRF token)."""
-        data = SessionData(user_id=user_id, csrf_token=secrets.token_urlsafe(32))
-        return self._serializer.dumps({"u": user_id, "c": data.csrf_token}), data
+        data = SessionData(
+            user_id=user_id,
+            csrf_token=secrets.token_urlsafe(32),
+            token=secrets.token_urlsafe(32),
+        )
+        payload = {"u": user_id, "c": data.csrf_token, "t": data.token}
+        return self._serializer.dumps(payload), data
 
     def read(self, cookie: str | None) -> SessionData | None:
         """The session in a cookie value, or None when it is missing, forged or expired."""
@@ -57,10 +69,12 @@ class SessionCodec:
             return None
         if not isinstance(payload, dict):
             return None
-        user_id, csrf_token = payload.get("u"), payload.get("c")
+        user_id, csrf_token, token = payload.get("u"), payload.get("c"), payload.get("t")
         if not isinstance(user_id, int) or not isinstance(csrf_token, str):
             return None
-        return SessionData(user_id=user_id, csrf_token=csrf_token)
+        if not isinstance(token, str) or not token:
+            return None  # a cookie from before sessions were kept in the database
+        return SessionData(user_id=user_id, csrf_token=csrf_token, token=token)
 
 
 def csrf_ok(session: SessionData, cookie: str | None, submitted: str | None) -> bool:

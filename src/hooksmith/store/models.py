@@ -138,6 +138,21 @@ class CallbackSecret(Base):
     retires_at: Mapped[datetime | None]
 
 
+class SessionRow(Base):
+    """A signed-in person's session; its id is the SHA-256 of the token in the cookie, which is
+    never stored."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+
+
 class WebhookRow(Base):
     """A stored webhook definition (DESIGN.md §1) with its revision counter and authorship."""
 

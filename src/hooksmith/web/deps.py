@@ -75,7 +75,7 @@ DbSession = Annotated[AsyncSession, Depends(database)]
 
 async def viewer_or_none(request: Request, runtime: RuntimeDep) -> Viewer | None:
     session = runtime.cookies.read(request.cookies.get(SESSION_COOKIE))
-    if session is None:
+    if session is None or not await runtime.signed_in.check(session):
         return None
     key = ActorCache.user_key(session.user_id)
     actor = runtime.actors.get(key)

@@ -1,4 +1,5 @@
-"""The pages around the builder: sign in and out, the webhook list, and API tokens for admins."""
+"""The pages around the builder: sign in and out, the webhook list, the signed-in sessions, and
+API tokens for admins."""
 
 from __future__ import annotations
 
@@ -112,6 +113,9 @@ async def login_submit(
         message = "Email or password is wrong."
         return _login_page(request, target, email=email, error=message, status=401)
     cookie, session = runtime.cookies.issue(actor.id)
+    await runtime.signed_in.start(
+        db, session, user_agent=request.headers.get("user-agent", ""), address=client or ""
+    )
     response = RedirectResponse(target, status_code=303)
     set_session_cookies(response, runtime, cookie, session.csrf_token)
     return response
@@ -120,11 +124,13 @@ async def login_submit(
 @router.post("/logout")
 async def logout(
     request: Request,
+    runtime: RuntimeDep,
     viewer: MaybeUser,
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
 ) -> Response:
     if viewer is not None:
         check_form_csrf(request, viewer, csrf_token)
+        await runtime.signed_in.end(viewer.session.session_id)
     response = RedirectResponse("/login", status_code=303)
     clear_session_cookies(response)
     return response
@@ -202,3 +208,42 @@ async def token_revoke(
     check_form_csrf(request, viewer, csrf_token)
     await tenants.revoke_token(db, viewer.actor, token_id, actors=runtime.actors)
     return RedirectResponse("/tokens", status_code=303)
+
+
+@router.get("/sessions")
+async def session_list(
+    request: Request, viewer: PageUser, runtime: RuntimeDep, db: DbSession
+) -> Response:
+    sessions = await runtime.signed_in.list_for_user(db, viewer.session)
+    settings = runtime.settings
+    context = {
+        "sessions": sessions,
+        "idle": _duration(settings.session_idle_seconds),
+        "max_age": _duration(settings.session_max_age),
+    }
+    return page(request, "sessions.html", viewer, context)
+
+
+def _duration(seconds: float) -> str:
+    """A setting in seconds as a person reads it: 12 hours, 14 days, 90 seconds."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds:g} seconds"
+
+
+@router.post("/sessions/end-all")
+async def session_end_all(
+    request: Request,
+    viewer: PageUser,
+    runtime: RuntimeDep,
+    db: DbSession,
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    """Sign out everywhere: every session of the viewer ends, this one included."""
+    check_form_csrf(request, viewer, csrf_token)
+    await runtime.signed_in.end_for_user(db, viewer.session.user_id)
+    response = RedirectResponse("/login", status_code=303)
+    clear_session_cookies(response)
+    return response

@@ -1,4 +1,4 @@
-"""Sign in and out: a signed session cookie for people, with its CSRF cookie."""
+"""Sign in and out: a session recorded on the server, its signed cookie and its CSRF cookie."""
 
 from __future__ import annotations
 
@@ -80,6 +80,12 @@ async def sign_in(request: Request, runtime: RuntimeDep, session: SessionDep) ->
     if actor is None:
         raise Unauthorized("email or password is wrong", field="password")
     cookie, data = runtime.cookies.issue(actor.id)
+    await runtime.signed_in.start(
+        session,
+        data,
+        user_agent=request.headers.get("user-agent", ""),
+        address=client or "",
+    )
     body = SignedIn(user=await tenants.me(session, actor), csrf_token=data.csrf_token)
     response = JSONResponse(body.model_dump(mode="json"))
     _set_cookies(response, runtime, cookie, data.csrf_token)
@@ -87,7 +93,11 @@ async def sign_in(request: Request, runtime: RuntimeDep, session: SessionDep) ->
 
 
 @router.delete("", status_code=204)
-async def sign_out(actor: ActorDep) -> Response:
+async def sign_out(request: Request, actor: ActorDep, runtime: RuntimeDep) -> Response:
+    """End the session of the cookie: it answers 401 from now on."""
+    ended = runtime.cookies.read(request.cookies.get(SESSION_COOKIE))
+    if ended is not None and ended.user_id == actor.user_id:
+        await runtime.signed_in.end(ended.session_id)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from hooksmith.api.deps import ActorDep, Id, RuntimeDep, SessionDep
-from hooksmith.service import callback_secrets, tenants
+from hooksmith.service import callback_secrets, signed_in, tenants
 from hooksmith.service.callback_secrets import NewCallbackSecret
 from hooksmith.service.tenants import CompanyView, Me, NewToken, TokenView, UserView
 
@@ -83,6 +83,15 @@ async def create_user(body: NewUser, actor: ActorDep, session: SessionDep) -> Us
     return await tenants.create_user(
         session, actor, body.email, body.password, company=body.company, is_admin=body.is_admin
     )
+
+
+@router.delete("/users/{user_id}/sessions", status_code=204)
+async def end_user_sessions(
+    user_id: Id, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
+) -> Response:
+    """End every session of a user of your agency or companies: their cookies answer 401."""
+    await signed_in.end_user_sessions(session, actor, user_id, runtime.signed_in)
+    return Response(status_code=204)
 
 
 @router.get("/tokens", response_model=list[TokenView])
