@@ -10,7 +10,7 @@ import pytest
 
 from hooksmith.settings import Settings
 from tests.api.client import Api
-from tests.api.conftest import ApiFactory, World
+from tests.api.conftest import PASSWORD, ApiFactory, World
 from tests.api.helpers import definition, eventually
 from tests.server import Server, serve_app
 from tests.upstream import Upstream
@@ -23,7 +23,9 @@ def settings(settings: Settings) -> Settings:
     if not settings.resolved_database_url().startswith("postgresql"):
         pytest.skip("change notices travel through PostgreSQL; SQLite has one process")
     # Nothing expires while the test runs: only a notice can tell the other server.
-    return settings.model_copy(update={"webhook_cache_seconds": 600.0})
+    return settings.model_copy(
+        update={"webhook_cache_seconds": 600.0, "session_cache_seconds": 600.0}
+    )
 
 
 async def _seen_within_a_second(check: Api, path: str, expect_url: str | None) -> None:
@@ -58,3 +60,25 @@ async def test_an_edit_and_a_revocation_reach_the_other_server_at_once(
 
             assert (await admin.delete(f"/api/v1/tokens/{world.acme.token_id}")).status == 204
             await _seen_within_a_second(other, hook, None)
+
+
+async def test_a_sign_out_reaches_the_other_server_at_once(
+    server: Server, settings: Settings, world: World
+) -> None:
+    with serve_app(settings) as other_server:
+        async with Api.session() as http:
+            here = Api(http, server.base_url)
+            assert (await here.login(world.acme.email, PASSWORD)).status == 200
+            cookies = "; ".join(f"{c.key}={c.value}" for c in http.cookie_jar)
+            async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as bare:
+                there = Api(bare, other_server.base_url)
+                old = {"headers": {"Cookie": cookies}}
+                assert (await there.get("/api/v1/me", **old)).status == 200  # now cached there
+                assert (await here.delete("/api/v1/session")).status == 204
+                started = time.monotonic()
+
+                async def refused() -> bool:
+                    return (await there.get("/api/v1/me", **old)).status == 401
+
+                await eventually(refused, timeout=5, step=0.01)
+                assert time.monotonic() - started < 1.0

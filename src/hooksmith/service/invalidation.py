@@ -1,8 +1,8 @@
-"""Telling every server process at once that a webhook or a token changed.
+"""Telling every server process at once that a webhook, a token or a user's sessions changed.
 
-Each process caches webhooks and callers (service/cache.py, service/actors.py); a change made in
-one process clears its own entry at once, and other processes see it when their entry's time
-window runs out. On PostgreSQL, `PostgresNotices` also announces each change with NOTIFY on one
+Each process caches webhooks, callers and sessions (service/cache.py, actors.py, signed_in.py);
+a change made in one process clears its own entry at once, and other processes see it when
+their entry's time window runs out. On PostgreSQL, `PostgresNotices` also announces each change with NOTIFY on one
 channel and LISTENs to it, so every process clears the entry within milliseconds; the time
 window stays as the fallback while the listening connection is down. The embedded SQLite
 default has one process, so `LocalNotices` announces nothing.
@@ -24,7 +24,7 @@ import asyncpg
 log = logging.getLogger(__name__)
 
 CHANNEL = "hooksmith_changes"
-KINDS = frozenset({"webhook", "token"})
+KINDS = frozenset({"webhook", "token", "user"})  # "user": a user's sessions ended
 Handler = Callable[[str, int], None]
 
 

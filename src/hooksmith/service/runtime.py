@@ -94,7 +94,13 @@ class Runtime:
         )
         cache = WebhookCache(sessions, box, max_age=settings.webhook_cache_seconds)
         actors = ActorCache(settings.webhook_cache_seconds)
-        notices = await _notices(url, cache, actors)
+        signed_in = SignedInSessions(
+            sessions,
+            idle_seconds=settings.session_idle_seconds,
+            max_age=settings.session_max_age,
+            cache_seconds=settings.session_cache_seconds,
+        )
+        notices = await _notices(url, cache, actors, signed_in)
         writer = RunWriter(
             sessions,
             response_limit=settings.run_body_limit,
@@ -139,12 +145,7 @@ class Runtime:
             writer=writer,
             dispatcher=dispatcher,
             cookies=SessionCodec(_session_secret(settings, key), max_age=settings.session_max_age),
-            signed_in=SignedInSessions(
-                sessions,
-                idle_seconds=settings.session_idle_seconds,
-                max_age=settings.session_max_age,
-                cache_seconds=settings.session_cache_seconds,
-            ),
+            signed_in=signed_in,
             sign_ins=sign_ins,
             limits=CompanyLimits(
                 rate=settings.company_rate_per_second,
@@ -184,7 +185,9 @@ class Runtime:
         gc.unfreeze()
 
 
-async def _notices(url: str, cache: WebhookCache, actors: ActorCache) -> Notices:
+async def _notices(
+    url: str, cache: WebhookCache, actors: ActorCache, signed_in: SignedInSessions
+) -> Notices:
     """Change notices between server processes: LISTEN/NOTIFY on PostgreSQL, none on SQLite."""
     if not url.startswith("postgresql"):
         return LocalNotices()
@@ -194,10 +197,13 @@ async def _notices(url: str, cache: WebhookCache, actors: ActorCache) -> Notices
             cache.invalidate(ident)
         elif kind == "token":
             actors.forget_token(ident)
+        elif kind == "user":
+            signed_in.forget_user(ident)
 
     notices = await PostgresNotices.open(url, heard)
     cache.announce = lambda webhook_id: notices.announce("webhook", webhook_id)
     actors.announce = lambda token_id: notices.announce("token", token_id)
+    signed_in.announce = lambda user_id: notices.announce("user", user_id)
     return notices
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,6 +66,7 @@ class SignedInSessions:
         # Written often enough that an idle check in another process never ends a live session.
         self.touch_every = timedelta(seconds=min(TOUCH_EVERY, idle_seconds / 4))
         self._live: OrderedDict[str, _Live] = OrderedDict()
+        self.announce: Callable[[int], None] | None = None  # tells other processes (notices)
 
     async def start(
         self, db: AsyncSession, data: SessionData, *, user_agent: str, address: str
@@ -118,16 +120,20 @@ class SignedInSessions:
 
     async def end(self, session_id: str) -> None:
         """End one session (sign-out)."""
-        self._live.pop(session_id, None)
+        entry = self._live.pop(session_id, None)
         async with self._sessions() as db:
             await SessionRepository(db).delete(session_id)
             await db.commit()
+        if entry is not None and self.announce is not None:
+            self.announce(entry.user_id)
 
     async def end_for_user(self, db: AsyncSession, user_id: int) -> int:
         """End every session of a user; returns how many were live or recorded."""
         ended = await SessionRepository(db).delete_for_user(user_id)
         await db.commit()
         self.forget_user(user_id)
+        if self.announce is not None:
+            self.announce(user_id)
         return ended
 
     def forget_user(self, user_id: int) -> None:
