@@ -1,0 +1,327 @@
+"""A body template compiled to literal chunks and lookups, rendered without the sandbox.
+
+Most bodies (the seed article's sample among them) only place values: every tag is a one-path
+placeholder (`{{ certainly.sessionId }}`, inside or outside JSON quotes), a `|tojson` of a
+path, or an `{% if path is defined %}` / `{% if path %}` choosing between such parts. For
+those, `plan_body` turns the rewritten body's syntax tree into a `BodyPlan` when it is
+compiled; `BodyPlan.render` reads each path from plain dicts as `lookup` does and writes the
+value with the very JSON writers the sandbox calls, so its text is the sandbox's, byte for
+byte. Anything it cannot vouch for (a missing path to write, which warns; a value that is not
+JSON data; a writer that refuses; a deadline reached) returns None, and the caller renders
+the whole body in the sandbox, with its warnings, caps and errors.
+
+When every choice of branches, with its values stood in for by JSON tokens, is valid JSON, the
+plan is `proven` and a render needs no JSON check, unless a value written outside quotes may
+break it (NaN from `tojson`, or nesting too deep for the parser).
+
+    >>> import time
+    >>> from hooksmith.engine.body import render_body
+    >>> from hooksmith.engine.sandbox import Sandbox
+    >>> render_body(Sandbox(), '{"id": {{ id }}}', {"id": "7"}, deadline=time.monotonic() + 1).value
+    '{"id": "7"}'
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from jinja2 import nodes
+
+from hooksmith.engine.session import INLINE_SHARE
+
+__all__ = ["BodyPlan", "Writers", "plan_body"]
+
+Path = tuple[str, ...]
+Writer = Callable[[Any], str]
+
+_MISSING: Final = object()  # the sandbox would not give a plain JSON value: no shortcut
+_UNDEFINED: Final = object()  # the path is undefined in the sandbox, without a warning
+_JSON_TYPES: Final = frozenset({dict, list, str, int, float, bool, type(None)})
+_CONTAINERS: Final = (dict, list)
+_RESERVED: Final = frozenset(
+    {"true", "false", "none", "True", "False", "None", "self", "loop", "caller", "varargs"}
+    | {"kwargs", "super"}
+)
+_MAX_VARIANTS = 64  # choices of branches tried when proving a plan's JSON
+_MAX_PROOF_CHARS = 64 * 1024  # their text in all
+_SAFE_NESTING = 200  # brackets written outside quotes below which any JSON parser copes
+_STAND_IN = {"value": "null", "string": "a"}
+
+
+@dataclass(frozen=True)
+class Writers:
+    """The sandbox's own writers: JSON string content, a JSON value, and Jinja's `tojson`."""
+
+    in_string: Writer
+    as_value: Writer
+    tojson: Writer
+    globals: frozenset[str]  # names the sandbox resolves when the data lacks them
+
+
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    """A placeholder: the value at `path`, through `writers` in turn, inside quotes or not."""
+
+    path: Path
+    writers: tuple[Writer, ...]
+    place: str  # "value" (outside quotes) or "string"
+
+
+@dataclass(frozen=True, slots=True)
+class _Test:
+    """An `{% if %}` test: `path is defined`, `path is undefined` or `path`, maybe negated."""
+
+    path: Path
+    kind: str  # "defined" or "truth"
+    negate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Choice:
+    """An `{% if %}…{% elif %}…{% else %}…{% endif %}`: one branch per test, then the else."""
+
+    tests: tuple[_Test, ...]
+    branches: tuple[tuple[_Part, ...], ...]
+
+
+_Part = str | _Slot | _Choice
+
+
+@dataclass(frozen=True)
+class BodyPlan:
+    """A straight-line body as literal chunks, placeholders and choices (see the module doc)."""
+
+    parts: tuple[_Part, ...]
+    proven: bool  # every choice of branches is valid JSON whatever values fill it
+    cap: int  # the sandbox's output cap
+    globals: frozenset[str]
+
+    def render(self, variables: Mapping[str, Any], deadline: float) -> tuple[str, bool] | None:
+        """The body's text and whether it still needs the JSON check, or None for the sandbox.
+
+        The sandbox gives up at its deadline or at the end of an inline render's share of
+        the event loop; so does this, by leaving the work to it.
+        """
+        now = time.monotonic()
+        share = INLINE_SHARE.get()
+        if now > deadline or (share is not None and now > share.until):
+            return None
+        if type(variables) is not dict:
+            return None
+        for key in variables:  # Jinja passes the variables as keywords
+            if type(key) is not str:
+                return None
+        out: list[str] = []
+        state = [0, False]  # brackets written outside quotes; a NaN or Infinity written
+        try:
+            if not self._write(self.parts, variables, out, state):
+                return None
+        except Exception:  # a writer refused (caps, NaN, a non-JSON object): the sandbox says how
+            return None
+        text = "".join(out)
+        if len(text) > self.cap:
+            return None
+        needs_check = not self.proven or bool(state[1]) or state[0] > _SAFE_NESTING
+        return text, needs_check
+
+    def _write(
+        self, parts: tuple[_Part, ...], variables: dict[str, Any], out: list[str], state: list[Any]
+    ) -> bool:
+        for part in parts:
+            if type(part) is str:
+                out.append(part)
+            elif type(part) is _Slot:
+                value = self._read(part.path, variables)
+                if value is _MISSING or value is _UNDEFINED:
+                    return False  # an undefined value warns: the sandbox names it
+                for writer in part.writers:
+                    value = writer(value)
+                if part.place == "value":  # outside quotes, a value could break the JSON
+                    if "[" in value or "{" in value:
+                        state[0] += value.count("[") + value.count("{")
+                    if "NaN" in value or "Infinity" in value:
+                        state[1] = True
+                out.append(value)
+            else:
+                assert type(part) is _Choice
+                branch = self._choose(part, variables)
+                if branch is None or not self._write(branch, variables, out, state):
+                    return False
+        return True
+
+    def _choose(self, choice: _Choice, variables: dict[str, Any]) -> tuple[_Part, ...] | None:
+        for test, branch in zip(choice.tests, choice.branches, strict=False):
+            value = self._read(test.path, variables)
+            if value is _MISSING:
+                return None
+            if test.kind == "defined":
+                holds = value is not _UNDEFINED
+            else:
+                holds = value is not _UNDEFINED and bool(value)
+            if holds is not test.negate:
+                return branch
+        return choice.branches[-1]
+
+    def _read(self, path: Path, variables: dict[str, Any]) -> Any:
+        """The value at `path`, `_UNDEFINED` where the sandbox finds nothing, else `_MISSING`."""
+        data: Any = variables
+        for key in path:
+            if type(data) is not dict:
+                return _MISSING
+            value = data.get(key, _MISSING)
+            if value is _MISSING:
+                # A global or a dict method answers in the sandbox where the data has no key.
+                known = key in self.globals if data is variables else hasattr(dict, key)
+                return _MISSING if known else _UNDEFINED
+            data = value
+        return data if type(data) in _JSON_TYPES else _MISSING
+
+
+def plan_body(
+    tree: nodes.Template, writers: Writers, *, cap: int, check: Callable[[str], Any]
+) -> BodyPlan | None:
+    """The plan of a rewritten body's syntax tree, or None when a tag is not a plain placement.
+
+    `check` raises on text that is not JSON (the body's own check), to prove the plan.
+    """
+    try:
+        parts = _parts(tree.body, writers)
+    except _NotPlain:
+        return None
+    return BodyPlan(parts, _proven(parts, check), cap, writers.globals)
+
+
+class _NotPlain(Exception):
+    """A node the plan does not render: the sandbox renders the body."""
+
+
+def _parts(body: list[nodes.Node], writers: Writers) -> tuple[_Part, ...]:
+    parts: list[_Part] = []
+    for node in body:
+        if isinstance(node, nodes.Output):
+            for child in node.nodes:
+                if isinstance(child, nodes.TemplateData):
+                    last = parts[-1] if parts else None
+                    if type(last) is str:
+                        parts[-1] = last + child.data
+                    else:
+                        parts.append(child.data)
+                else:
+                    parts.append(_slot(child, writers))
+        elif isinstance(node, nodes.If):
+            tests = [_test(node.test)]
+            branches = [_parts(node.body, writers)]
+            for elif_ in node.elif_:
+                tests.append(_test(elif_.test))
+                branches.append(_parts(elif_.body, writers))
+            branches.append(_parts(node.else_, writers))
+            parts.append(_Choice(tuple(tests), tuple(branches)))
+        else:
+            raise _NotPlain
+    return tuple(part for part in parts if part != "")
+
+
+def _slot(node: nodes.Node, writers: Writers) -> _Slot:
+    chain: list[Writer] = []
+    place = "value"
+    if _plain_filter(node, "_hs_json_in_string") or _plain_filter(node, "_hs_json_value"):
+        assert isinstance(node, nodes.Filter)
+        inner = node.node
+        if node.name == "_hs_json_in_string":
+            place = "string"
+        outer = writers.in_string if place == "string" else writers.as_value
+        if _plain_filter(inner, "tojson"):
+            assert isinstance(inner, nodes.Filter)
+            chain, inner = [writers.tojson], inner.node
+        chain.append(outer)
+    elif _plain_filter(node, "tojson"):
+        assert isinstance(node, nodes.Filter)
+        chain, inner = [writers.tojson], node.node
+    else:
+        raise _NotPlain
+    return _Slot(_path(inner), tuple(chain), place)
+
+
+def _plain_filter(node: nodes.Node | None, name: str) -> bool:
+    return (
+        isinstance(node, nodes.Filter)
+        and node.name == name
+        and not node.args
+        and not node.kwargs
+        and node.dyn_args is None
+        and node.dyn_kwargs is None
+    )
+
+
+def _test(node: nodes.Node) -> _Test:
+    negate = False
+    if isinstance(node, nodes.Not):
+        negate, node = True, node.node
+    if isinstance(node, nodes.Test):
+        if node.args or node.kwargs or node.dyn_args or node.dyn_kwargs:
+            raise _NotPlain
+        if node.name not in ("defined", "undefined"):
+            raise _NotPlain
+        return _Test(_path(node.node), "defined", negate != (node.name == "undefined"))
+    return _Test(_path(node), "truth", negate)
+
+
+def _path(node: nodes.Node | None) -> Path:
+    keys: list[str] = []
+    while isinstance(node, nodes.Getattr):
+        keys.append(node.attr)
+        node = node.node
+    if not isinstance(node, nodes.Name) or node.ctx != "load" or node.name in _RESERVED:
+        raise _NotPlain
+    keys.append(node.name)
+    if any(key.startswith("_") for key in keys):
+        raise _NotPlain  # the sandbox refuses these, even past an undefined value
+    return tuple(reversed(keys))
+
+
+def _proven(parts: tuple[_Part, ...], check: Callable[[str], Any]) -> bool:
+    """Whether every choice of branches is JSON with its placeholders stood in for by tokens.
+
+    A `null` outside quotes that parses is a whole value where any JSON value may stand, and an
+    `a` inside quotes that parses is string content where any escaped content may stand.
+    """
+    if _count(parts) > _MAX_VARIANTS:
+        return False
+    total = 0
+    for text in _variants(parts):
+        total += len(text)
+        if total > _MAX_PROOF_CHARS:
+            return False
+        try:
+            check(text)
+        except Exception:
+            return False
+    return True
+
+
+def _count(parts: tuple[_Part, ...]) -> int:
+    count = 1
+    for part in parts:
+        if type(part) is _Choice:
+            count *= sum(_count(branch) for branch in part.branches)
+            if count > _MAX_VARIANTS:
+                break
+    return count
+
+
+def _variants(parts: tuple[_Part, ...]) -> Iterator[str]:
+    options: list[list[str]] = []
+    for part in parts:
+        if type(part) is str:
+            options.append([part])
+        elif type(part) is _Slot:
+            options.append([_STAND_IN[part.place]])
+        else:
+            assert type(part) is _Choice
+            options.append([text for branch in part.branches for text in _variants(branch)])
+    for chosen in itertools.product(*options):
+        yield "".join(chosen)
