@@ -30,8 +30,10 @@ BODIES = {
         '{"i": {% if a.items is defined %}{{ a.items|tojson }}{% else %}null{% endif %},'
         ' "k": {% if not a.keys %}"{{ a.keys }}"{% else %}0{% endif %}}'
     ),
-    "globals": "[{% if range is defined %}1{% else %}2{% endif %}, {% if namespace %}3{% else %}4{% endif %},"
-    ' "{{ range.x }}"]',
+    "globals": (
+        "[{% if range is defined %}1{% else %}2{% endif %},"
+        ' {% if namespace %}3{% else %}4{% endif %}, "{{ range.x }}"]'
+    ),
     "unproven": '{"v": -{{ a }}, "w": {% if b %}"{% endif %}{{ c }}"}',
 }
 
