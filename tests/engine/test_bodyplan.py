@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from hooksmith.engine.body import FIELD, _checked, render_body, rewrite_body
 from hooksmith.engine.bodyplan import BodyPlan
+from hooksmith.engine.caps import text_weight
 from hooksmith.engine.errors import RenderError
 from hooksmith.engine.sandbox import Sandbox
 from tests.factories import ROOT, SEED_BODY
@@ -203,3 +204,11 @@ def test_a_template_with_other_tags_has_no_plan(sandbox: Sandbox) -> None:
     source = '{"a": "{{ a|upper }}"}'
     render_body(sandbox, source, {"a": "x"}, deadline=time.monotonic() + 5)
     assert sandbox.compile_template("body", source, field=FIELD).shortcut is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=values)
+def test_a_value_weighs_at_most_32_per_character_of_its_json(value: Any) -> None:
+    # The plan's tojson weighs a value (caps.text_weight) only when its JSON is long.
+    text = json.dumps(value, sort_keys=True)
+    assert text_weight(value, 10**9) <= 32 * len(text)
