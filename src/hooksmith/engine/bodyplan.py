@@ -41,7 +41,7 @@ Writer = Callable[[Any], str]
 _MISSING: Final = object()  # the sandbox would not give a plain JSON value: no shortcut
 _UNDEFINED: Final = object()  # the path is undefined in the sandbox, without a warning
 _JSON_TYPES: Final = frozenset({dict, list, str, int, float, bool, type(None)})
-_CONTAINERS: Final = (dict, list)
+_UNCHECKED: Final = frozenset({dict, list, float})  # what may write NaN or deep brackets
 _RESERVED: Final = frozenset(
     {"true", "false", "none", "True", "False", "None", "self", "loop", "caller", "varargs"}
     | {"kwargs", "super"}
@@ -64,11 +64,12 @@ class Writers:
 
 @dataclass(frozen=True, slots=True)
 class _Slot:
-    """A placeholder: the value at `path`, through `writers` in turn, inside quotes or not."""
+    """A placeholder: the value at `path` through `write` (then `then`), in quotes or not."""
 
     path: Path
-    writers: tuple[Writer, ...]
-    place: str  # "value" (outside quotes) or "string"
+    write: Writer
+    then: Writer | None
+    outside: bool  # outside quotes, where a value could break the JSON
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,24 +132,28 @@ class BodyPlan:
     def _write(
         self, parts: tuple[_Part, ...], variables: dict[str, Any], out: list[str], state: list[Any]
     ) -> bool:
+        read, append = self._read, out.append
         for part in parts:
-            if type(part) is str:
-                out.append(part)
-            elif type(part) is _Slot:
-                value = self._read(part.path, variables)
+            kind = type(part)
+            if kind is str:
+                append(part)  # type: ignore[arg-type]
+            elif kind is _Slot:
+                slot: _Slot = part  # type: ignore[assignment]
+                value = read(slot.path, variables)
                 if value is _MISSING or value is _UNDEFINED:
                     return False  # an undefined value warns: the sandbox names it
-                for writer in part.writers:
-                    value = writer(value)
-                if part.place == "value":  # outside quotes, a value could break the JSON
-                    if "[" in value or "{" in value:
-                        state[0] += value.count("[") + value.count("{")
-                    if "NaN" in value or "Infinity" in value:
+                text = slot.write(value)
+                if slot.then is not None:
+                    text = slot.then(text)
+                elif slot.outside and type(value) in _UNCHECKED:
+                    # Brackets the JSON parser recurses into; NaN or Infinity from tojson.
+                    if "[" in text or "{" in text:
+                        state[0] += text.count("[") + text.count("{")
+                    if "NaN" in text or "Infinity" in text:
                         state[1] = True
-                out.append(value)
+                append(text)
             else:
-                assert type(part) is _Choice
-                branch = self._choose(part, variables)
+                branch = self._choose(part, variables)  # type: ignore[arg-type]
                 if branch is None or not self._write(branch, variables, out, state):
                     return False
         return True
@@ -226,24 +231,19 @@ def _parts(body: list[nodes.Node], writers: Writers) -> tuple[_Part, ...]:
 
 
 def _slot(node: nodes.Node, writers: Writers) -> _Slot:
-    chain: list[Writer] = []
-    place = "value"
     if _plain_filter(node, "_hs_json_in_string") or _plain_filter(node, "_hs_json_value"):
         assert isinstance(node, nodes.Filter)
+        inside = node.name == "_hs_json_in_string"
+        outer = writers.in_string if inside else writers.as_value
         inner = node.node
-        if node.name == "_hs_json_in_string":
-            place = "string"
-        outer = writers.in_string if place == "string" else writers.as_value
         if _plain_filter(inner, "tojson"):
             assert isinstance(inner, nodes.Filter)
-            chain, inner = [writers.tojson], inner.node
-        chain.append(outer)
-    elif _plain_filter(node, "tojson"):
+            return _Slot(_path(inner.node), writers.tojson, outer, not inside)
+        return _Slot(_path(inner), outer, None, not inside)
+    if _plain_filter(node, "tojson"):
         assert isinstance(node, nodes.Filter)
-        chain, inner = [writers.tojson], node.node
-    else:
-        raise _NotPlain
-    return _Slot(_path(inner), tuple(chain), place)
+        return _Slot(_path(node.node), writers.tojson, None, True)
+    raise _NotPlain
 
 
 def _plain_filter(node: nodes.Node | None, name: str) -> bool:
@@ -319,7 +319,7 @@ def _variants(parts: tuple[_Part, ...]) -> Iterator[str]:
         if type(part) is str:
             options.append([part])
         elif type(part) is _Slot:
-            options.append([_STAND_IN[part.place]])
+            options.append([_STAND_IN["value" if part.outside else "string"]])
         else:
             assert type(part) is _Choice
             options.append([text for branch in part.branches for text in _variants(branch)])
