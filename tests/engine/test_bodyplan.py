@@ -15,6 +15,8 @@ from hooksmith.engine.bodyplan import BodyPlan
 from hooksmith.engine.caps import text_weight
 from hooksmith.engine.errors import RenderError
 from hooksmith.engine.sandbox import Sandbox
+from hooksmith.engine.session import INLINE_SHARE, InlineShare
+from hooksmith.engine.triage import CompileFirst
 from tests.factories import ROOT, SEED_BODY
 
 BODIES = {
@@ -212,3 +214,36 @@ def test_a_value_weighs_at_most_32_per_character_of_its_json(value: Any) -> None
     # The plan's tojson weighs a value (caps.text_weight) only when its JSON is long.
     text = json.dumps(value, sort_keys=True)
     assert text_weight(value, 10**9) <= 32 * len(text)
+
+
+def test_past_the_deadline_or_the_inline_share_the_sandbox_decides(sandbox: Sandbox) -> None:
+    plan = plan_of(sandbox, '{"a": "{{ a }}"}')
+    assert plan.render({"a": "x"}, time.monotonic() - 1) is None
+    share = InlineShare(0.0)
+    share.until = time.monotonic() - 1
+    token = INLINE_SHARE.set(share)
+    try:
+        assert plan.render({"a": "x"}, time.monotonic() + 5) is None
+    finally:
+        INLINE_SHARE.reset(token)
+    assert plan.render({"a": "x"}, time.monotonic() + 5) == ('{"a": "x"}', False)
+
+
+def test_data_jinja_would_not_take_as_keywords_is_left_to_the_sandbox(sandbox: Sandbox) -> None:
+    plan = plan_of(sandbox, '{"a": "{{ a }}"}')
+    assert plan.render({"a": "x", 1: "y"}, time.monotonic() + 5) is None
+    with pytest.raises(RenderError):
+        render_body(sandbox, '{"a": "{{ a }}"}', {"a": "x", 1: "y"}, deadline=time.monotonic() + 5)
+
+
+def test_the_event_loops_sandbox_uses_the_plan_after_compiling_beside(
+    sandbox: Sandbox,
+) -> None:
+    inline = Sandbox(inline_only=True)
+    with pytest.raises(CompileFirst) as pending:
+        render_body(inline, SEED_BODY, {}, deadline=time.monotonic() + 5)
+    pending.value.compile()
+    data = json.loads((ROOT / "examples" / "conversation.json").read_text(encoding="utf-8"))
+    rendered = render_body(inline, SEED_BODY, data, deadline=time.monotonic() + 5)
+    assert rendered == render_body(sandbox, SEED_BODY, data, deadline=time.monotonic() + 5)
+    assert isinstance(inline.compile_template("body", SEED_BODY, field=FIELD).shortcut, BodyPlan)
