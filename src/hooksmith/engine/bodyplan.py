@@ -37,6 +37,7 @@ __all__ = ["BodyPlan", "Writers", "plan_body"]
 
 Path = tuple[str, ...]
 Writer = Callable[[Any], str]
+Reader = Callable[[dict[str, Any]], Any]  # the value at a path, `_UNDEFINED` or `_MISSING`
 
 _MISSING: Final = object()  # the sandbox would not give a plain JSON value: no shortcut
 _UNDEFINED: Final = object()  # the path is undefined in the sandbox, without a warning
@@ -64,9 +65,9 @@ class Writers:
 
 @dataclass(frozen=True, slots=True)
 class _Slot:
-    """A placeholder: the value at `path` through `write` (then `then`), in quotes or not."""
+    """A placeholder: the value `read` gives through `write` (then `then`), in quotes or not."""
 
-    path: Path
+    read: Reader
     write: Writer
     then: Writer | None
     outside: bool  # outside quotes, where a value could break the JSON
@@ -76,7 +77,7 @@ class _Slot:
 class _Test:
     """An `{% if %}` test: `path is defined`, `path is undefined` or `path`, maybe negated."""
 
-    path: Path
+    read: Reader
     kind: str  # "defined" or "truth"
     negate: bool
 
@@ -99,7 +100,6 @@ class BodyPlan:
     parts: tuple[_Part, ...]
     proven: bool  # every choice of branches is valid JSON whatever values fill it
     cap: int  # the sandbox's output cap
-    globals: frozenset[str]
 
     def render(self, variables: Mapping[str, Any], deadline: float) -> tuple[str, bool] | None:
         """The body's text and whether it still needs the JSON check, or None for the sandbox.
@@ -132,14 +132,14 @@ class BodyPlan:
     def _write(
         self, parts: tuple[_Part, ...], variables: dict[str, Any], out: list[str], state: list[Any]
     ) -> bool:
-        read, append = self._read, out.append
+        append = out.append
         for part in parts:
             kind = type(part)
             if kind is str:
                 append(part)  # type: ignore[arg-type]
             elif kind is _Slot:
                 slot: _Slot = part  # type: ignore[assignment]
-                value = read(slot.path, variables)
+                value = slot.read(variables)
                 if value is _MISSING or value is _UNDEFINED:
                     return False  # an undefined value warns: the sandbox names it
                 text = slot.write(value)
@@ -160,7 +160,7 @@ class BodyPlan:
 
     def _choose(self, choice: _Choice, variables: dict[str, Any]) -> tuple[_Part, ...] | None:
         for test, branch in zip(choice.tests, choice.branches, strict=False):
-            value = self._read(test.path, variables)
+            value = test.read(variables)
             if value is _MISSING:
                 return None
             if test.kind == "defined":
@@ -170,20 +170,6 @@ class BodyPlan:
             if holds is not test.negate:
                 return branch
         return choice.branches[-1]
-
-    def _read(self, path: Path, variables: dict[str, Any]) -> Any:
-        """The value at `path`, `_UNDEFINED` where the sandbox finds nothing, else `_MISSING`."""
-        data: Any = variables
-        for key in path:
-            if type(data) is not dict:
-                return _MISSING
-            value = data.get(key, _MISSING)
-            if value is _MISSING:
-                # A global or a dict method answers in the sandbox where the data has no key.
-                known = key in self.globals if data is variables else hasattr(dict, key)
-                return _MISSING if known else _UNDEFINED
-            data = value
-        return data if type(data) in _JSON_TYPES else _MISSING
 
 
 def plan_body(
@@ -197,7 +183,7 @@ def plan_body(
         parts = _parts(tree.body, writers)
     except _NotPlain:
         return None
-    return BodyPlan(parts, _proven(parts, check), cap, writers.globals)
+    return BodyPlan(parts, _proven(parts, check), cap)
 
 
 class _NotPlain(Exception):
@@ -218,10 +204,10 @@ def _parts(body: list[nodes.Node], writers: Writers) -> tuple[_Part, ...]:
                 else:
                     parts.append(_slot(child, writers))
         elif isinstance(node, nodes.If):
-            tests = [_test(node.test)]
+            tests = [_test(node.test, writers)]
             branches = [_parts(node.body, writers)]
             for elif_ in node.elif_:
-                tests.append(_test(elif_.test))
+                tests.append(_test(elif_.test, writers))
                 branches.append(_parts(elif_.body, writers))
             branches.append(_parts(node.else_, writers))
             parts.append(_Choice(tuple(tests), tuple(branches)))
@@ -238,11 +224,11 @@ def _slot(node: nodes.Node, writers: Writers) -> _Slot:
         inner = node.node
         if _plain_filter(inner, "tojson"):
             assert isinstance(inner, nodes.Filter)
-            return _Slot(_path(inner.node), writers.tojson, outer, not inside)
-        return _Slot(_path(inner), outer, None, not inside)
+            return _Slot(_path(inner.node, writers), writers.tojson, outer, not inside)
+        return _Slot(_path(inner, writers), outer, None, not inside)
     if _plain_filter(node, "tojson"):
         assert isinstance(node, nodes.Filter)
-        return _Slot(_path(node.node), writers.tojson, None, True)
+        return _Slot(_path(node.node, writers), writers.tojson, None, True)
     raise _NotPlain
 
 
@@ -257,7 +243,7 @@ def _plain_filter(node: nodes.Node | None, name: str) -> bool:
     )
 
 
-def _test(node: nodes.Node) -> _Test:
+def _test(node: nodes.Node, writers: Writers) -> _Test:
     negate = False
     if isinstance(node, nodes.Not):
         negate, node = True, node.node
@@ -266,11 +252,13 @@ def _test(node: nodes.Node) -> _Test:
             raise _NotPlain
         if node.name not in ("defined", "undefined"):
             raise _NotPlain
-        return _Test(_path(node.node), "defined", negate != (node.name == "undefined"))
-    return _Test(_path(node), "truth", negate)
+        undefined = node.name == "undefined"
+        return _Test(_path(node.node, writers), "defined", negate != undefined)
+    return _Test(_path(node, writers), "truth", negate)
 
 
-def _path(node: nodes.Node | None) -> Path:
+def _path(node: nodes.Node | None, writers: Writers) -> Reader:
+    """The reader of a `name.key.key` path; anything else is not a plain placement."""
     keys: list[str] = []
     while isinstance(node, nodes.Getattr):
         keys.append(node.attr)
@@ -280,7 +268,48 @@ def _path(node: nodes.Node | None) -> Path:
     keys.append(node.name)
     if any(key.startswith("_") for key in keys):
         raise _NotPlain  # the sandbox refuses these, even past an undefined value
-    return tuple(reversed(keys))
+    return _reader(tuple(reversed(keys)), writers.globals)
+
+
+def _reader(path: Path, names: frozenset[str]) -> Reader:
+    """Read `path` from plain dicts as the sandbox would, or say why not (`_MISSING`).
+
+    Where the data lacks a key the sandbox finds a global (at the root) or a dict method (below
+    it): there the reader gives up; elsewhere the value is undefined.
+    """
+    root, rest = path[0], path[1:]
+    root_absent = _MISSING if root in names else _UNDEFINED
+    steps = tuple((key, _MISSING if hasattr(dict, key) else _UNDEFINED) for key in rest)
+    if len(steps) == 1:  # `certainly.sessionId`, the commonest: one step, unrolled
+        ((key, key_absent),) = steps
+
+        def read_pair(variables: dict[str, Any]) -> Any:
+            parent = variables.get(root, _MISSING)
+            if parent is _MISSING:
+                return root_absent
+            if type(parent) is not dict:
+                return _MISSING
+            value = parent.get(key, _MISSING)
+            if value is _MISSING:
+                return key_absent
+            return value if type(value) in _JSON_TYPES else _MISSING
+
+        return read_pair
+
+    def read_path(variables: dict[str, Any]) -> Any:
+        data = variables.get(root, _MISSING)
+        if data is _MISSING:
+            return root_absent
+        for key, key_absent in steps:
+            if type(data) is not dict:
+                return _MISSING
+            value = data.get(key, _MISSING)
+            if value is _MISSING:
+                return key_absent
+            data = value
+        return data if type(data) in _JSON_TYPES else _MISSING
+
+    return read_path
 
 
 def _proven(parts: tuple[_Part, ...], check: Callable[[str], Any]) -> bool:
