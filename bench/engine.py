@@ -20,6 +20,7 @@ import aiohttp
 from harness import free_port
 from hooksmith.engine import EgressPolicy, Engine, Webhook, parse_webhook
 from hooksmith.engine.parsing import parse_body
+from hooksmith.engine.phases import read_answer
 from hooksmith.engine.request import prepare
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,14 +126,18 @@ def render_and_map_us(engine: Engine, webhook: Webhook) -> float:
     measures the neighbours.
     """
     reply = b'{"ticket": {"id": 4711, "status": "open"}, "agent": {"name": "Sam"}}'
+    mappers = [variable.mapper for variable in webhook.custom_variables]
     rounds, best = 400, float("inf")
     for _ in range(8):
         started = time.process_time()
         for _ in range(rounds):
             deadline = time.monotonic() + 5
             prepared = prepare(engine.sandbox, webhook, CONVERSATION, deadline=deadline)
+            # As Engine._finish reads the answer and maps the variables.
             scope = {**CONVERSATION, "response": parse_body(reply, webhook.response_type)}
-            engine._map(webhook, scope, deadline, prepared.redactor)  # as Engine.execute maps
+            scope.update(status=200, headers={"content-type": "application/json"})
+            reading = read_answer(engine.sandbox, mappers, None, scope, deadline=deadline)
+            engine._map(webhook, reading, prepared.redactor)
         best = min(best, (time.process_time() - started) / rounds * 1e6)
     return best
 

@@ -8,6 +8,7 @@ def test_engine_exports_what_we_mean() -> None:
     exported = {name for name in dir(hooksmith.engine) if not name.startswith("_")}
     modules = {
         "body",
+        "bodyplan",
         "breaker",
         "capacity",
         "caps",

@@ -20,7 +20,10 @@ from typing import Any
 import orjson
 from jinja2 import Environment, Undefined, nodes
 from jinja2.exceptions import TemplateSyntaxError
+from jinja2.nodes import EvalContext
 
+from hooksmith.engine.bodyplan import BodyPlan, Writers, plan_body
+from hooksmith.engine.caps import ensure_small, refuse_if
 from hooksmith.engine.errors import RenderError
 from hooksmith.engine.placeholders import read_placeholder
 from hooksmith.engine.sandbox import Rendered, Sandbox
@@ -43,11 +46,73 @@ def render_body(
     if AS_VALUE not in environment.filters:
         sandbox.add_writers({IN_STRING: _in_string(sandbox), AS_VALUE: _as_value(sandbox)})
     template = sandbox.compile_template(
-        "body", source, field=FIELD, rewrite=lambda text: rewrite_body(environment, text)
+        "body",
+        source,
+        field=FIELD,
+        rewrite=lambda text: rewrite_body(environment, text),
+        shortcut=lambda tree: _plan(sandbox, tree),
     )
+    plan = template.shortcut
+    if type(plan) is BodyPlan:
+        planned = plan.render(variables, deadline)
+        if planned is not None:
+            text, needs_check = planned
+            if needs_check:
+                _checked(text)
+            return Rendered(text)
     rendered = sandbox.render_template(template, variables, deadline=deadline, field=FIELD)
+    _checked(rendered.value)
+    return rendered
+
+
+def _plan(sandbox: Sandbox, tree: nodes.Template) -> BodyPlan | None:
+    """The body's plan (`bodyplan`), writing with the filters the sandbox itself calls."""
+    environment = sandbox.environment
+    filters = environment.filters
+    writers = Writers(
+        in_string=filters[IN_STRING],
+        as_value=filters[AS_VALUE],
+        tojson=_tojson(sandbox),
+        globals=frozenset(environment.globals),
+    )
+    return plan_body(tree, writers, cap=sandbox.limits.max_output_chars, check=_check_json)
+
+
+def _tojson(sandbox: Sandbox) -> Callable[[Any], str]:
+    """The sandbox's `tojson` filter, for a plan; with Jinja's default JSON policies, the same
+    text from an encoder built once (`json.dumps` with options builds one per call)."""
+    environment = sandbox.environment
+    policies = environment.policies
+    if policies["json.dumps_function"] is not None or policies["json.dumps_kwargs"] != {
+        "sort_keys": True
+    }:
+        eval_context, tojson = EvalContext(environment), environment.filters["tojson"]
+        return lambda value: str(tojson(eval_context, value))
+    cap = sandbox.limits.max_string
+    what = "the tojson filter's result"
+
+    def write(value: Any) -> str:
+        text = _SORTED_ENCODER.encode(value)
+        # The guarded filter's checks. A value weighs at most 32 per character of its JSON
+        # (a string its length, a float or null 32): a short text needs no weighing.
+        if len(text) * 32 > cap:
+            ensure_small(value, what, cap)
+            refuse_if(len(text) > cap, what, cap)
+        # As jinja2.utils.htmlsafe_json_dumps escapes its output.
+        return (
+            text.replace("<", "\\u003c")
+            .replace(">", "\\u003e")
+            .replace("&", "\\u0026")
+            .replace("'", "\\u0027")
+        )
+
+    return write
+
+
+def _checked(text: str) -> None:
+    """Refuse a body that is not JSON with a `RenderError` naming the line and column."""
     try:
-        _check_json(rendered.value)
+        _check_json(text)
     except json.JSONDecodeError as exc:
         message = f"{FIELD}: line {exc.lineno}, column {exc.colno}: {exc.msg}"
         raise RenderError(message, field=FIELD) from None
@@ -55,7 +120,6 @@ def render_body(
         raise RenderError(f"{FIELD}: {exc}", field=FIELD) from None
     except RecursionError:
         raise RenderError(f"{FIELD}: the JSON is nested too deeply", field=FIELD) from None
-    return rendered
 
 
 def rewrite_body(environment: Environment, source: str) -> str:
@@ -182,6 +246,7 @@ def _refuse_constant(name: str) -> Any:
 # Built once: `json.dumps` with options builds a new encoder on every call.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_jsonable)
 _DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+_SORTED_ENCODER = json.JSONEncoder(sort_keys=True)  # what `json.dumps(value, sort_keys=True)` uses
 _json_string: Callable[[str], str] = json.encoder.encode_basestring
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMappin
 from functools import update_wrapper
 from typing import Any
 
-from jinja2 import Undefined, nodes
+from jinja2 import Template, Undefined, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.visitor import NodeTransformer
@@ -63,10 +63,17 @@ class _Guards(NodeTransformer):
         return nodes.Filter(items, CONCAT_FILTER, [], [], None, None, lineno=node.lineno)
 
 
+class SandboxTemplate(Template):
+    """A compiled template, with the shortcut derived from its syntax tree when it has one."""
+
+    shortcut: object = None
+
+
 class HardenedEnvironment(ImmutableSandboxedEnvironment):
     """Jinja2's immutable sandbox with size caps, a deadline and recorded undefined names."""
 
     intercepted_binops = frozenset({"*", "**", "%", "+"})
+    template_class = SandboxTemplate
 
     def __init__(self, limits: Limits) -> None:
         super().__init__(autoescape=False, undefined=TrackedUndefined)

@@ -29,7 +29,6 @@ from hooksmith.engine.redaction import Redactor
 from hooksmith.engine.renderers import RendererPool
 from hooksmith.engine.request import PreparedRequest, prepare, redactor_for
 from hooksmith.engine.result import (
-    HeaderLine,
     ReceivedResponse,
     Result,
     ResultError,
@@ -398,7 +397,8 @@ class Engine:
             body, truncated = text[: self.result_body_limit], True
         return ReceivedResponse(
             status=reply.status,
-            headers=[HeaderLine(key=k, value=redactor.header(k, v)) for k, v in reply.headers],
+            # Dicts, validated with the response in one call (as `PreparedRequest.shown`).
+            headers=[{"key": k, "value": redactor.header(k, v)} for k, v in reply.headers],
             body=redactor.data(body),
             size=len(reply.body),
             truncated=truncated,

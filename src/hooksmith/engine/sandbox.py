@@ -21,12 +21,12 @@ from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
-from jinja2 import Template, TemplateSyntaxError
+from jinja2 import Template, TemplateSyntaxError, nodes
 from jinja2.environment import TemplateExpression
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 
 from hooksmith.engine.caps import Limits, Refused, ensure_small, refuse_if
-from hooksmith.engine.environment import HardenedEnvironment
+from hooksmith.engine.environment import HardenedEnvironment, SandboxTemplate
 from hooksmith.engine.errors import RenderError
 from hooksmith.engine.session import INLINE_SHARE, SESSION, RenderSession, undefined_path
 from hooksmith.engine.triage import (
@@ -104,24 +104,30 @@ class Sandbox:
         *,
         field: str,
         rewrite: Callable[[str], str] | None = None,
-    ) -> Template:
-        """Compile (or fetch from the cache) a template; `rewrite` prepares its source first.
+        shortcut: Callable[[nodes.Template], object] | None = None,
+    ) -> SandboxTemplate:
+        """Compile (or fetch from the cache) a template; `rewrite` prepares its source first,
+        and `shortcut` derives from its syntax tree what the template keeps as `.shortcut`.
 
         >>> Sandbox().compile_template("text", "{{ a }}", field="x").render(a=1)
         '1'
         """
 
-        def build() -> Template:
+        def build() -> SandboxTemplate:
             environment = self.environment
             parsed = environment.parse(rewrite(source) if rewrite else source)
             if self.inline_only and not straight_line(parsed):
-                return cast(Template, _NOT_INLINE)
+                return cast(SandboxTemplate, _NOT_INLINE)
+            derived = shortcut(parsed) if shortcut else None  # before compiling rewrites it
             code = environment.compile(parsed)
-            return environment.template_class.from_code(
+            template = environment.template_class.from_code(
                 environment, code, environment.make_globals(None), None
             )
+            template = cast(SandboxTemplate, template)
+            template.shortcut = derived
+            return template
 
-        template: Template = self._cached((kind, source), build, field)
+        template: SandboxTemplate = self._cached((kind, source), build, field)
         return template
 
     def compile_expression(self, source: str, *, field: str) -> TemplateExpression:
@@ -144,7 +150,12 @@ class Sandbox:
         return expression
 
     def render_template(
-        self, template: Template, variables: Mapping[str, Any], *, deadline: float, field: str
+        self,
+        template: Template,
+        variables: Mapping[str, Any],
+        *,
+        deadline: float,
+        field: str,
     ) -> Rendered[str]:
         """Render a compiled template within the deadline and the output cap.
 
