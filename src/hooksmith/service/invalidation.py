@@ -4,8 +4,8 @@ Each process caches webhooks, callers and sessions (service/cache.py, actors.py,
 a change made in one process clears its own entry at once, and other processes see it when
 their entry's time window runs out. On PostgreSQL, `PostgresNotices` also announces each
 change with NOTIFY on one channel and LISTENs to it, so every process clears the entry within
-milliseconds; the time window stays as the fallback while the listening connection is down. The embedded SQLite
-default has one process, so `LocalNotices` announces nothing.
+milliseconds; the time window stays as the fallback while the listening connection is down.
+The embedded SQLite default has one process, so `LocalNotices` announces nothing.
 
     >>> parse_notice("webhook:12"), parse_notice("nonsense")
     (('webhook', 12), None)
