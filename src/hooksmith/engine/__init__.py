@@ -6,6 +6,7 @@ It knows nothing of storage, web servers or the CLI; those layers are built on t
 from __future__ import annotations
 
 from hooksmith.engine.capacity import OutboundLimits
+from hooksmith.engine.curl import parse_curl, to_curl
 from hooksmith.engine.definition import (
     BasicAuth,
     BearerAuth,
@@ -78,7 +79,9 @@ __all__ = [
     "load_json",
     "load_webhook",
     "not_text",
+    "parse_curl",
     "parse_webhook",
     "render",
+    "to_curl",
     "too_deep",
 ]
