@@ -1,0 +1,40 @@
+"""cURL in and out: import a pasted command as definition data, export a webhook as cURL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, ConfigDict
+
+from hooksmith.api.deps import ActorDep, Id, RuntimeDep, SessionDep
+from hooksmith.service import curl
+
+router = APIRouter(tags=["webhooks"])
+
+
+class CurlCommand(BaseModel):
+    """A cURL command as pasted from API docs."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"curl": "curl -u sk_test: https://api.example.com"}]},
+    )
+
+    curl: str
+
+
+@router.post("/import/curl")
+async def import_curl(command: CurlCommand, actor: ActorDep) -> dict[str, Any]:
+    """The definition data of a cURL command; nothing is saved (POST it to /webhooks to save)."""
+    return curl.import_curl(command.curl)
+
+
+@router.get("/webhooks/{webhook_id}/curl", response_class=PlainTextResponse)
+async def webhook_curl(
+    webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
+) -> PlainTextResponse:
+    """The webhook as a cURL command; secrets are write-only, so they show as `$HOOKSMITH_…`."""
+    text = await curl.webhook_as_curl(session, runtime.box, actor, webhook_id)
+    return PlainTextResponse(text + "\n")
