@@ -156,6 +156,22 @@ REAL_WORLD: dict[str, tuple[str, dict[str, Any]]] = {
             '"content": "Say \\"hi\\" \\\\n twice"}]\n  }',
         },
     ),
+    "browser copy as cURL with $'' quoting": (
+        r"""curl 'https://api.example.com/v1/notes' \
+  -H 'accept: application/json' \
+  -H 'content-type: application/json' \
+  --data-raw $'{"text":"it\'s caf\u00e9 \\\\ done\n"}' \
+  --compressed""",
+        {
+            "method": "POST",
+            "headers": [{"key": "accept", "value": "application/json"}],
+            "body": '{"text":"it\'s café \\\\ done\n"}',
+        },
+    ),
+    "plain text data is the body": (
+        "curl -H 'Content-Type: text/plain' -d 'ping' https://api.example.com/echo",
+        {"body": "ping", "params": [], "headers": [{"key": "Content-Type", "value": "text/plain"}]},
+    ),
 }
 
 

@@ -46,8 +46,44 @@ def _refuse(message: str) -> InvalidDefinition:
     return InvalidDefinition([(FIELD, message)])
 
 
+ESCAPES: Final = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b",
+                  "f": "\f", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}  # fmt: skip
+HEX_DIGITS: Final = {"x": 2, "u": 4, "U": 8}
+
+
+def _ansi_c(text: str, start: int) -> tuple[str, int] | None:
+    """The `$'…'` string (bash ANSI-C quoting, as browsers' "Copy as cURL" writes it) that
+    starts at `start`, decoded, and the index after it; None if it never closes."""
+    out: list[str] = []
+    index = start + 2
+    while index < len(text):
+        char = text[index]
+        if char == "'":
+            return "".join(out), index + 1
+        if char != "\\" or index + 1 >= len(text):
+            out.append(char)
+            index += 1
+            continue
+        code = text[index + 1]
+        digits = HEX_DIGITS.get(code)
+        if digits is not None:
+            hex_part = ""
+            while len(hex_part) < digits and index + 2 + len(hex_part) < len(text):
+                if text[index + 2 + len(hex_part)] not in "0123456789abcdefABCDEF":
+                    break
+                hex_part += text[index + 2 + len(hex_part)]
+            if hex_part and int(hex_part, 16) <= 0x10FFFF:
+                out.append(chr(int(hex_part, 16)))
+                index += 2 + len(hex_part)
+                continue
+        out.append(ESCAPES.get(code, "\\" + code))
+        index += 2
+    return None
+
+
 def _join_lines(text: str) -> str:
-    """The command with its line continuations (`\\` in sh, `^` in cmd.exe) removed.
+    """The command with its line continuations (`\\` in sh, `^` in cmd.exe) removed, and
+    `$'…'` strings as plain quoted words.
 
     Inside single quotes a backslash is literal in sh, so a body there is left as written.
     """
@@ -60,6 +96,12 @@ def _join_lines(text: str) -> str:
         if quote_char != "'" and char in "\\^" and (rest[:1] == "\n" or rest == "\r\n"):
             if char == "\\" or not quote_char:
                 index += 1 + (2 if rest == "\r\n" else 1)
+                continue
+        if char == "$" and not quote_char and text[index + 1 : index + 2] == "'":
+            decoded = _ansi_c(text, index)
+            if decoded is not None:
+                out.append(shlex.quote(decoded[0]))
+                index = decoded[1]
                 continue
         if char == "\\" and quote_char != "'" and index + 1 < len(text):
             out.append(text[index : index + 2])
@@ -244,7 +286,8 @@ def parse_curl(text: str) -> dict[str, Any]:
     bare_url, params = _url(url)
     body: str | None = None
     raw = "&".join(data)
-    if json_data or (data and _looks_like_json(raw) and not get):
+    as_text = data and not get and "=" not in raw  # not form data: sent as written
+    if json_data or (data and _looks_like_json(raw) and not get) or as_text:
         body = "".join(json_data) + (raw if not json_data else "")
     elif data:
         params += [
