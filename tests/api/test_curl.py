@@ -68,3 +68,33 @@ async def test_export_shows_placeholders_never_the_stored_secret(
     assert back.body["params"] == [{"key": "q", "value": "{{ orderNumber }}"}]
     assert back.body["body"] == created.body["body"]
     assert (await client.get("/api/v1/webhooks/999999/curl")).status == 404
+
+
+async def test_a_run_exports_its_request_as_sent_with_secrets_as_placeholders(
+    api: ApiFactory, world: World, upstream: Upstream
+) -> None:
+    client = await api(token=world.acme.token)
+    created = await client.post(
+        "/api/v1/webhooks",
+        definition(
+            upstream.url("/echo/run"),
+            auth={"type": "bearer", "token": "run-bearer-secret"},
+            headers=[{"key": "X-Api-Key", "value": "k-secret-123"}],
+        ),
+    )
+    run = await client.post(
+        f"/api/v1/webhooks/{created.body['id']}/test",
+        {"conversation": {"orderNumber": "A-7", "userName": "Ana"}},
+    )
+    assert run.status in {200, 201}, run.text
+    reply = await client.get(f"/api/v1/runs/{run.body['id']}/curl")
+    assert reply.status == 200, reply.text
+    assert "run-bearer-secret" not in reply.text
+    assert "k-secret-123" not in reply.text
+    assert '"$HOOKSMITH_AUTHORIZATION"' in reply.text
+    back = await client.post(IMPORT, {"curl": reply.text})
+    assert back.status == 200, back.text
+    assert back.body["method"] == "POST"
+    assert back.body["url"] == upstream.url("/echo/run")
+    assert '"order": "A-7"' in back.body["body"]
+    assert (await client.get("/api/v1/runs/no-such-run/curl")).status == 404

@@ -113,6 +113,12 @@ async def import_curl(api: Api, outsider: Outsider, victim: Victim) -> None:
     _status(reply, 200)  # pure: reads nothing stored, saves nothing, sends nothing
 
 
+async def run_curl(api: Api, outsider: Outsider, victim: Victim) -> None:
+    reply = await api.get(f"{V1}/runs/{victim.run_id}/curl")
+    _status(reply, 404)
+    assert victim.upstream_url not in reply.text
+
+
 async def list_runs(api: Api, outsider: Outsider, victim: Victim) -> None:
     _status(await api.get(f"{V1}/webhooks/{victim.webhook_id}/runs"), 404)
 
@@ -196,6 +202,7 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("POST", f"{V1}/render"): render_draft,
     ("GET", f"{V1}/webhooks/{{webhook_id}}/curl"): webhook_curl,
     ("POST", f"{V1}/import/curl"): import_curl,
+    ("GET", f"{V1}/runs/{{run_id}}/curl"): run_curl,
     ("GET", f"{V1}/runs/{{run_id}}"): get_run,
     ("GET", f"{V1}/me"): me,
     ("GET", f"{V1}/companies"): list_companies,

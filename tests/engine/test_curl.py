@@ -5,7 +5,14 @@ from typing import Any
 
 import pytest
 
-from hooksmith.engine import InvalidDefinition, parse_curl, parse_webhook, to_curl
+from hooksmith.engine import (
+    InvalidDefinition,
+    parse_curl,
+    parse_webhook,
+    request_as_curl,
+    to_curl,
+)
+from hooksmith.engine.result import HeaderLine, SentRequest
 
 # Commands written by hand in the style of public API docs, with the fields each must give.
 REAL_WORLD: dict[str, tuple[str, dict[str, Any]]] = {
@@ -245,3 +252,25 @@ def test_a_definition_rule_names_its_field() -> None:
 
 def test_max_time_over_a_minute_keeps_the_default() -> None:
     assert "timeout" not in parse_curl("curl -m 120 https://a.example")
+
+
+def test_a_request_as_sent_keeps_redacted_headers_as_placeholders() -> None:
+    sent = SentRequest(
+        method="POST",
+        url="https://api.example.com/o?q=a%20b",
+        headers=[
+            HeaderLine(key="Authorization", value="[redacted]"),
+            HeaderLine(key="X-Api-Key", value="[redacted]"),
+            HeaderLine(key="Content-Length", value="9"),
+            HeaderLine(key="X-Trace", value="t-1"),
+        ],
+        body='{"a": 1}',
+    )
+    command = request_as_curl(sent)
+    assert "Content-Length" not in command
+    assert "-H 'X-Api-Key: '\"$HOOKSMITH_SECRET\"" in command
+    again = parse_curl(command)
+    assert again["params"] == [{"key": "q", "value": "a b"}]
+    assert again["body"] == '{"a": 1}'
+    assert again["auth"] == {"type": "none"}
+    assert {"key": "Authorization", "value": "$HOOKSMITH_AUTHORIZATION"} in again["headers"]

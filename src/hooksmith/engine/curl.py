@@ -19,11 +19,16 @@ from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 from hooksmith.engine.definition import BasicAuth, BearerAuth, Webhook, parse_webhook
 from hooksmith.engine.errors import InvalidDefinition
+from hooksmith.engine.redaction import REDACTED, is_sensitive_header
+from hooksmith.engine.result import SentRequest
 
 FIELD: Final = "curl"
 MAX_CURL_CHARS: Final = 300 * 1024
 TOKEN_PLACEHOLDER: Final = "$HOOKSMITH_TOKEN"
 PASSWORD_PLACEHOLDER: Final = "$HOOKSMITH_PASSWORD"
+SECRET_PLACEHOLDER: Final = "$HOOKSMITH_SECRET"
+# Set by curl itself from what it sends; a copy would only be wrong when the body is edited.
+COMPUTED_HEADERS: Final = frozenset({"host", "content-length", "accept-encoding", "connection"})
 DEFAULT_TIMEOUT: Final = 5.0
 JSON_TYPE: Final = "application/json"
 
@@ -360,4 +365,29 @@ def to_curl(webhook: Webhook, *, reveal_secrets: bool = False) -> str:
     if webhook.timeout != DEFAULT_TIMEOUT:
         seconds = int(webhook.timeout) if webhook.timeout.is_integer() else webhook.timeout
         lines.append(f"--max-time {seconds}")
+    return " \\\n  ".join(lines)
+
+
+def request_as_curl(request: SentRequest) -> str:
+    """A run's request as sent, as a cURL command; each redacted header as a `$HOOKSMITH_…`.
+
+    >>> print(request_as_curl(SentRequest(method="GET", url="https://a.example/?q=1")))
+    curl 'https://a.example/?q=1'
+    """
+    method = "" if request.method == "GET" else f"-X {_quoted(request.method)} "
+    lines = [f"curl {method}{_quoted(request.url)}"]
+    for header in request.headers:
+        if header.key.lower() in COMPUTED_HEADERS:
+            continue
+        if header.value == REDACTED and is_sensitive_header(header.key):
+            placeholder = (
+                "$HOOKSMITH_AUTHORIZATION"
+                if header.key.lower() == "authorization"
+                else SECRET_PLACEHOLDER
+            )
+            lines.append(f'-H {_quoted(header.key + ": ")}"{placeholder}"')
+        else:
+            lines.append(f"-H {_quoted(f'{header.key}: {header.value}')}")
+    if request.body is not None:
+        lines.append(f"--data-raw {_quoted(request.body)}")
     return " \\\n  ".join(lines)

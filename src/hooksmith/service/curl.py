@@ -10,10 +10,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hooksmith.engine import parse_curl, to_curl
-from hooksmith.service import webhooks
+from hooksmith.engine import parse_curl, request_as_curl, to_curl
+from hooksmith.engine.result import SentRequest
+from hooksmith.service import runs, webhooks
 from hooksmith.service.actors import Actor
-from hooksmith.service.errors import InvalidInput
+from hooksmith.service.errors import InvalidInput, NotFound
 from hooksmith.store import SecretBox
 
 
@@ -29,3 +30,12 @@ async def webhook_as_curl(
 ) -> str:
     """A stored webhook of the caller's as a cURL command, its secret as a placeholder."""
     return to_curl(await webhooks.shareable_definition(session, box, actor, webhook_id))
+
+
+async def run_as_curl(session: AsyncSession, actor: Actor, run_id: str) -> str:
+    """A run's request as sent, as a cURL command; redacted secrets stay placeholders."""
+    run = await runs.get_run(session, actor, run_id)
+    sent = (run.result or {}).get("request")
+    if not isinstance(sent, dict):
+        raise NotFound(f"run {run_id} sent no request (it failed before sending)")
+    return request_as_curl(SentRequest.model_validate(sent))

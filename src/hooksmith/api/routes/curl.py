@@ -38,3 +38,9 @@ async def webhook_curl(
     """The webhook as a cURL command; secrets are write-only, so they show as `$HOOKSMITH_…`."""
     text = await curl.webhook_as_curl(session, runtime.box, actor, webhook_id)
     return PlainTextResponse(text + "\n")
+
+
+@router.get("/runs/{run_id}/curl", response_class=PlainTextResponse)
+async def run_curl(run_id: str, actor: ActorDep, session: SessionDep) -> PlainTextResponse:
+    """A run's request as sent, as a cURL command; redacted secrets show as `$HOOKSMITH_…`."""
+    return PlainTextResponse(await curl.run_as_curl(session, actor, run_id) + "\n")
