@@ -77,3 +77,12 @@ def test_a_pasted_curl_command_fills_the_form_runs_and_copies_back(
     expect(output).to_contain_text('"$HOOKSMITH_TOKEN"')
     expect(output).not_to_contain_text(SHOP_TOKEN)
     expect(page.locator("#curl-export-status")).to_contain_text("Secrets are never shown")
+
+    # The run's page offers the request as sent, its token as a placeholder.
+    page.goto(page.url + "/runs")
+    page.get_by_role("table", name="Runs").locator("tbody tr").first.get_by_role("link").click()
+    page.get_by_role("button", name="Copy as cURL").click()
+    sent = page.get_by_label("cURL command")
+    expect(sent).to_contain_text("--data-raw")
+    expect(sent).to_contain_text('"$HOOKSMITH_AUTHORIZATION"')
+    expect(sent).not_to_contain_text(SHOP_TOKEN)
