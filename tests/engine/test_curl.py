@@ -129,8 +129,8 @@ REAL_WORLD: dict[str, tuple[str, dict[str, Any]]] = {
             ],
         },
     ),
-    "head request with $ prompt": (
-        "$ curl -I https://status.example.com/health",
+    "head request with $ prompt and a dangling continuation": (
+        "$ curl -I https://status.example.com/health \\\n",
         {"method": "HEAD", "url": "https://status.example.com/health"},
     ),
     "delete with a template placeholder": (
@@ -234,6 +234,7 @@ def test_a_value_never_leaves_its_quotes(value: str) -> None:
         ("curl -X POST", "no URL"),
         ("curl https://a.example https://b.example", "more than one URL"),
         ("curl " + "x" * (1024 * 1024), "longer than"),
+        ("curl https://a.example " + "-H 'X-A: 1' \\\n" * 6000, "longer than"),
         ("curl -H", "needs a value"),
     ],
 )

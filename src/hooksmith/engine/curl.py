@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import shlex
 from typing import Any, Final
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
@@ -23,7 +24,7 @@ from hooksmith.engine.redaction import REDACTED, is_sensitive_header
 from hooksmith.engine.result import SentRequest
 
 FIELD: Final = "curl"
-MAX_CURL_CHARS: Final = 300 * 1024
+MAX_CURL_CHARS: Final = 64 * 1024  # API docs need a few KB; shlex reads ~1 MB/s
 TOKEN_PLACEHOLDER: Final = "$HOOKSMITH_TOKEN"
 PASSWORD_PLACEHOLDER: Final = "$HOOKSMITH_PASSWORD"
 SECRET_PLACEHOLDER: Final = "$HOOKSMITH_SECRET"
@@ -54,6 +55,7 @@ def _refuse(message: str) -> InvalidDefinition:
 ESCAPES: Final = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b",
                   "f": "\f", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}  # fmt: skip
 HEX_DIGITS: Final = {"x": 2, "u": 4, "U": 8}
+SHELL_SPECIALS: Final = re.compile(r"[\\^]\r?\n|\$'")
 
 
 def _ansi_c(text: str, start: int) -> tuple[str, int] | None:
@@ -92,6 +94,8 @@ def _join_lines(text: str) -> str:
 
     Inside single quotes a backslash is literal in sh, so a body there is left as written.
     """
+    if not SHELL_SPECIALS.search(text):
+        return text
     out: list[str] = []
     quote_char = ""
     index = 0
@@ -122,8 +126,11 @@ def _join_lines(text: str) -> str:
 def _words(text: str) -> list[str]:
     if len(text) > MAX_CURL_CHARS:
         raise _refuse(f"the command is longer than {MAX_CURL_CHARS // 1024} KB")
+    joined = _join_lines(text).strip()
+    if joined.endswith(("\\", "^")):  # a continuation with nothing after it, as often copied
+        joined = joined[:-1]
     try:
-        words = shlex.split(_join_lines(text.strip()), comments=False, posix=True)
+        words = shlex.split(joined, comments=False, posix=True)
     except ValueError as error:
         raise _refuse(f"cannot read the command: {error} (check its quotes)") from None
     if words[:1] == ["$"]:

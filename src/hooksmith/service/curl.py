@@ -19,7 +19,10 @@ from hooksmith.store import SecretBox
 
 
 def import_curl(command: Any) -> dict[str, Any]:
-    """The definition data of a cURL command (not saved: the caller saves it)."""
+    """The definition data of a cURL command (not saved: the caller saves it).
+
+    Reading a long command takes a CPU-bound while: the API calls this from a worker thread.
+    """
     if not isinstance(command, str) or not command.strip():
         raise InvalidInput("curl: paste a cURL command (text starting with curl)", field="curl")
     return parse_curl(command)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter
@@ -28,7 +29,8 @@ class CurlCommand(BaseModel):
 @router.post("/import/curl")
 async def import_curl(command: CurlCommand, actor: ActorDep) -> dict[str, Any]:
     """The definition data of a cURL command; nothing is saved (POST it to /webhooks to save)."""
-    return curl.import_curl(command.curl)
+    # Off the event loop: shlex reads a long command in tens of milliseconds.
+    return await asyncio.to_thread(curl.import_curl, command.curl)
 
 
 @router.get("/webhooks/{webhook_id}/curl", response_class=PlainTextResponse)
