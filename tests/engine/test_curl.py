@@ -89,8 +89,8 @@ REAL_WORLD: dict[str, tuple[str, dict[str, Any]]] = {
         {
             "method": "GET",
             "params": [
-                {"key": "limit", "value": "10"},
                 {"key": "q", "value": 'name:"Jane Doe" AND city:Berlin'},
+                {"key": "limit", "value": "10"},
             ],
             "auth": {"type": "bearer", "token": "abc.def.ghi"},
             "body": None,
@@ -236,6 +236,7 @@ def test_a_value_never_leaves_its_quotes(value: str) -> None:
         ("curl " + "x" * (1024 * 1024), "longer than"),
         ("curl https://a.example " + "-H 'X-A: 1' \\\n" * 6000, "longer than"),
         ("curl -H", "needs a value"),
+        ("curl --json '{}' -d a=1 https://a.example", "not both"),
     ],
 )
 def test_hostile_input_names_the_curl_field(command: str, words: str) -> None:

@@ -244,8 +244,7 @@ def parse_curl(text: str) -> dict[str, Any]:
     get = head = False
     headers: list[tuple[str, str]] = []
     auth: dict[str, str] | None = None
-    data: list[str] = []
-    encoded: list[tuple[str, str]] = []
+    data: list[tuple[bool, str]] = []  # (url-encoded by curl?, value), in command order
     json_data: list[str] = []
     timeout: float | None = None
     for option, value in _options(_words(text)):
@@ -280,7 +279,7 @@ def parse_curl(text: str) -> dict[str, Any]:
                 raise _refuse(f"{option} {value[:40]!r} reads a cookie file; give name=value")
             headers.append(("Cookie", value))
         elif option == "--data-urlencode":
-            encoded.append(_encoded_piece(value))
+            data.append((True, value))
         elif option == "--json":
             json_data.append(value)
         elif option in {"-m", "--max-time"}:
@@ -292,20 +291,24 @@ def parse_curl(text: str) -> dict[str, Any]:
         elif option.startswith(("-d", "--data")):
             if value.startswith("@") and option != "--data-raw":
                 raise _refuse(f"{option} {value[:40]} reads a file; paste its contents instead")
-            data.append(value)
+            data.append((False, value))
     if url is None:
         raise _refuse("the command has no URL")
     bare_url, params = _url(url)
-    body: str | None = None
-    raw = "&".join(data)
-    as_text = data and not get and "=" not in raw  # not form data: sent as written
-    if json_data or (data and _looks_like_json(raw) and not get) or as_text:
-        body = "".join(json_data) + (raw if not json_data else "")
-    elif data:
-        params += [
-            {"key": key, "value": value} for key, value in parse_qsl(raw, keep_blank_values=True)
-        ]
-    params += [{"key": key, "value": value} for key, value in encoded]
+    if json_data and data:
+        raise _refuse("give the body with --json or with -d, not both")
+    raw = "&".join(value for encoded, value in data if not encoded)
+    as_text = raw and not get and "=" not in raw  # not form data: sent as written
+    body: str | None = "".join(json_data) if json_data else None
+    if raw and not get and (_looks_like_json(raw) or as_text):
+        body = raw
+    for encoded, value in data:
+        if encoded:
+            key, content = _encoded_piece(value)
+            params.append({"key": key, "value": content})
+        elif body is None:
+            pairs = parse_qsl(value, keep_blank_values=True)
+            params += [{"key": key, "value": content} for key, content in pairs]
     if json_data and not any(name.lower() == "accept" for name, _ in headers):
         headers.append(("Accept", JSON_TYPE))
     if body is not None:
@@ -315,7 +318,7 @@ def parse_curl(text: str) -> dict[str, Any]:
             if not (name.lower() == "content-type" and value.lower() == JSON_TYPE)
         ]
     if method is None:
-        sends_data = body is not None or bool(data or encoded)
+        sends_data = body is not None or bool(data)
         method = "HEAD" if head else "POST" if sends_data and not get else "GET"
     definition: dict[str, Any] = {"name": _name(method, bare_url), "method": method}
     definition |= {"url": bare_url, "headers": [{"key": k, "value": v} for k, v in headers]}
