@@ -119,3 +119,47 @@ def test_render_sends_nothing(tmp_path: Path, upstream: Upstream) -> None:
     assert "Authorization: [redacted]" in done.stdout
     assert "secret-pw" not in done.stdout
     assert upstream.received == []
+
+
+STRIPE = """curl https://api.stripe.com/v1/customers \\
+  -u sk_test_key: \\
+  -d "name=Jenny Rosen" \\
+  --data-urlencode "email=jenny+rosen@example.com"
+"""
+
+
+def test_curl_prints_a_command_as_a_definition_and_back(tmp_path: Path) -> None:
+    command = tmp_path / "stripe.sh"
+    command.write_text(STRIPE)
+    done = hooksmith("curl", str(command))
+    assert done.returncode == 0, done.stderr
+    data = yaml.safe_load(done.stdout)
+    assert data["method"] == "POST"
+    assert data["auth"] == {"type": "basic", "username": "sk_test_key", "password": ""}
+    assert data["params"][1] == {"key": "email", "value": "jenny+rosen@example.com"}
+    saved = tmp_path / "stripe.yaml"
+    saved.write_text(done.stdout)
+    back = hooksmith("curl", "--from-definition", str(saved))
+    assert back.returncode == 0, back.stderr
+    assert back.stdout.startswith("curl -X POST 'https://api.stripe.com/v1/customers?name=")
+    assert '-u sk_test_key:"$HOOKSMITH_PASSWORD"' in back.stdout
+    revealed = hooksmith("curl", "--from-definition", str(saved), "--reveal")
+    (tmp_path / "again.sh").write_text(revealed.stdout)
+    again = hooksmith("curl", str(tmp_path / "again.sh"), "--json")
+    assert json.loads(again.stdout) == data
+
+
+def test_curl_reads_stdin_and_names_a_bad_flag() -> None:
+    env = {**os.environ}
+    done = subprocess.run(
+        [sys.executable, "-m", "hooksmith", "curl", "-"],
+        input="curl --proxy http://p:1 https://a.example",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "--proxy" in done.stderr
+    assert "curl:" in done.stderr

@@ -103,6 +103,23 @@ async def render_draft(api: Api, outsider: Outsider, victim: Victim) -> None:
     assert reply.body["response"] is None  # rendered only: nothing was sent
 
 
+async def webhook_curl(api: Api, outsider: Outsider, victim: Victim) -> None:
+    reply = await api.get(f"{V1}/webhooks/{victim.webhook_id}/curl")
+    _status(reply, 404)
+    assert victim.upstream_url not in reply.text
+
+
+async def import_curl(api: Api, outsider: Outsider, victim: Victim) -> None:
+    reply = await api.post(f"{V1}/import/curl", {"curl": f"curl {victim.upstream_url}"})
+    _status(reply, 200)  # pure: reads nothing stored, saves nothing, sends nothing
+
+
+async def run_curl(api: Api, outsider: Outsider, victim: Victim) -> None:
+    reply = await api.get(f"{V1}/runs/{victim.run_id}/curl")
+    _status(reply, 404)
+    assert victim.upstream_url not in reply.text
+
+
 async def list_runs(api: Api, outsider: Outsider, victim: Victim) -> None:
     _status(await api.get(f"{V1}/webhooks/{victim.webhook_id}/runs"), 404)
 
@@ -188,6 +205,9 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("POST", f"{V1}/webhooks/{{webhook_id}}/execute"): execute_webhook,
     ("GET", f"{V1}/webhooks/{{webhook_id}}/runs"): list_runs,
     ("POST", f"{V1}/render"): render_draft,
+    ("GET", f"{V1}/webhooks/{{webhook_id}}/curl"): webhook_curl,
+    ("POST", f"{V1}/import/curl"): import_curl,
+    ("GET", f"{V1}/runs/{{run_id}}/curl"): run_curl,
     ("GET", f"{V1}/runs/{{run_id}}"): get_run,
     ("GET", f"{V1}/me"): me,
     ("GET", f"{V1}/companies"): list_companies,

@@ -8,7 +8,7 @@ from playwright.sync_api import Dialog, Page, expect
 
 from tests.upstream import Upstream
 from tests.web.conftest import PASSWORD, Site
-from tests.web.helpers import add_row, save, section, sign_in
+from tests.web.helpers import add_row, builder_ready, save, section, sign_in
 
 
 def test_sign_in_refuses_a_wrong_password_and_sign_out_ends_the_session(
@@ -69,6 +69,7 @@ def test_list_search_and_last_run_status(page: Page, site: Site, shop: Upstream)
     page.get_by_role("link", name="Create from scratch").click()
     page.get_by_label("Name", exact=True).fill("Searchable stock check")
     page.get_by_label("API endpoint", exact=True).fill(shop.url("/status/503"))
+    builder_ready(page)  # a loaded machine may load the builder's modules after the fill
     page.get_by_role("button", name="Run webhook").click()  # GET: runs without a warning
     expect(page.get_by_test_id("run-status")).to_have_text("HTTP 503")
     expect(page.locator("#run-result").get_by_role("alert")).to_contain_text("http_error")

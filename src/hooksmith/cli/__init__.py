@@ -1,10 +1,10 @@
-"""The `hooksmith` command: run/render definition files, serve the builder and API, admin."""
+"""The `hooksmith` command: definition files (run, render, curl), the server, the worker, admin."""
 
 from __future__ import annotations
 
 import typer
 
-from hooksmith.cli import admin, server, webhooks, worker
+from hooksmith.cli import admin, curl, server, webhooks, worker
 
 
 def build_app() -> typer.Typer:
@@ -16,6 +16,7 @@ def build_app() -> typer.Typer:
     )
     app.command()(webhooks.run)
     app.command()(webhooks.render)
+    app.command()(curl.curl)
     app.command()(server.serve)
     app.command()(worker.worker)
     app.add_typer(admin.build_admin(), name="admin")

@@ -6,6 +6,7 @@ It knows nothing of storage, web servers or the CLI; those layers are built on t
 from __future__ import annotations
 
 from hooksmith.engine.capacity import OutboundLimits
+from hooksmith.engine.curl import parse_curl, request_as_curl, to_curl
 from hooksmith.engine.definition import (
     BasicAuth,
     BearerAuth,
@@ -79,7 +80,10 @@ __all__ = [
     "load_json",
     "load_webhook",
     "not_text",
+    "parse_curl",
     "parse_webhook",
     "render",
+    "request_as_curl",
+    "to_curl",
     "too_deep",
 ]

@@ -298,6 +298,13 @@ async def delete_webhook(
     cache.changed(webhook_id)
 
 
+async def shareable_definition(
+    session: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int
+) -> Webhook:
+    """A stored webhook's definition with its secret replaced, for exports that never reveal it."""
+    return _placeholder(await _row(WebhookRepository(session, box), actor.scope, webhook_id))
+
+
 async def duplicate_webhook(
     session: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int
 ) -> WebhookView:

@@ -1,6 +1,7 @@
 // The Webhook Builder page: keeps the sections in step, saves through the API, runs and maps.
 
 import { wireStoredActions } from "./actions.js";
+import { importCurl, looksLikeCurl, wireCurlPaste } from "./curl.js";
 import { api, ApiError } from "./api.js";
 import { ContextFields } from "./context.js";
 import { choose } from "./dialogs.js";
@@ -56,7 +57,14 @@ class Builder {
     const showName = () => { $("crumb-name").textContent = $("name").value || "New webhook"; };
     $("name").addEventListener("input", showName);
     showName();
-    $("url").addEventListener("input", () => { this.paramsFromUrl(); this.followUrl(); this.markDirty(); });
+    let lastUrl = $("url").value;
+    $("url").addEventListener("input", () => {
+      // A cURL command typed or dropped in (a paste is caught before it lands) is imported.
+      if (looksLikeCurl($("url").value)) { importCurl(this, $("url").value, lastUrl); return; }
+      lastUrl = $("url").value;
+      this.paramsFromUrl(); this.followUrl(); this.markDirty();
+    });
+    wireCurlPaste(this);
     $("auth-type").addEventListener("change", () => { this.showAuth(); this.markDirty(); });
     $("sample").addEventListener("input", () => { keepSample(this.id, $("sample").value); $("sample-error").hidden = true; });
     watchReliability(() => this.markDirty());

@@ -19,6 +19,12 @@ export class BodyEditor {
     return this.textarea.value;
   }
 
+  set value(text) {
+    this.textarea.value = text;
+    this.clearError();
+    this.renumber();
+  }
+
   renumber() {
     const count = this.textarea.value.split("\n").length;
     const lines = [];

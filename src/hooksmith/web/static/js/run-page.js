@@ -1,7 +1,27 @@
-// One run's page: its stored response body as a collapsible tree.
+// One run's page: its stored response body as a collapsible tree, and its request as cURL.
 
 import { renderTree } from "./tree.js";
 
 const data = document.getElementById("response-data");
 const tree = document.getElementById("response-tree");
 if (data && tree) renderTree(tree, JSON.parse(data.textContent));
+
+const copy = document.getElementById("copy-run-curl");
+copy?.addEventListener("click", async () => {
+  const status = document.getElementById("run-curl-status");
+  const output = document.getElementById("run-curl");
+  const response = await fetch(`/api/v1/runs/${encodeURIComponent(copy.dataset.runId)}/curl`, { credentials: "same-origin" });
+  if (!response.ok) {
+    status.textContent = `Could not export this run (the server answered ${response.status}).`;
+    return;
+  }
+  output.textContent = (await response.text()).trimEnd();
+  output.hidden = false;
+  const secrets = "Redacted secrets are shown as $HOOKSMITH_… variables.";
+  try {
+    await navigator.clipboard.writeText(output.textContent);
+    status.textContent = `Copied as cURL. ${secrets}`;
+  } catch {
+    status.textContent = `Select the command below to copy it. ${secrets}`;
+  }
+});
