@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -62,6 +64,13 @@ def hooksmith(var_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @contextmanager
 def serving(tmp_path: Path, **env: str) -> Iterator[tuple[str, str]]:
     """A `hooksmith serve` process on a fresh var dir: (base URL, everything it printed)."""
+    with serving_process(tmp_path, **env) as (base, printed, _):
+        yield base, printed
+
+
+@contextmanager
+def serving_process(tmp_path: Path, **env: str) -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
+    """`serving`, with the process itself (to signal it)."""
     port = free_port()
     log = tmp_path / "serve.log"
     with log.open("w") as out:
@@ -70,6 +79,7 @@ def serving(tmp_path: Path, **env: str) -> Iterator[tuple[str, str]]:
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**environment(tmp_path / "var"), **env},
+            text=True,
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -79,7 +89,7 @@ def serving(tmp_path: Path, **env: str) -> Iterator[tuple[str, str]]:
             assert process.poll() is None, log.read_text()
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.05)
-        yield base, log.read_text()
+        yield base, log.read_text(), process
     finally:
         process.terminate()
         process.wait(10)
@@ -294,3 +304,41 @@ def test_admin_end_sessions_signs_a_user_out_of_the_running_server(tmp_path: Pat
     missing = hooksmith(tmp_path / "var", "admin", "end-sessions", "nobody@example.test")
     assert missing.returncode == 2
     assert "email" in missing.stderr
+
+
+def test_sigterm_lets_an_execute_in_flight_finish_and_stores_its_run(
+    tmp_path: Path, upstream: Upstream
+) -> None:
+    with serving_process(tmp_path, HOOKSMITH_EGRESS_ALLOW="127.0.0.1") as (base, printed, proc):
+        token = re.search(r"API token (hs_\S+)", printed)
+        assert token is not None, printed
+        auth = {"Authorization": f"Bearer {token.group(1)}"}
+        slow = {"name": "Slow", "url": upstream.url("/slow?seconds=2"), "timeout": 10}
+        status, created, _ = call(base, "POST", "/api/v1/webhooks", slow, auth)
+        assert status == 201, created
+        answers: list[tuple[int, Any]] = []
+
+        def execute() -> None:
+            path = f"/api/v1/webhooks/{created['id']}/execute"
+            status, body, _ = call(base, "POST", path, {}, auth)
+            answers.append((status, body))
+
+        caller = threading.Thread(target=execute)
+        caller.start()
+        deadline = time.monotonic() + 10
+        while not upstream.received:  # the execute is at the upstream now
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGTERM)
+        caller.join(15)
+        # uvicorn shuts down gracefully, then re-raises the signal: ended by SIGTERM, not killed.
+        assert proc.wait(15) in (0, -signal.SIGTERM)
+    assert answers, "the execute in flight got no answer"
+    status, result = answers[0]
+    assert status == 200, result
+    assert result["ok"] is True, result
+    with sqlite3.connect(tmp_path / "var" / "hooksmith.db") as db:
+        stored = db.execute(
+            "SELECT count(*) FROM runs WHERE webhook_id = ? AND kind = 'live'", (created["id"],)
+        ).fetchone()
+    assert stored == (1,)  # written by the run writer as the server stopped
