@@ -113,6 +113,12 @@ class Settings(BaseSettings):
     company_rate_per_second: float = Field(default=50.0, gt=0)
     company_rate_burst: int = Field(default=100, gt=0)
     company_concurrency: int = Field(default=32, gt=0)
+    server_heartbeat_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="How often servers sharing PostgreSQL say they are alive; each takes its "
+        "share of the per-company limits among those heard from within three periods.",
+    )
     # Outbound connections in use at once (per server process), so that no one slow upstream
     # or tenant can take every connection; a request waits for a slot within its time-out.
     outbound_per_origin: int = Field(

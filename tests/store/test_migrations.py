@@ -20,6 +20,7 @@ TABLES = {
     "runs",
     "callback_secrets",
     "sessions",
+    "servers",
 }
 
 

@@ -1,9 +1,10 @@
 """Per-company protection of the service and of upstreams: a rate limit (token bucket) on
 executions and test runs, and a cap on how many of them run at once.
 
-Both are kept in this server process (no shared store): with N servers behind a load balancer a
-company gets at most N times the configured figures. Refusals raise `RateLimited`, which the
-API answers with 429 and `Retry-After`.
+Both are kept in this server process, with no shared store on the execute path: with N servers
+on one PostgreSQL each takes its share (`set_servers(N)`, from the heartbeat roll in
+service/roll.py), so the company gets about the configured figures in all. Refusals raise
+`RateLimited`, which the API answers with 429 and `Retry-After`.
 
 >>> limits = CompanyLimits(rate=1, burst=1, concurrency=1, clock=lambda: 0.0)
 >>> limits.take(7)
@@ -44,12 +45,27 @@ class CompanyLimits:
         concurrency: int,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.rate = rate
-        self.burst = burst
-        self.concurrency = concurrency
+        self.configured = (rate, burst, concurrency)
+        self.servers = 1
+        self.rate, self.burst, self.concurrency = float(rate), burst, concurrency
         self.clock = clock
         self._buckets: OrderedDict[int, _Bucket] = OrderedDict()
         self._running: dict[int, int] = {}
+
+    def set_servers(self, servers: int) -> None:
+        """Take this process's share of the configured figures when `servers` share them.
+
+        >>> limits = CompanyLimits(rate=30, burst=30, concurrency=32)
+        >>> limits.set_servers(3)
+        >>> limits.rate, limits.burst, limits.concurrency
+        (10.0, 10, 11)
+        """
+        servers = max(1, servers)
+        rate, burst, concurrency = self.configured
+        self.servers = servers
+        self.rate = rate / servers
+        self.burst = max(1, round(burst / servers))
+        self.concurrency = max(1, math.ceil(concurrency / servers))
 
     def take(self, company_id: int) -> None:
         """Spend one token of the company's bucket, or raise `RateLimited` with the wait."""

@@ -18,6 +18,7 @@ from hooksmith.service.limits import CompanyLimits
 from hooksmith.service.metrics import Metrics
 from hooksmith.service.probes import ReadinessProbe
 from hooksmith.service.queue import QueueDispatcher
+from hooksmith.service.roll import ServerRoll
 from hooksmith.service.sessions import SessionCodec, derive_session_secret
 from hooksmith.service.signed_in import SignedInSessions
 from hooksmith.service.signin import Schedule, SignInThrottle
@@ -54,6 +55,7 @@ class Runtime:
     sign_ins: SignInThrottle
     metrics: Metrics
     readiness: ReadinessProbe
+    roll: ServerRoll | None = None  # servers sharing PostgreSQL take their share of limits
     gc_threshold: tuple[int, int, int] = field(default=(700, 10, 10), repr=False)
 
     @property
@@ -65,8 +67,13 @@ class Runtime:
         return self.settings.run_body_limit
 
     @classmethod
-    async def open(cls, settings: Settings, *, trusted_egress: Iterable[str] = ()) -> Runtime:
+    async def open(
+        cls, settings: Settings, *, trusted_egress: Iterable[str] = (), serving: bool = True
+    ) -> Runtime:
         """Migrate (unless told not to), connect and start the background writer.
+
+        A `serving` runtime (not a worker's) joins the roll of servers that share the
+        per-company limits.
 
         `trusted_egress` adds egress exemptions to `settings.egress_allow`, e.g. the server's
         own address so the demo webhook can reach the built-in echo endpoint.
@@ -133,6 +140,11 @@ class Runtime:
             ),
         )
         metrics.watch(engine, writer, sign_ins, sessions)
+        limits = CompanyLimits(
+            rate=settings.company_rate_per_second,
+            burst=settings.company_rate_burst,
+            concurrency=settings.company_concurrency,
+        )
         runtime = cls(
             settings=settings,
             database=database,
@@ -147,11 +159,7 @@ class Runtime:
             cookies=SessionCodec(_session_secret(settings, key), max_age=settings.session_max_age),
             signed_in=signed_in,
             sign_ins=sign_ins,
-            limits=CompanyLimits(
-                rate=settings.company_rate_per_second,
-                burst=settings.company_rate_burst,
-                concurrency=settings.company_concurrency,
-            ),
+            limits=limits,
             metrics=metrics,
             readiness=ReadinessProbe(
                 url,
@@ -159,6 +167,9 @@ class Runtime:
                 queue=dispatcher if isinstance(dispatcher, QueueDispatcher) else None,
             ),
         )
+        if serving and url.startswith("postgresql"):
+            runtime.roll = ServerRoll(sessions, limits, every=settings.server_heartbeat_seconds)
+            await runtime.roll.start()
         # Everything loaded so far (modules, the app, the runtime) lives as long as the process:
         # kept out of the garbage collector's sight, a full collection under load scans only the
         # requests' objects (the service bench at 64 connections: ~170k objects fewer to scan,
@@ -178,6 +189,8 @@ class Runtime:
         await self.dispatcher.close()
         await self.writer.close()
         await self.notices.close()
+        if self.roll is not None:
+            await self.roll.close()
         await self.engine.close()
         await self.readiness.close()
         await self.database.dispose()

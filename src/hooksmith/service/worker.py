@@ -24,7 +24,9 @@ async def work(settings: Settings, *, concurrency: int, name: str | None = None)
             "(or HOOKSMITH_QUEUE=postgres); with SQLite, async runs execute inside the server"
         )
     # The runtime's own dispatcher only defers (callbacks); this process works the queue below.
-    runtime = await Runtime.open(settings.model_copy(update={"server_worker_concurrency": 0}))
+    runtime = await Runtime.open(
+        settings.model_copy(update={"server_worker_concurrency": 0}), serving=False
+    )
     try:
         ctx = JobContext.of(
             settings, runtime.sessions, runtime.cache, runtime.engine, runtime.metrics

@@ -125,6 +125,15 @@ class ApiToken(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class ServerRow(Base):
+    """A running server process and when it last said so (its heartbeat)."""
+
+    __tablename__ = "servers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    heartbeat_at: Mapped[datetime]
+
+
 class CallbackSecret(Base):
     """A company's callback signing secret (encrypted); one retiring at `retires_at` still signs
     until then, beside its successor."""
