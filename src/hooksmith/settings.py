@@ -16,7 +16,7 @@ class Settings(BaseSettings):
     """Everything the server needs to start; built by `create_app` callers, never at import.
 
     >>> Settings(var_dir=Path("/tmp/hs")).run_retention_days
-    30
+    30.0
     """
 
     model_config = SettingsConfigDict(env_prefix="HOOKSMITH_", extra="ignore")

@@ -344,7 +344,7 @@ def to_curl(webhook: Webhook, *, reveal_secrets: bool = False) -> str:
     """A readable multi-line cURL command of a definition; secrets as `$HOOKSMITH_…` variables.
 
     >>> print(to_curl(Webhook(name="n", url="https://api.example.com/me")))
-    curl 'https://api.example.com/me'
+    curl https://api.example.com/me
     """
     url = webhook.url
     params = [(param.key, param.value) for param in webhook.params]

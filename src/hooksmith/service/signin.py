@@ -44,7 +44,7 @@ class Schedule:
         """
         if failures < self.free:
             return 0.0
-        return min(2.0 ** min(failures - self.free, 30), self.max_lock)
+        return float(min(2.0 ** min(failures - self.free, 30), self.max_lock))
 
 
 @dataclass
