@@ -8,7 +8,6 @@ import time
 import pytest
 
 from hooksmith.engine import RenderError, Webhook
-from hooksmith.engine import request as request_module
 from hooksmith.engine.request import PreparedRequest, plan_for, prepare
 from hooksmith.engine.sandbox import Sandbox
 from tests.factories import make_webhook
@@ -67,8 +66,9 @@ def test_a_header_that_would_split_fails_on_every_call() -> None:
 def test_a_plan_goes_with_its_webhook() -> None:
     webhook = make_webhook(auth={"type": "bearer", "token": "tok-456"})
     key = id(webhook)
-    plan_for(Sandbox(), webhook)
-    assert key in request_module._PLANS
+    sandbox = Sandbox()
+    plan_for(sandbox, webhook)
+    assert key in sandbox.plans
     del webhook
     gc.collect()
-    assert key not in request_module._PLANS
+    assert key not in sandbox.plans

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hooksmith.api.deps import FORM_TYPES, get_actor, get_runtime
 from hooksmith.api.errors import KNOWN, known_error
-from hooksmith.api.routes.runs import _conversation
+from hooksmith.api.routes.runs import conversation_of
 from hooksmith.engine import Result
 from hooksmith.service import runs
 from hooksmith.service.runs import PendingRun
@@ -52,7 +52,7 @@ class ExecuteShortcut:
                 runtime,
                 actor,
                 int(match[1]),
-                _conversation(body, runtime.settings.max_json_depth),
+                conversation_of(body, runtime.settings.max_json_depth),
                 callback_url=request.query_params.get("callback_url"),
             )
         except KNOWN as error:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import re
 import weakref
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -271,32 +270,34 @@ class RequestPlan:
         )
 
 
-_PLANS: OrderedDict[int, tuple[weakref.ref[Webhook], RequestPlan]] = OrderedDict()
-_PLANS_MAX = 4096
+PLANS_MAX = 4096
 
 
 def plan_for(sandbox: Sandbox, webhook: Webhook) -> RequestPlan:
     """The plan of this webhook object (a frozen definition), made on its first call.
 
-    A process-wide memo like `lru_cache`, keyed by the object rather than its (unhashable)
-    value: the live path's webhooks live in the service's cache, one object per revision.
+    A memo of the sandbox (one per engine) like `lru_cache`, keyed by the object rather than
+    its (unhashable) value: the live path's webhooks live in the service's cache, one object
+    per revision.
     """
+    plans = sandbox.plans
     key = id(webhook)
-    entry = _PLANS.get(key)
+    entry = plans.get(key)
     if entry is not None and entry[0]() is webhook:
-        return entry[1]
+        found: RequestPlan = entry[1]
+        return found
     plan = RequestPlan.of(sandbox, webhook)
+
+    def forget(ref: weakref.ref[Webhook]) -> None:
+        current = plans.get(key)
+        if current is not None and current[0] is ref:  # not a newer webhook with the same id
+            del plans[key]
+
     # The plan (its redactor holds the secrets) goes when the webhook object does.
-    _PLANS[key] = (weakref.ref(webhook, lambda ref: _forget(key, ref)), plan)
-    if len(_PLANS) > _PLANS_MAX:
-        _PLANS.popitem(last=False)
+    plans[key] = (weakref.ref(webhook, forget), plan)
+    if len(plans) > PLANS_MAX:
+        plans.popitem(last=False)
     return plan
-
-
-def _forget(key: int, ref: weakref.ref[Webhook]) -> None:
-    entry = _PLANS.get(key)
-    if entry is not None and entry[0] is ref:  # not a newer webhook that got the same id
-        del _PLANS[key]
 
 
 def _with_params(url: str, encoded: list[str]) -> str:

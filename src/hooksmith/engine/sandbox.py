@@ -69,6 +69,8 @@ class Sandbox:
         # raises `NotInline`, and the work goes to a renderer process (`renderers`).
         self.inline_only = inline_only
         self._cache: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        # Request plans by webhook object (engine/request.py), built beside the templates.
+        self.plans: OrderedDict[int, Any] = OrderedDict()
         self._lock = threading.Lock()
 
     def add_writers(self, writers: Mapping[str, Callable[[Any], str]]) -> None:

@@ -90,7 +90,7 @@ async def execute_webhook(webhook_id: Id, request: Request) -> Response:
         runtime,
         actor,
         webhook_id,
-        _conversation(body, runtime.settings.max_json_depth),
+        conversation_of(body, runtime.settings.max_json_depth),
         callback_url=request.query_params.get("callback_url"),
     )
     if isinstance(outcome, PendingRun):
@@ -98,7 +98,7 @@ async def execute_webhook(webhook_id: Id, request: Request) -> Response:
     return Response(outcome.model_dump_json(), media_type="application/json")
 
 
-def _conversation(body: bytes, max_depth: int) -> Any:
+def conversation_of(body: bytes, max_depth: int) -> Any:
     if not body.strip():
         return None
     try:
