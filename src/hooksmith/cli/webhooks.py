@@ -9,8 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from hooksmith.engine import Engine, EngineError, Result, Webhook, load_webhook
-from hooksmith.engine.executor import default_policy
+from hooksmith.engine import Engine, EngineError, Result, Webhook, default_policy, load_webhook
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 

@@ -36,11 +36,12 @@ from hooksmith.engine.errors import (
     Timeout,
     TooLarge,
 )
-from hooksmith.engine.executor import Engine, execute, render
+from hooksmith.engine.executor import Engine, default_policy, execute, render
 from hooksmith.engine.jsondata import JsonRefused, load_json, not_text, too_deep
 from hooksmith.engine.renderers import RendererPool
-from hooksmith.engine.result import Attempt, Result, VariableOutcome
+from hooksmith.engine.result import Attempt, Result, ResultError, SentRequest, VariableOutcome
 from hooksmith.engine.retry import Backoff
+from hooksmith.engine.transport import OutgoingRequest, Transport
 
 __all__ = [
     "Attempt",
@@ -64,18 +65,23 @@ __all__ = [
     "NoAuth",
     "NoFreeConnection",
     "OutboundLimits",
+    "OutgoingRequest",
     "Param",
     "RenderError",
     "RendererPool",
     "ResponseType",
     "Result",
+    "ResultError",
     "Retry",
+    "SentRequest",
     "Timeout",
     "TooLarge",
+    "Transport",
     "VariableOutcome",
     "Webhook",
     "check_host",
     "check_path",
+    "default_policy",
     "execute",
     "load_json",
     "load_webhook",

@@ -7,8 +7,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from hooksmith.engine import Engine, Result
-from hooksmith.engine.result import ResultError
+from hooksmith.engine import Engine, Result, ResultError
 from hooksmith.service.cache import ReadyWebhook
 
 

@@ -44,7 +44,7 @@ class Page(BaseModel, Generic[T]):
 
 
 class WebhookView(BaseModel):
-    """A stored webhook as callers see it: every field of §1, secrets replaced by `*_set`."""
+    """A stored webhook as callers see it: every field of a webhook, secrets replaced by `*_set`."""
 
     id: int
     revision: int
@@ -137,7 +137,7 @@ def _payload(data: Any) -> dict[str, Any]:
 async def _company_for(
     tenants: TenantRepository, actor: Actor, slug: str | None, current: int | None
 ) -> Company:
-    """The company a webhook is assigned to, by the "Assign to" rules of DESIGN.md §1."""
+    """The company a webhook is assigned to: "Assign to" in docs/design.md#the-webhook."""
     if actor.company_id is not None:
         own = await tenants.get_company(actor.scope, actor.company_id)
         if own is None:

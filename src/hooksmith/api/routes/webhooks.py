@@ -24,7 +24,7 @@ DEFINITION_EXAMPLE = {
 Definition = Annotated[
     dict[str, Any],
     Body(
-        description="A webhook definition (DESIGN.md §1); secrets are write-only.",
+        description="A webhook definition (docs/design.md#the-webhook); secrets are write-only.",
         examples=[DEFINITION_EXAMPLE],
     ),
 ]
