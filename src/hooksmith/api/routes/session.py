@@ -72,6 +72,8 @@ def _set_cookies(response: Response, runtime: Runtime, cookie: str, csrf: str) -
     responses={401: {"description": "Wrong email or password."}},
 )
 async def sign_in(request: Request, runtime: RuntimeDep, session: SessionDep) -> Response:
+    """Sign in with email and password (JSON or a form): sets the session cookie and the
+    CSRF cookie. Repeated failures lock the account or address for a while (429)."""
     credentials = await _credentials(request)
     client = request.client.host if request.client else None
     actor = await signin.sign_in(
