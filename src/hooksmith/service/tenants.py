@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hooksmith.engine import not_text
-from hooksmith.service.actors import Actor, ActorCache
+from hooksmith.service.actors import Actor, Actors
 from hooksmith.service.errors import Forbidden, InvalidInput, NotFound
 from hooksmith.store import Scope, TenantRepository
 from hooksmith.store.models import Agency, ApiToken, Company, User
@@ -175,7 +175,7 @@ async def create_company(
     name: str,
     *,
     agency: str | None = None,
-    actors: ActorCache | None = None,
+    actors: Actors | None = None,
 ) -> CompanyView:
     """A new company: in the admin's own agency, or (operator) in `agency` or on its own."""
     _admin(actor)
@@ -279,7 +279,7 @@ async def revoke_token(
     actor: Actor | None,
     token_id: int,
     *,
-    actors: ActorCache | None = None,
+    actors: Actors | None = None,
 ) -> None:
     """Revoke a token of the admin's agency or companies (any token for the operator)."""
     _admin(actor)
