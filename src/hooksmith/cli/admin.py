@@ -17,7 +17,6 @@ from hooksmith.service.errors import ServiceError
 from hooksmith.service.keys import Rotated, reencrypt_secrets
 from hooksmith.service.runs import prune_runs
 from hooksmith.settings import Settings
-from hooksmith.store.errors import StoreError
 
 T = TypeVar("T")
 
@@ -35,7 +34,7 @@ def _on_database(work: Callable[[Settings, Database], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(go())
-    except (ServiceError, StoreError) as error:
+    except ServiceError as error:
         raise fail_input(str(error)) from None
 
 

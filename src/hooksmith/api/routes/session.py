@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from hooksmith.api.deps import ActorDep, RuntimeDep, SessionDep
-from hooksmith.engine import JsonRefused, load_json
+from hooksmith.engine import JsonRefused, field_path, load_json
 from hooksmith.service import signin, tenants
 from hooksmith.service.cookies import clear_session_cookies, set_session_cookies
 from hooksmith.service.errors import InvalidInput, Unauthorized
@@ -53,7 +53,7 @@ async def _credentials(request: Request) -> Credentials:
         return Credentials.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "body"
+        field = field_path(tuple(first["loc"])) or "body"
         raise InvalidInput(f"{field}: {first['msg']}", field=field) from None
 
 
