@@ -48,10 +48,11 @@ from hooksmith.engine.jsondata import (
 )
 from hooksmith.engine.renderers import RendererPool
 from hooksmith.engine.result import Attempt, Result, ResultError, SentRequest, VariableOutcome
-from hooksmith.engine.retry import Backoff
+from hooksmith.engine.retry import IDEMPOTENCY_HEADER, Backoff
 from hooksmith.engine.transport import OutgoingRequest, Transport
 
 __all__ = [
+    "IDEMPOTENCY_HEADER",
     "NOT_A_CONVERSATION",
     "Attempt",
     "Backoff",

@@ -48,7 +48,7 @@ class Backoff:
     cap: float = 5.0
 
     def ceiling(self, retry: int) -> float:
-        return min(self.cap, self.base * 2.0 ** (retry - 1))
+        return min(self.cap, self.base * 2.0 ** min(retry - 1, 64))
 
     def delay(self, retry: int, uniform: Callable[[], float] = random.random) -> float:
         """The wait before retry number `retry` (1 for the first retry)."""

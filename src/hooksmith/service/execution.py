@@ -13,9 +13,15 @@ from hooksmith.service.errors import InvalidInput
 
 
 async def run_webhook(
-    engine: Engine, ready: ReadyWebhook, conversation: Mapping[str, Any], *, margin: float
+    engine: Engine,
+    ready: ReadyWebhook,
+    conversation: Mapping[str, Any],
+    *,
+    margin: float,
+    idempotency_key: str | None = None,
 ) -> Result:
-    """Execute within the webhook's time-out plus `margin`; failures are results, not errors."""
+    """Execute within the webhook's time-out plus `margin`; failures are results, not errors.
+    `idempotency_key` is sent as the `Idempotency-Key` header (an async run's id)."""
     if ready.missing_secret is not None:
         return Result(
             ok=False,
@@ -33,7 +39,12 @@ async def run_webhook(
     try:
         # A timer on this task rather than `wait_for`'s second task per execution.
         async with asyncio.timeout(limit):
-            return await engine.execute(ready.webhook, conversation, company=ready.company_id)
+            return await engine.execute(
+                ready.webhook,
+                conversation,
+                company=ready.company_id,
+                idempotency_key=idempotency_key,
+            )
     except TimeoutError:
         return Result(
             ok=False,

@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hooksmith.engine import Execution, Result
 from hooksmith.service.actors import Actor
-from hooksmith.service.async_runs import accept, checked_callback_url
 from hooksmith.service.cache import ready
 from hooksmith.service.errors import InvalidInput, NotFound
 from hooksmith.service.execution import conversation_or_refuse, run_webhook, session_id_of
+from hooksmith.service.jobs.runs import accept, checked_callback_url
 from hooksmith.service.runtime import Runtime
 from hooksmith.service.webhooks import Page
 from hooksmith.store import NewRun, RunRepository, WebhookRepository

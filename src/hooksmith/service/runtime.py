@@ -10,20 +10,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hooksmith.engine import EgressPolicy, Engine, RendererPool
 from hooksmith.service.actors import Actors
-from hooksmith.service.async_runs import JobContext
 from hooksmith.service.cache import WebhookCache
 from hooksmith.service.database import Database, open_database
-from hooksmith.service.dispatch import Dispatcher, InProcessDispatcher
 from hooksmith.service.invalidation import LocalNotices, Notices, PostgresNotices
+from hooksmith.service.jobs.dispatch import InProcessDispatcher
+from hooksmith.service.jobs.queue import QueueDispatcher
+from hooksmith.service.jobs.runs import Dispatcher, JobContext
+from hooksmith.service.jobs.writer import RunWriter
 from hooksmith.service.limits import CompanyLimits
 from hooksmith.service.metrics import Metrics
 from hooksmith.service.probes import ReadinessProbe
-from hooksmith.service.queue import QueueDispatcher
 from hooksmith.service.roll import ServerRoll
 from hooksmith.service.sessions import SessionCodec, derive_session_secret
 from hooksmith.service.signed_in import SignedInSessions
 from hooksmith.service.signin import Schedule, SignInThrottle
-from hooksmith.service.writer import RunWriter
 from hooksmith.settings import Settings
 from hooksmith.store import (
     SecretBox,

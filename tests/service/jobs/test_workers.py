@@ -15,8 +15,8 @@ from hooksmith.store import create_engine, session_maker
 from hooksmith.store.models import RunRow
 from tests.api.client import Api
 from tests.api.helpers import definition, eventually
-from tests.queue.processes import cluster, seed_tenant
-from tests.queue.receiver import Receiver
+from tests.service.jobs.processes import cluster, seed_tenant
+from tests.service.jobs.receiver import Receiver
 
 WEBHOOKS = "/api/v1/webhooks"
 RUNS = 1000

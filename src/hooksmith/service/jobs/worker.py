@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from hooksmith.service.async_runs import JobContext
-from hooksmith.service.queue import build_queue, run_worker
+from hooksmith.service.jobs.queue import build_queue, run_worker
+from hooksmith.service.jobs.runs import JobContext
 from hooksmith.service.runtime import Runtime
 from hooksmith.settings import Settings
 
