@@ -14,8 +14,8 @@ from markupsafe import Markup, escape
 
 from hooksmith.service.figures import OUTCOMES, Bucket, RecentRuns, WebhookFigures
 
-WIDTH, HEIGHT = 600, 170
-LEFT, RIGHT, TOP, BOTTOM = 52, 8, 10, 22
+WIDTH, HEIGHT = 400, 160
+LEFT, RIGHT, TOP, BOTTOM = 48, 6, 10, 22
 OUTCOME_COLOURS = {
     "success": "#1f7a4d",
     "http_error": "#d9822b",
@@ -94,14 +94,14 @@ def _frame(figures: WebhookFigures, top: float, unit: str) -> list[str]:
         parts.append(
             f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
             f'stroke="#d9dee6"/><text x="{LEFT - 4}" y="{y + 3:.1f}" text-anchor="end" '
-            f'font-size="10" fill="#5d6778">{escape(label)}</text>'
+            f'font-size="11" fill="#5d6778">{escape(label)}</text>'
         )
     step = _step(figures)
     for index in range(0, figures.window.buckets, 6):
         x = LEFT + step * index
         start = figures.window.start_of(index)
         parts.append(
-            f'<text x="{x:.1f}" y="{HEIGHT - 6}" font-size="10" fill="#5d6778">{start:%H:%M}</text>'
+            f'<text x="{x:.1f}" y="{HEIGHT - 6}" font-size="11" fill="#5d6778">{start:%H:%M}</text>'
         )
     return parts
 
