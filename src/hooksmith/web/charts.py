@@ -28,12 +28,14 @@ NO_REPLY_COLOUR = "#5d6778"
 
 
 def percent(share: float) -> str:
-    """A share as a percentage with at most one decimal, never rounded up to 100.
+    """A share as a percentage with at most one decimal; 100% and 0% only when exact.
 
-    >>> percent(0.75), percent(0.9995), percent(1.0), percent(1 / 3)
-    ('75%', '99.9%', '100%', '33.3%')
+    >>> percent(0.75), percent(0.9999), percent(1.0), percent(2 / 3), percent(0.0001)
+    ('75%', '99.9%', '100%', '66.7%', '0.1%')
     """
-    tenths = int(share * 1000) if share < 1 else 1000
+    tenths = round(share * 1000)
+    if 0 < share < 1:
+        tenths = min(max(tenths, 1), 999)
     return f"{tenths // 10}%" if tenths % 10 == 0 else f"{tenths / 10:.1f}%"
 
 
