@@ -2,8 +2,9 @@
 outcomes, the p50 and p95 latency, and the status codes; per webhook of a list, the runs and
 successes per bucket (its sparkline).
 
-Every query reads only the window's runs of the given webhooks (the `webhook_id, created_at`
-index) and returns at most a row per bucket and outcome, whatever the number of runs. The same
+Every query reads only the window's runs of the given webhooks from the index
+`ix_runs_webhook_figures` alone (it holds every column read here, so no stored result is
+touched) and returns at most a row per bucket and outcome, whatever the number of runs. The same
 SQL runs on SQLite and PostgreSQL: buckets are a CASE over the window's boundaries, and
 percentiles are nearest-rank over `row_number()`.
 """
