@@ -45,6 +45,12 @@ def test_typing_certainly_dot_offers_its_names_and_choosing_one_inserts_it(
 
     expect(body).to_have_value('{"session": "{{ certainly.botDeploymentId')
     expect(offered).to_be_hidden()
+    page.keyboard.press("Control+z")  # the insertion is an edit the browser can undo
+    expect(body).to_have_value('{"session": "{{ certainly.bot')
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+Shift+z")
+    expect(body).to_have_value('{"session": "{{ certainly.botDeploymentId')
+    page.keyboard.press("Escape")
     page.keyboard.type(' }}", "name": "{{ fb.')
     offered.get_by_role("option", name=re.compile("^firstName")).click()
     expect(body).to_have_value(

@@ -213,19 +213,22 @@ export class Completion {
   }
 
   // Put the chosen name in place of the typed prefix (a name with members gets its dot, so
-  // the members are offered next).
+  // the members are offered next). As an edit of the browser's own, so Ctrl+Z undoes it.
   accept(index) {
     const item = this.items[index];
     if (!item || !this.at) return;
     const { value, selectionStart } = this.textarea;
     let text = item.label + (item.more ? "." : "");
     if (item.statement && !/^(else|endif|endfor)$/.test(item.label)) text += " ";
-    this.textarea.value = value.slice(0, this.at.start) + text + value.slice(selectionStart);
-    const caret = this.at.start + text.length;
-    this.textarea.setSelectionRange(caret, caret);
     this.close();
-    // The editor hears an input: it highlights, marks the form changed, and a name with
-    // members opens the list again on them.
-    this.onInsert();
+    this.textarea.setSelectionRange(this.at.start, selectionStart);
+    // execCommand is the one way to edit a textarea that keeps its undo history; where it
+    // is gone, the value is set and the editor told.
+    if (!document.execCommand?.("insertText", false, text)) {
+      this.textarea.value = value.slice(0, this.at.start) + text + value.slice(selectionStart);
+      const caret = this.at.start + text.length;
+      this.textarea.setSelectionRange(caret, caret);
+      this.onInsert();
+    }
   }
 }
