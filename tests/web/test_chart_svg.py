@@ -33,6 +33,16 @@ def test_each_chart_is_well_formed_svg_with_its_figures_in_titles() -> None:
     assert titles(charts.status_chart(figures()))[1:] == ["200: 3 runs", "no reply: 1 run"]
 
 
+def test_latency_lines_break_at_hours_without_runs() -> None:
+    hours = figures()
+    for index in (3, 4, 7):
+        hours.buckets[index].outcomes["success"] = 1
+        hours.buckets[index].p50_ms = hours.buckets[index].p95_ms = 50.0
+    root = ElementTree.fromstring(charts.latency_chart(hours))
+    lines = [len(line.get("points", "").split()) for line in root.iter(f"{SVG}polyline")]
+    assert lines == [3, 1, 3, 1]  # p95 then p50: hours 2 to 4, then hour 7
+
+
 def test_a_window_without_runs_is_said_in_words() -> None:
     empty = WebhookFigures(window=WINDOW, buckets=[Bucket(i) for i in range(24)], status_codes=[])
     for chart in (charts.latency_chart, charts.outcomes_chart, charts.status_chart):

@@ -131,12 +131,14 @@ def latency_chart(figures: WebhookFigures) -> Markup:
 
     parts = _frame(figures, top, "ms")
     for name, dash in (("p95", ' stroke-dasharray="5 3"'), ("p50", "")):
-        values = [(b, b.p95_ms if name == "p95" else b.p50_ms) for b in timed]
-        line = " ".join("{:.1f},{:.1f}".format(*point(b, v or 0.0)) for b, v in values)
-        parts.append(
-            f'<polyline class="{name}" points="{line}" fill="none" stroke="#2f5fd0" '
-            f'stroke-width="2"{dash}/>'
-        )
+        # A line joins consecutive hours only: an hour without runs leaves a gap.
+        for stretch in _stretches(timed):
+            values = [(b, b.p95_ms if name == "p95" else b.p50_ms) for b in stretch]
+            line = " ".join("{:.1f},{:.1f}".format(*point(b, v or 0.0)) for b, v in values)
+            parts.append(
+                f'<polyline class="{name}" points="{line}" fill="none" stroke="#2f5fd0" '
+                f'stroke-width="2"{dash}/>'
+            )
     for bucket in timed:
         x, y50 = point(bucket, bucket.p50_ms or 0.0)
         _, y95 = point(bucket, bucket.p95_ms or 0.0)
@@ -151,6 +153,17 @@ def latency_chart(figures: WebhookFigures) -> Markup:
             f'<circle cx="{x:.1f}" cy="{y95:.1f}" r="3" fill="#fff" stroke="#2f5fd0"/></g>'
         )
     return _svg("latency", title, desc, parts)
+
+
+def _stretches(buckets: list[Bucket]) -> list[list[Bucket]]:
+    """Runs of consecutive buckets: [0, 1, 3] gives [[0, 1], [3]]."""
+    stretches: list[list[Bucket]] = []
+    for bucket in buckets:
+        if stretches and stretches[-1][-1].index == bucket.index - 1:
+            stretches[-1].append(bucket)
+        else:
+            stretches.append([bucket])
+    return stretches
 
 
 def outcome_totals(figures: WebhookFigures) -> list[tuple[str, int]]:
