@@ -10,6 +10,7 @@ from hooksmith.store.errors import (
     SecretUnreadable,
     StoreError,
 )
+from hooksmith.store.figures import RunFigureRepository, Window
 from hooksmith.store.migrate import downgrade, upgrade
 from hooksmith.store.models import MAX_ID
 from hooksmith.store.runs import NewRun, RunRepository
@@ -24,6 +25,7 @@ __all__ = [
     "NewRun",
     "NotFound",
     "RevisionConflict",
+    "RunFigureRepository",
     "RunRepository",
     "Scope",
     "SecretBox",
@@ -31,6 +33,7 @@ __all__ = [
     "StoreError",
     "TenantRepository",
     "WebhookRepository",
+    "Window",
     "create_engine",
     "default_database_url",
     "downgrade",
