@@ -22,7 +22,7 @@ from hooksmith.store.models import RunRow
 from hooksmith.store.scope import Scope
 
 OUTCOMES = ("success", "http_error", "timeout", "blocked", "failed")
-"""The outcomes of DESIGN.md §2.6 (`hooksmith.engine.result.outcome_of`), in chart order."""
+"""The outcomes of a result (docs/design.md#the-result-and-error-kinds), in chart order."""
 
 
 @dataclass(frozen=True)
