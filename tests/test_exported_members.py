@@ -33,7 +33,7 @@ def test_engine_exports_what_we_mean() -> None:
         "result",
         "retry",
         "sandbox",
-        "session",
+        "budget",
         "transport",
         "triage",
         "url",

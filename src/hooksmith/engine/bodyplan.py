@@ -31,7 +31,7 @@ from typing import Any, Final
 
 from jinja2 import nodes
 
-from hooksmith.engine.session import INLINE_SHARE
+from hooksmith.engine.budget import INLINE_SHARE
 
 __all__ = ["BodyPlan", "Writers", "plan_body"]
 

@@ -19,6 +19,7 @@ from http import HTTPStatus
 from typing import Any, TypeVar
 
 from hooksmith.engine.breaker import CircuitBreaker
+from hooksmith.engine.budget import INLINE_SHARE, InlineShare
 from hooksmith.engine.capacity import Capacity, OutboundLimits
 from hooksmith.engine.definition import Webhook
 from hooksmith.engine.egress import EgressPolicy
@@ -43,7 +44,6 @@ from hooksmith.engine.retry import (
     send_with_retries,
 )
 from hooksmith.engine.sandbox import Limits, Sandbox
-from hooksmith.engine.session import INLINE_SHARE, InlineShare
 from hooksmith.engine.transport import Reply, Transport
 from hooksmith.engine.triage import CompileFirst, NotInline
 

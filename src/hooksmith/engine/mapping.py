@@ -21,10 +21,10 @@ from jinja2 import Template, Undefined, nodes
 from jinja2.environment import TemplateExpression
 from jinja2.exceptions import TemplateSyntaxError
 
+from hooksmith.engine.budget import undefined_path
 from hooksmith.engine.errors import MappingError, RenderError
 from hooksmith.engine.jsondata import JsonRefused, json_data
 from hooksmith.engine.sandbox import Sandbox
-from hooksmith.engine.session import undefined_path
 
 FIELD = "mapper"
 
