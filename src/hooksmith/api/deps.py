@@ -9,9 +9,7 @@ from fastapi import Depends, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hooksmith.service.actors import Actor
-from hooksmith.service.errors import Forbidden, Unauthorized
-from hooksmith.service.runtime import Runtime
-from hooksmith.service.sessions import (
+from hooksmith.service.cookies import (
     CSRF_COOKIE,
     CSRF_FIELD,
     CSRF_HEADER,
@@ -19,6 +17,8 @@ from hooksmith.service.sessions import (
     SESSION_COOKIE,
     csrf_ok,
 )
+from hooksmith.service.errors import Forbidden, Unauthorized
+from hooksmith.service.runtime import Runtime
 from hooksmith.store import MAX_ID
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")

@@ -15,7 +15,7 @@ from hooksmith.store import Scope, TenantRepository
 from hooksmith.store.tenants import hash_token
 
 if TYPE_CHECKING:  # signed_in imports Actor from here
-    from hooksmith.service.sessions import SessionCodec, SessionData
+    from hooksmith.service.cookies import SessionCodec, SessionData
     from hooksmith.service.signed_in import SignedInSessions
 
 ActorKind = Literal["user", "token"]

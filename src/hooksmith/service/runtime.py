@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hooksmith.engine import EgressPolicy, Engine, RendererPool
 from hooksmith.service.actors import Actors
 from hooksmith.service.cache import WebhookCache
+from hooksmith.service.cookies import SessionCodec, derive_session_secret
 from hooksmith.service.database import Database, open_database
 from hooksmith.service.invalidation import LocalNotices, Notices, PostgresNotices
 from hooksmith.service.jobs.dispatch import InProcessDispatcher
@@ -21,7 +22,6 @@ from hooksmith.service.limits import CompanyLimits
 from hooksmith.service.metrics import Metrics
 from hooksmith.service.probes import ReadinessProbe
 from hooksmith.service.roll import ServerRoll
-from hooksmith.service.sessions import SessionCodec, derive_session_secret
 from hooksmith.service.signed_in import SignedInSessions
 from hooksmith.service.signin import Schedule, SignInThrottle
 from hooksmith.settings import Settings

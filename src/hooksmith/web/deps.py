@@ -17,15 +17,15 @@ from fastapi import Depends, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hooksmith.service.actors import SignedIn
-from hooksmith.service.errors import Unauthorized
-from hooksmith.service.runtime import Runtime
-from hooksmith.service.sessions import (
+from hooksmith.service.cookies import (
     CSRF_COOKIE,
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     csrf_ok,
 )
+from hooksmith.service.errors import Unauthorized
+from hooksmith.service.runtime import Runtime
 from hooksmith.store import MAX_ID
 
 

@@ -10,9 +10,13 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from hooksmith.service import overview, tenants
-from hooksmith.service.cookies import clear_session_cookies, set_login_cookie, set_session_cookies
+from hooksmith.service.cookies import (
+    CSRF_FIELD,
+    clear_session_cookies,
+    set_login_cookie,
+    set_session_cookies,
+)
 from hooksmith.service.errors import RateLimited, ServiceError
-from hooksmith.service.sessions import CSRF_FIELD
 from hooksmith.service.signin import sign_in
 from hooksmith.web.deps import (
     DbSession,

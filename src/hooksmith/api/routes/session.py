@@ -11,9 +11,8 @@ from pydantic import BaseModel, Field, ValidationError
 from hooksmith.api.deps import ActorDep, RuntimeDep, SessionDep
 from hooksmith.engine import JsonRefused, field_path, load_json
 from hooksmith.service import signin, tenants
-from hooksmith.service.cookies import clear_session_cookies, set_session_cookies
+from hooksmith.service.cookies import SESSION_COOKIE, clear_session_cookies, set_session_cookies
 from hooksmith.service.errors import InvalidInput, Unauthorized
-from hooksmith.service.sessions import SESSION_COOKIE
 from hooksmith.service.tenants import Me
 
 router = APIRouter(prefix="/session", tags=["session"])
