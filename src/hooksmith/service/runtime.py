@@ -65,13 +65,9 @@ class Runtime:
         return self.settings.run_body_limit
 
     @classmethod
-    async def open(
-        cls, settings: Settings, *, trusted_egress: Iterable[str] = (), serving: bool = True
-    ) -> Runtime:
-        """Migrate (unless told not to), connect and start the background writer.
-
-        A `serving` runtime (not a worker's) joins the roll of servers that share the
-        per-company limits.
+    async def open(cls, settings: Settings, *, trusted_egress: Iterable[str] = ()) -> Runtime:
+        """A server's runtime: migrate (unless told not to), connect, start the background
+        writer and, on PostgreSQL, join the roll of servers that share the per-company limits.
 
         `trusted_egress` adds egress exemptions to `settings.egress_allow`, e.g. the server's
         own address so the demo webhook can reach the built-in echo endpoint.
@@ -79,20 +75,7 @@ class Runtime:
         database = await open_database(settings)
         url, sessions, box = database.url, database.sessions, database.box
         key = settings.secret_key.get_secret_value() if settings.secret_key else None
-        allow = ",".join(part for part in (settings.egress_allow, *trusted_egress) if part)
-        renderers = RendererPool(
-            processes=settings.renderer_processes, memory_mb=settings.renderer_memory_mb
-        )
-        if settings.renderers_at_start:
-            await renderers.start()
-        engine = Engine(
-            policy=EgressPolicy.from_setting(allow or None),
-            max_response_bytes=settings.max_response_bytes,
-            result_body_limit=settings.run_body_limit,
-            proxy=settings.proxy,
-            renderers=renderers,
-            outbound=settings.outbound_limits(),
-        )
+        engine = await open_engine(settings, trusted_egress)
         cache = WebhookCache(sessions, box, max_age=settings.webhook_cache_seconds)
         signed_in = SignedInSessions(
             sessions,
@@ -102,7 +85,7 @@ class Runtime:
         )
         cookies = SessionCodec(_session_secret(settings, key), max_age=settings.session_max_age)
         actors = Actors(sessions, cookies, signed_in, max_age=settings.webhook_cache_seconds)
-        notices = await _notices(url, cache, actors, signed_in)
+        notices = await change_notices(url, cache, actors, signed_in)
         writer = RunWriter(
             sessions,
             response_limit=settings.run_body_limit,
@@ -162,7 +145,7 @@ class Runtime:
                 queue=dispatcher if isinstance(dispatcher, QueueDispatcher) else None,
             ),
         )
-        if serving and url.startswith("postgresql"):
+        if url.startswith("postgresql"):
             runtime.roll = ServerRoll(sessions, limits, every=settings.server_heartbeat_seconds)
             await runtime.roll.start()
         # Everything loaded so far (modules, the app, the runtime) lives as long as the process:
@@ -193,25 +176,49 @@ class Runtime:
         gc.unfreeze()
 
 
-async def _notices(
-    url: str, cache: WebhookCache, actors: Actors, signed_in: SignedInSessions
+async def open_engine(settings: Settings, trusted_egress: Iterable[str] = ()) -> Engine:
+    """The process's one HTTP engine, with its renderer processes (started now if configured)."""
+    allow = ",".join(part for part in (settings.egress_allow, *trusted_egress) if part)
+    renderers = RendererPool(
+        processes=settings.renderer_processes, memory_mb=settings.renderer_memory_mb
+    )
+    if settings.renderers_at_start:
+        await renderers.start()
+    return Engine(
+        policy=EgressPolicy.from_setting(allow or None),
+        max_response_bytes=settings.max_response_bytes,
+        result_body_limit=settings.run_body_limit,
+        proxy=settings.proxy,
+        renderers=renderers,
+        outbound=settings.outbound_limits(),
+    )
+
+
+async def change_notices(
+    url: str,
+    cache: WebhookCache,
+    actors: Actors | None = None,
+    signed_in: SignedInSessions | None = None,
 ) -> Notices:
-    """Change notices between server processes: LISTEN/NOTIFY on PostgreSQL, none on SQLite."""
+    """Change notices between processes: LISTEN/NOTIFY on PostgreSQL, none on SQLite. A worker
+    hears only of webhooks (it has no callers or sessions)."""
     if not url.startswith("postgresql"):
         return LocalNotices()
 
     def heard(kind: str, ident: int) -> None:
         if kind == "webhook":
             cache.invalidate(ident)
-        elif kind == "token":
+        elif kind == "token" and actors is not None:
             actors.forget_token(ident)
-        elif kind == "user":
+        elif kind == "user" and signed_in is not None:
             signed_in.forget_user(ident)
 
     notices = await PostgresNotices.open(url, heard)
     cache.announce = lambda webhook_id: notices.announce("webhook", webhook_id)
-    actors.announce = lambda token_id: notices.announce("token", token_id)
-    signed_in.announce = lambda user_id: notices.announce("user", user_id)
+    if actors is not None:
+        actors.announce = lambda token_id: notices.announce("token", token_id)
+    if signed_in is not None:
+        signed_in.announce = lambda user_id: notices.announce("user", user_id)
     return notices
 
 
