@@ -106,7 +106,7 @@ def test_problems_show_while_typing_and_a_broken_webhook_is_not_saved(
     form_error = page.locator("#form-error")
     expect(form_error).to_contain_text("body")
     expect(form_error).to_contain_text("custom_variables[0].mapper")
-    status, listed = call_api(page, "GET", "/webhooks?search=Broken")
+    _, listed = call_api(page, "GET", "/webhooks?search=Broken")
     assert listed["total"] == 0
 
     mapper.fill("response.order.id")
