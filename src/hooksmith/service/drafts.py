@@ -104,7 +104,9 @@ async def check_draft(
     except InvalidDefinition as invalid:
         found = invalid.errors
     else:
-        found = await asyncio.to_thread(template_problems, webhook)
+        # Compiling costs what a render's compile costs: it counts against the same limits.
+        async with rt.limits.admit(limit_key(actor)):
+            found = await asyncio.to_thread(template_problems, webhook)
     problems = [Problem(field=field, message=message) for field, message in found]
     return DraftCheck(problems=problems, clears_secret=clears)
 
