@@ -5,7 +5,7 @@ import { importCurl, looksLikeCurl, wireCurlPaste } from "./curl.js";
 import { api, ApiError } from "./api.js";
 import { ContextFields } from "./context.js";
 import { choose } from "./dialogs.js";
-import { confirmSecretLoss, DraftChecker, runForm, showNeedsSecret, wireEchoTry, wireRunKeys } from "./drafts.js";
+import { confirmSecretLoss, DraftChecker, runForm, wireEchoTry, wireRunKeys } from "./drafts.js";
 import { BodyEditor, bodyProblem } from "./editor.js";
 import { clearFieldErrors, findField, markField } from "./field-errors.js";
 import { collectReliability, watchReliability } from "./reliability.js";
@@ -249,8 +249,7 @@ class Builder {
       input.placeholder = flag ? "Set: leave empty to keep it" : "";
       document.querySelector(`[data-secret-state="${secret}"]`).hidden = !flag;
     }
-    showNeedsSecret(view);
-    this.checker.schedule();
+    this.checker.afterSave(view);
     this.markClean(`Saved (revision ${view.revision})`);
   }
 
@@ -286,7 +285,7 @@ class Builder {
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       output.replaceChildren();
-      this.showError(error);
+      this.showError(error, "Not run");
     }
   }
 

@@ -22,8 +22,16 @@ export class DraftChecker {
     builder.form.addEventListener("input", later);
     builder.form.addEventListener("change", later);
     builder.form.addEventListener("click", (event) => {
-      if (event.target.closest("button")) this.schedule(); // a row added or removed
+      // A row added or removed changes the webhook; Save, Run and the like do not.
+      if (event.target.closest("button")?.closest(".card:not(#section-run)")) this.schedule();
     });
+    this.savedUrl = $("url").value;
+  }
+
+  afterSave(view) {
+    this.savedUrl = $("url").value;
+    showNeedsSecret(view);
+    this.schedule();
   }
 
   schedule() {
@@ -109,10 +117,18 @@ export function secretLossText(secret) {
 export async function confirmSecretLoss(builder, checker) {
   if (builder.id === null) return true;
   const reply = await checker.check();
-  if (!reply?.clears_secret) return true;
+  let secret = reply?.clears_secret;
+  if (!reply) {
+    // The API could not tell (busy, offline): ask whenever a kept secret meets a changed URL.
+    const kept = [...document.querySelectorAll('[data-secret-set="true"]')]
+      .find((input) => !input.closest("[hidden]") && input.value === "");
+    if (!kept || $("url").value === checker.savedUrl) return true;
+    secret = kept.id.replace("auth-", "");
+  }
+  if (!secret) return true;
   const dialog = $("confirm-secret-loss");
-  dialog.querySelector("[data-secret-loss]").textContent = secretLossText(reply.clears_secret);
-  dialog.querySelector("[data-secret-name]").textContent = SECRET_NAMES[reply.clears_secret] ?? reply.clears_secret;
+  dialog.querySelector("[data-secret-loss]").textContent = secretLossText(secret);
+  dialog.querySelector("[data-secret-name]").textContent = SECRET_NAMES[secret] ?? secret;
   return (await choose(dialog, "cancel")) === "save";
 }
 
