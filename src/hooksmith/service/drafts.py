@@ -1,12 +1,12 @@
 """Drafts: a definition as the builder holds it, checked or run without being saved.
 
-A check lists every problem of the draft by field (the shape rules of DESIGN.md §1 and the
-templates and mappers that can never work) and says whether saving it would clear the stored
-secret of the webhook it edits. A draft run executes the draft as it is, stores nothing and
-makes no revision; it may use the stored secret of the webhook it edits, but only while the
-draft still sends where the stored webhook sends (`webhooks.destination`) with the same kind
-of auth, so a draft can never carry a stored secret to another host. The secret itself never
-leaves the service: results redact it like any secret.
+A check lists every problem of the draft by field (the shape rules of
+docs/design.md#the-webhook, and the templates and mappers that can never work) and says whether
+saving it would clear the stored secret of the webhook it edits. A draft run executes the draft
+as it is, stores nothing and makes no revision; it may use the stored secret of the webhook it
+edits, but only while the draft still sends where the stored webhook sends
+(`webhooks.destination`) with the same kind of auth, so a draft can never carry a stored secret
+to another host. The secret itself never leaves the service: results redact it like any secret.
 """
 
 from __future__ import annotations
