@@ -12,6 +12,7 @@ def test_engine_exports_what_we_mean() -> None:
         "breaker",
         "capacity",
         "caps",
+        "checks",
         "condition",
         "curl",
         "decoding",

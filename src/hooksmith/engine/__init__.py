@@ -6,6 +6,7 @@ It knows nothing of storage, web servers or the CLI; those layers are built on t
 from __future__ import annotations
 
 from hooksmith.engine.capacity import OutboundLimits
+from hooksmith.engine.checks import template_problems
 from hooksmith.engine.curl import parse_curl, request_as_curl, to_curl
 from hooksmith.engine.definition import (
     BasicAuth,
@@ -102,6 +103,7 @@ __all__ = [
     "parse_webhook",
     "render",
     "request_as_curl",
+    "template_problems",
     "to_curl",
     "too_deep",
 ]

@@ -69,6 +69,24 @@ def render_url(
     return Rendered(as_uri(rendered.value), rendered.warnings)
 
 
+def check_url(sandbox: Sandbox, source: str) -> None:
+    """Compile a URL template without rendering it (a `RenderError` when it does not compile).
+
+    >>> check_url(Sandbox(), "https://x.io/{{ a }")
+    Traceback (most recent call last):
+    ...
+    hooksmith.engine.errors.RenderError: url: line 1: unexpected '}'
+    """
+    if "{" not in source:
+        return
+    environment = sandbox.environment
+    if AS_LABEL not in environment.filters:
+        sandbox.add_writers(_WRITERS)
+    sandbox.compile_template(
+        "url", source, field=FIELD, rewrite=lambda text: rewrite_url(environment, text)
+    )
+
+
 @lru_cache(maxsize=256)
 def as_uri(url: str) -> str:
     """The URL as it goes on the wire: non-ASCII in the host as IDNA, elsewhere percent-encoded
