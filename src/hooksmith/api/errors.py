@@ -28,6 +28,7 @@ STATUS: tuple[tuple[type[Known], int], ...] = (
     (service.Conflict, 409),
     (service.InvalidInput, 422),
     (service.RateLimited, 429),
+    (service.Unavailable, 503),
     (InvalidDefinition, 422),
 )
 LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
@@ -44,7 +45,7 @@ async def _known(request: Request, error: Exception) -> JSONResponse:
     for kind_of, status in STATUS:
         if isinstance(error, kind_of):
             headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
-            if isinstance(error, service.RateLimited):
+            if isinstance(error, service.RateLimited | service.Unavailable):
                 headers = {"Retry-After": str(error.retry_after)}
             return error_response(status, error.kind, error.message, error.field, **headers)
     return await _unexpected(request, error)
@@ -84,6 +85,15 @@ async def _http(request: Request, error: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    unavailable = service.unavailable(error)
+    if unavailable is not None:  # an overloaded or unreachable database is not a defect here
+        log.warning(
+            "database unavailable on %s %s (%s)",
+            request.method,
+            request.url.path,
+            type(error).__name__,
+        )
+        return await _known(request, unavailable)
     log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
     return error_response(500, "internal", "something went wrong on the server")
 

@@ -9,7 +9,8 @@ ServiceError
  │    ├── Duplicate          a unique value (slug, email) is taken; `field` names it
  │    └── SecretUnreadable   a stored secret cannot be decrypted with the configured keys
  ├── InvalidInput     the input breaks a rule; `field` names where
- └── RateLimited      the company is over its rate or concurrency limit; `retry_after` seconds
+ ├── RateLimited      the company is over its rate or concurrency limit; `retry_after` seconds
+ └── Unavailable      the database or the job queue cannot be reached in time; `retry_after`
 
 Storage errors never leave the service: `store_errors()` turns them into these.
 """
@@ -71,6 +72,22 @@ class RateLimited(ServiceError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Unavailable(ServiceError):
+    kind = "unavailable"
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def unavailable(error: BaseException) -> Unavailable | None:
+    """The service's answer to an error that says the database (or the queue on it) cannot be
+    reached or used in time, else None; nothing of the driver's message is passed on."""
+    if store.unreachable(error):
+        return Unavailable("the database is unavailable or overloaded; try again in a moment")
+    return None
 
 
 @contextmanager

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from hooksmith.store.database import create_engine, default_database_url, session_maker
+from hooksmith.store.database import (
+    create_engine,
+    default_database_url,
+    session_maker,
+    unreachable,
+)
 from hooksmith.store.errors import (
     Duplicate,
     NotFound,
@@ -41,6 +46,7 @@ __all__ = [
     "load_or_create_key",
     "session_maker",
     "to_definition",
+    "unreachable",
     "upgrade",
     "verify_password",
 ]

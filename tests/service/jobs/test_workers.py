@@ -94,7 +94,7 @@ async def test_two_workers_complete_a_thousand_runs_none_lost_or_duplicated(
             async def execute(number: int) -> str:
                 async with gate:
                     reply = await client.post(f"{WEBHOOKS}/{hook}/execute", {"n": number})
-                assert reply.status == 202, reply.text
+                assert reply.status == 202, f"{reply.text}\n{running.logs()}"
                 return str(reply.body["run_id"])
 
             accepted = await asyncio.gather(*(execute(n) for n in range(RUNS)))
