@@ -9,6 +9,8 @@ from hooksmith.engine.capacity import OutboundLimits
 from hooksmith.engine.checks import template_problems
 from hooksmith.engine.curl import parse_curl, request_as_curl, to_curl
 from hooksmith.engine.definition import (
+    SECRET_FIELDS,
+    WITHHELD_SECRET,
     BasicAuth,
     BearerAuth,
     CustomVariable,
@@ -22,7 +24,9 @@ from hooksmith.engine.definition import (
     Webhook,
     field_path,
     load_webhook,
+    omitted_secret,
     parse_webhook,
+    with_withheld_secret,
 )
 from hooksmith.engine.egress import EgressPolicy, check_host, check_path
 from hooksmith.engine.errors import (
@@ -55,6 +59,8 @@ from hooksmith.engine.transport import OutgoingRequest, Transport
 __all__ = [
     "IDEMPOTENCY_HEADER",
     "NOT_A_CONVERSATION",
+    "SECRET_FIELDS",
+    "WITHHELD_SECRET",
     "Attempt",
     "Backoff",
     "BasicAuth",
@@ -99,6 +105,7 @@ __all__ = [
     "load_json",
     "load_webhook",
     "not_text",
+    "omitted_secret",
     "parse_curl",
     "parse_webhook",
     "render",
@@ -106,4 +113,5 @@ __all__ = [
     "template_problems",
     "to_curl",
     "too_deep",
+    "with_withheld_secret",
 ]

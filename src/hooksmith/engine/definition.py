@@ -106,6 +106,31 @@ class BearerAuth(_Value):
 
 Auth = Annotated[NoAuth | BasicAuth | BearerAuth, Field(discriminator="type")]
 
+# The write-only field of each kind of auth, and the one stand-in for a secret that is stored
+# but withheld (from a view, a draft or a preview) or was cleared: it never leaves hooksmith.
+SECRET_FIELDS: Final = {"basic": "password", "bearer": "token"}
+WITHHELD_SECRET: Final = "stored-secret-withheld"
+
+
+def omitted_secret(auth: Any) -> str | None:
+    """The secret field that definition data's `auth` needs but leaves out, if any.
+
+    >>> omitted_secret({"type": "bearer"}), omitted_secret({"type": "basic", "password": "p"})
+    ('token', None)
+    """
+    if not isinstance(auth, dict):
+        return None
+    field = SECRET_FIELDS.get(str(auth.get("type")))
+    return field if field is not None and not auth.get(field) else None
+
+
+def with_withheld_secret(data: dict[str, Any]) -> dict[str, Any]:
+    """Definition data whose omitted secret (write-only, so often left out) is the stand-in."""
+    field = omitted_secret(data.get("auth"))
+    if field is None:
+        return data
+    return data | {"auth": data["auth"] | {field: WITHHELD_SECRET}}
+
 
 def _check_template_value(value: str) -> str:
     if "\x00" in value:

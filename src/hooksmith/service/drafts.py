@@ -18,14 +18,21 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hooksmith.engine import InvalidDefinition, Result, parse_webhook, template_problems
+from hooksmith.engine import (
+    InvalidDefinition,
+    Result,
+    omitted_secret,
+    parse_webhook,
+    template_problems,
+    with_withheld_secret,
+)
 from hooksmith.service.actors import Actor
 from hooksmith.service.cache import ReadyWebhook
 from hooksmith.service.errors import InvalidInput, NotFound
-from hooksmith.service.execution import run_webhook
-from hooksmith.service.preview import STAND_IN_SECRET, limit_key
+from hooksmith.service.execution import conversation_or_refuse, run_webhook
+from hooksmith.service.preview import limit_key
 from hooksmith.service.runtime import Runtime
-from hooksmith.service.webhooks import SECRET_FIELDS, destination, stored_secret
+from hooksmith.service.webhooks import destination, stored_secret
 from hooksmith.store import WebhookRepository
 from hooksmith.store.models import WebhookRow
 
@@ -52,15 +59,6 @@ def _draft(data: Any) -> dict[str, Any]:
     return draft
 
 
-def _omitted_secret(draft: dict[str, Any]) -> str | None:
-    """The secret field the draft's auth needs but leaves out (kept write-only), if any."""
-    auth = draft.get("auth")
-    if not isinstance(auth, dict):
-        return None
-    field = SECRET_FIELDS.get(str(auth.get("type")))
-    return field if field is not None and not auth.get(field) else None
-
-
 def _same_destination(row: WebhookRow, draft: dict[str, Any]) -> bool:
     url, context = draft.get("url"), draft.get("context") or {}
     if not isinstance(url, str) or not isinstance(context, dict):
@@ -71,7 +69,7 @@ def _same_destination(row: WebhookRow, draft: dict[str, Any]) -> bool:
 def secret_to_clear(row: WebhookRow, draft: dict[str, Any]) -> str | None:
     """The stored secret (`token`, `password`) that saving `draft` over `row` would clear:
     the draft keeps the auth type but leaves the secret out, and sends somewhere else."""
-    field = _omitted_secret(draft)
+    field = omitted_secret(draft.get("auth"))
     auth = draft.get("auth")
     if field is None or row.auth_secret_ciphertext is None or not isinstance(auth, dict):
         return None
@@ -96,9 +94,7 @@ async def check_draft(
     if webhook_id is not None:
         clears = secret_to_clear(await _row(session, rt, actor, webhook_id), draft)
         await session.commit()
-    omitted = _omitted_secret(draft)
-    if omitted is not None:  # a write-only secret left out is not a problem of the draft
-        draft["auth"] = draft["auth"] | {omitted: STAND_IN_SECRET}
+    draft = with_withheld_secret(draft)  # a write-only secret left out is no problem of a draft
     try:
         webhook = parse_webhook(draft)
     except InvalidDefinition as invalid:
@@ -120,15 +116,10 @@ async def run_draft(
     webhook_id: int | None,
 ) -> Result:
     """Execute `definition` with `conversation` as it is: nothing stored, no revision made."""
-    if conversation is None:
-        conversation = {}
-    if not isinstance(conversation, dict):
-        raise InvalidInput(
-            "conversation: conversation data must be a JSON object", field="conversation"
-        )
+    conversation = conversation_or_refuse(conversation, "conversation")
     draft = _draft(definition)
     owner = limit_key(actor)
-    omitted = _omitted_secret(draft)
+    omitted = omitted_secret(draft.get("auth"))
     if webhook_id is not None:
         row = await _row(session, rt, actor, webhook_id)
         owner = row.company_id

@@ -11,26 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from hooksmith.engine import Result, parse_webhook
+from hooksmith.engine import Result, parse_webhook, with_withheld_secret
 from hooksmith.service.actors import Actor
 from hooksmith.service.errors import InvalidInput
 from hooksmith.service.execution import conversation_or_refuse
 from hooksmith.service.runtime import Runtime
 
-SECRET_FIELDS = {"basic": "password", "bearer": "token"}
-STAND_IN_SECRET = "stored-secret-not-shown"
-
 
 def _draft(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidInput("definition: must be a JSON object", field="definition")
-    draft = dict(data)
-    auth = draft.get("auth")
-    if isinstance(auth, dict):
-        field = SECRET_FIELDS.get(str(auth.get("type")))
-        if field is not None and not auth.get(field):
-            draft["auth"] = auth | {field: STAND_IN_SECRET}
-    return draft
+    return with_withheld_secret(data)
 
 
 async def render_draft(rt: Runtime, actor: Actor, definition: Any, conversation: Any) -> Result:

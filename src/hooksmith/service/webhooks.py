@@ -20,22 +20,29 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hooksmith.engine import InvalidDefinition, Webhook, parse_webhook, template_problems
+from hooksmith.engine import (
+    SECRET_FIELDS,
+    WITHHELD_SECRET,
+    InvalidDefinition,
+    Webhook,
+    parse_webhook,
+    template_problems,
+)
 from hooksmith.service.actors import Actor
 from hooksmith.service.cache import WebhookCache
 from hooksmith.service.errors import Forbidden, InvalidInput, NotFound, store_errors
 from hooksmith.store import (
+    PLAIN_FIELDS,
     Scope,
     SecretBox,
     SecretUnreadable,
     TenantRepository,
     WebhookRepository,
+    to_definition,
 )
 from hooksmith.store.models import Company, WebhookRow
 
 T = TypeVar("T")
-SECRET_FIELDS = {"basic": "password", "bearer": "token"}
-_PLACEHOLDER_SECRET = "placeholder-until-cleared"
 _SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.-]*)://")
 _EXPRESSION = re.compile(r"\{\{\s*(.*?)\s*\}\}")
 
@@ -90,22 +97,9 @@ def view(row: WebhookRow) -> WebhookView:
     return WebhookView(
         id=row.id,
         revision=row.revision,
-        name=row.name,
         company=row.company.slug,
-        method=row.method,
-        url=row.url,
-        response_type=row.response_type,
-        execution=row.execution,
-        timeout=row.timeout,
         auth=auth,
-        headers=row.headers,
-        params=row.params,
-        context=row.context,
-        body=row.body,
-        custom_variables=row.custom_variables,
-        retry=row.retry,
-        success_condition=row.success_condition,
-        host_from_conversation=row.host_from_conversation,
+        **{name: getattr(row, name) for name in PLAIN_FIELDS},
         needs_secret=_needs_secret(row),
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -211,7 +205,7 @@ def _with_secret(
         return data, False
     if keep and kind == stored_type and stored_secret is not None:
         return data | {"auth": auth | {field: stored_secret}}, False
-    return data | {"auth": auth | {field: _PLACEHOLDER_SECRET}}, True
+    return data | {"auth": auth | {field: WITHHELD_SECRET}}, True
 
 
 async def create_webhook(
@@ -350,28 +344,5 @@ async def duplicate_webhook(
 
 
 def _placeholder(row: WebhookRow) -> Webhook:
-    data = view(row).model_dump(
-        include={
-            "name",
-            "company",
-            "method",
-            "url",
-            "response_type",
-            "execution",
-            "timeout",
-            "headers",
-            "params",
-            "context",
-            "body",
-            "custom_variables",
-            "retry",
-            "success_condition",
-            "host_from_conversation",
-        }
-    )
-    auth: dict[str, Any] = {"type": row.auth_type}
-    if row.auth_type == "basic":
-        auth |= {"username": row.auth_username, "password": _PLACEHOLDER_SECRET}
-    elif row.auth_type == "bearer":
-        auth["token"] = _PLACEHOLDER_SECRET
-    return parse_webhook(data | {"auth": auth})
+    """The stored webhook with its secret withheld (the stand-in in its place)."""
+    return to_definition(row, None)

@@ -5,39 +5,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import SecretStr
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hooksmith.engine import BasicAuth, BearerAuth, Webhook, parse_webhook
+from hooksmith.engine import WITHHELD_SECRET, BasicAuth, BearerAuth, Webhook, parse_webhook
 from hooksmith.store.errors import NotFound, RevisionConflict
 from hooksmith.store.models import Company, WebhookRow, utcnow
 from hooksmith.store.scope import Scope
 from hooksmith.store.secrets import SecretBox
+
+# Every field of a webhook has a column of its own name, but the company (a foreign key) and
+# the auth (its type, user name and encrypted secret); a new field needs its column, nothing more.
+PLAIN_FIELDS: tuple[str, ...] = tuple(
+    name for name in Webhook.model_fields if name not in {"company", "auth"}
+)
 
 
 def definition_columns(webhook: Webhook) -> dict[str, Any]:
     """The columns that hold `webhook` (every field of a webhook but the company and secret)."""
     data = webhook.to_data()
     auth = data["auth"]
-    return {
-        "name": data["name"],
-        "method": data["method"],
-        "url": data["url"],
-        "response_type": data["response_type"],
-        "execution": data["execution"],
-        "timeout": data["timeout"],
-        "auth_type": auth["type"],
-        "auth_username": auth.get("username"),
-        "headers": data["headers"],
-        "params": data["params"],
-        "context": data["context"],
-        "body": data["body"],
-        "custom_variables": data["custom_variables"],
-        "retry": data["retry"],
-        "success_condition": data["success_condition"],
-        "host_from_conversation": data["host_from_conversation"],
-    }
+    plain = {name: data[name] for name in PLAIN_FIELDS}
+    return plain | {"auth_type": auth["type"], "auth_username": auth.get("username")}
 
 
 def auth_secret(webhook: Webhook) -> str | None:
@@ -52,35 +41,15 @@ def auth_secret(webhook: Webhook) -> str | None:
 def to_definition(row: WebhookRow, secret: str | None) -> Webhook:
     """The `Webhook` a row holds, with `secret` as its auth secret.
 
-    A row with auth and `secret=None` yields an empty secret: the shape of the auth without its
-    value, for views that must not hold it.
+    A row with auth and `secret=None` yields the withheld stand-in: the shape of the auth without
+    its value, for views that must not hold it.
     """
+    secret = secret or WITHHELD_SECRET
     auth: dict[str, Any] = {"type": row.auth_type}
     if row.auth_type == "basic":
-        auth |= {"username": row.auth_username, "password": secret or ""}
-    data: dict[str, Any] = {
-        "name": row.name,
-        "company": row.company.slug,
-        "method": row.method,
-        "url": row.url,
-        "response_type": row.response_type,
-        "execution": row.execution,
-        "timeout": row.timeout,
-        "headers": row.headers,
-        "params": row.params,
-        "context": row.context,
-        "body": row.body,
-        "custom_variables": row.custom_variables,
-        "retry": row.retry,
-        "success_condition": row.success_condition,
-        "host_from_conversation": row.host_from_conversation,
-    }
-    if row.auth_type == "bearer" and not secret:
-        # An empty token does not validate; build the withheld shape without validation.
-        webhook = parse_webhook(data)
-        return webhook.model_copy(
-            update={"auth": BearerAuth.model_construct(type="bearer", token=SecretStr(""))}
-        )
+        auth |= {"username": row.auth_username, "password": secret}
+    data: dict[str, Any] = {name: getattr(row, name) for name in PLAIN_FIELDS}
+    data["company"] = row.company.slug
     if row.auth_type == "bearer":
         auth["token"] = secret
     return parse_webhook(data | {"auth": auth})

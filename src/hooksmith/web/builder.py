@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from hooksmith.engine import Webhook
 from hooksmith.service import overview
 from hooksmith.service.errors import NotFound
 from hooksmith.service.webhooks import WebhookView
@@ -32,24 +33,11 @@ RETRY_REASONS = (
     ("503", "503 Service Unavailable"),
     ("504", "504 Gateway Timeout"),
 )
-NEW_FORM: dict[str, Any] = {
-    "name": "",
-    "company": None,
-    "method": "GET",
-    "url": "",
-    "response_type": "json",
-    "execution": "sync",
-    "timeout": 5,
-    "auth": {"type": "none"},
-    "headers": [],
-    "params": [],
-    "context": {},
-    "body": None,
-    "custom_variables": [],
-    "retry": None,
-    "success_condition": None,
-    "host_from_conversation": False,
-}
+
+
+def new_form() -> dict[str, Any]:
+    """A new webhook's form: every field's default (the name and URL empty)."""
+    return Webhook.model_construct(name="", url="").to_data()
 
 
 def default_text(value: Any) -> str:
@@ -80,7 +68,7 @@ def form_values(webhook: WebhookView | None, starter: Starter | None = None) -> 
     if webhook is not None:
         values = webhook.model_dump(mode="json")
     else:
-        values = NEW_FORM | (dict(starter.definition) if starter else {})
+        values = new_form() | (dict(starter.definition) if starter else {})
     values["retry"] = _retry_form(values["retry"])
     values["custom_variables"] = [
         {**variable, "default_text": default_text(variable.get("default"))}
