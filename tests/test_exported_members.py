@@ -34,6 +34,7 @@ def test_engine_exports_what_we_mean() -> None:
         "retry",
         "sandbox",
         "session",
+        "tracecontext",
         "transport",
         "triage",
         "url",

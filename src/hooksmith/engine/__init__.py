@@ -41,6 +41,7 @@ from hooksmith.engine.jsondata import JsonRefused, load_json, not_text, too_deep
 from hooksmith.engine.renderers import RendererPool
 from hooksmith.engine.result import Attempt, Result, VariableOutcome
 from hooksmith.engine.retry import Backoff
+from hooksmith.engine.tracecontext import TraceContext
 
 __all__ = [
     "Attempt",
@@ -72,6 +73,7 @@ __all__ = [
     "Retry",
     "Timeout",
     "TooLarge",
+    "TraceContext",
     "VariableOutcome",
     "Webhook",
     "check_host",
