@@ -30,6 +30,7 @@ from hooksmith.engine import (
     Engine,
     Header,
     Result,
+    TraceContext,
     Webhook,
     check_host,
     check_path,
@@ -128,7 +129,7 @@ async def perform_run(ctx: JobContext, run_id: str) -> bool:
         return await _callback_due(ctx, run_id)
     found = await ctx.cache.get(Scope.everything(), claimed.webhook_id)
     started = time.perf_counter()
-    result = await _execute(ctx, found, run_id, claimed.conversation)
+    result = await _execute(ctx, found, run_id, claimed.conversation, claimed.trace)
     if ctx.metrics is not None:
         ctx.metrics.count("async", result, time.perf_counter() - started)
     async with ctx.sessions() as session:
@@ -140,7 +141,11 @@ async def perform_run(ctx: JobContext, run_id: str) -> bool:
 
 
 async def _execute(
-    ctx: JobContext, found: ReadyWebhook | None, run_id: str, conversation: Mapping[str, Any]
+    ctx: JobContext,
+    found: ReadyWebhook | None,
+    run_id: str,
+    conversation: Mapping[str, Any],
+    trace: TraceContext | None,
 ) -> Result:
     if found is None:
         return Result(
@@ -148,7 +153,7 @@ async def _execute(
             error=ResultError(kind="invalid_definition", message="the webhook was deleted"),
         )
     keyed = dataclasses.replace(found, webhook=with_idempotency_key(found.webhook, run_id))
-    return await run_webhook(ctx.engine, keyed, conversation, margin=ctx.margin)
+    return await run_webhook(ctx.engine, keyed, conversation, margin=ctx.margin, trace=trace)
 
 
 async def _callback_due(ctx: JobContext, run_id: str) -> bool:
@@ -247,8 +252,10 @@ async def accept(
     session_id: str | None,
     callback_url: str | None,
     callback_expiry: float,
+    trace: TraceContext | None = None,
 ) -> str:
-    """Store a pending run of an async webhook, hand it to the dispatcher, return its id."""
+    """Store a pending run of an async webhook (with the bot's trace, which its execution
+    passes on), hand it to the dispatcher, return its id."""
     async with sessions() as session:
         row = await AsyncRunRepository(session).accept(
             webhook_id=found.id,
@@ -260,6 +267,7 @@ async def accept(
             callback_expires_at=(
                 utcnow() + timedelta(seconds=callback_expiry) if callback_url else None
             ),
+            trace=trace,
         )
         await session.commit()
     await dispatcher.submit(row.id)

@@ -7,15 +7,21 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from hooksmith.engine import Engine, Result
+from hooksmith.engine import Engine, Result, TraceContext
 from hooksmith.engine.result import ResultError
 from hooksmith.service.cache import ReadyWebhook
 
 
 async def run_webhook(
-    engine: Engine, ready: ReadyWebhook, conversation: Mapping[str, Any], *, margin: float
+    engine: Engine,
+    ready: ReadyWebhook,
+    conversation: Mapping[str, Any],
+    *,
+    margin: float,
+    trace: TraceContext | None = None,
 ) -> Result:
-    """Execute within the webhook's time-out plus `margin`; failures are results, not errors."""
+    """Execute within the webhook's time-out plus `margin`; failures are results, not errors.
+    `trace` is the bot's W3C trace, passed on to the upstream as a new span."""
     if ready.missing_secret is not None:
         return Result(
             ok=False,
@@ -33,7 +39,9 @@ async def run_webhook(
     try:
         # A timer on this task rather than `wait_for`'s second task per execution.
         async with asyncio.timeout(limit):
-            return await engine.execute(ready.webhook, conversation, company=ready.company_id)
+            return await engine.execute(
+                ready.webhook, conversation, company=ready.company_id, trace=trace
+            )
     except TimeoutError:
         return Result(
             ok=False,
