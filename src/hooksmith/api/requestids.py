@@ -10,7 +10,7 @@ answer to an unexpected error carries the id.
 
 from __future__ import annotations
 
-import os
+import random
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Final
@@ -58,5 +58,6 @@ class RequestIds:
 
 
 def new_request_id() -> bytes:
-    """32 random hex digits."""
-    return os.urandom(16).hex().encode("ascii")
+    """32 random hex digits. An id needs to be unique, not secret: Python's generator (seeded
+    from the system's and again in every forked process) is a quarter of `os.urandom`'s cost."""
+    return b"%032x" % random.getrandbits(128)
