@@ -5,15 +5,20 @@ The real app (`create_app` on a SQLite file, its lifespan, the bench webhook of
 one execute at a time, in alternating rounds of three ways: without the request-id middleware
 (the app's inner stack called directly), as served (with it), and as served with a
 `traceparent` and `tracestate` on every execute. CPU is this process' `time.process_time`
-(the upstream's is not in it); each figure is the median of the rounds. Then `timeit` of the
-middleware alone around an app that answers at once, and of reading the trace headers.
-Run by hand: `.venv/bin/python bench/observability.py`.
+(not the upstream's, nor the run writer's: runs are written at the end); each figure is the
+median of the rounds, which start with each way in turn. Function calls per execute
+(cProfile) are counted too: CPU time on a shared machine is noisy, the count much less so.
+Then `timeit` of the middleware alone around an app that answers at once, and of reading the
+trace headers. Run by hand: `.venv/bin/python bench/observability.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import cProfile
+import gc
 import os
+import pstats
 import statistics
 import subprocess
 import sys
@@ -44,8 +49,8 @@ from hooksmith.store import (
 )
 
 HERE = Path(__file__).resolve().parent
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "15"))
-PER_ROUND = int(os.environ.get("BENCH_PER_ROUND", "300"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "30"))
+PER_ROUND = int(os.environ.get("BENCH_PER_ROUND", "200"))
 TRACE_HEADERS = [
     (b"traceparent", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
     (b"tracestate", b"congo=t61rcWkgMzE"),
@@ -124,6 +129,9 @@ async def full_path(workdir: Path, port: int) -> dict[str, float]:
         company_rate_per_second=1e6,
         company_rate_burst=1_000_000,
         company_concurrency=1000,
+        # Runs are written when the bench ends, so no write falls into one way's window.
+        run_writer_interval=3600,
+        run_writer_batch=1_000_000,
     )
     app = create_app(settings)
     body = orjson.dumps(CONVERSATION)
@@ -143,13 +151,31 @@ async def full_path(workdir: Path, port: int) -> dict[str, float]:
             for asgi, scope in ways.values():
                 await one_execute(asgi, scope, body)
         figures: dict[str, list[float]] = {name: [] for name in ways}
-        for _ in range(ROUNDS):
-            for name, (asgi, scope) in ways.items():
+        names = list(ways)
+        for turn in range(ROUNDS):
+            # Each round starts with another way, so none always follows the same neighbour.
+            for name in names[turn % len(names) :] + names[: turn % len(names)]:
+                asgi, scope = ways[name]
+                gc.collect()
                 started = time.process_time()
                 for _ in range(PER_ROUND):
                     await one_execute(asgi, scope, body)
                 figures[name].append((time.process_time() - started) / PER_ROUND * 1e6)
-    return {name: statistics.median(values) for name, values in figures.items()}
+        calls = {
+            name: await calls_per_execute(asgi, scope, body) for name, (asgi, scope) in ways.items()
+        }
+    medians = {f"CPU µs, {name}": statistics.median(values) for name, values in figures.items()}
+    return medians | {f"function calls, {name}": count for name, count in calls.items()}
+
+
+async def calls_per_execute(asgi: Any, scope: Any, body: bytes, count: int = 100) -> float:
+    """Function calls per execute (cProfile's count): the same on a busy machine as a quiet one."""
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(count):
+        await one_execute(asgi, scope, body)
+    profile.disable()
+    return float(pstats.Stats(profile).total_calls) / count  # type: ignore[attr-defined]
 
 
 def alone() -> dict[str, float]:
@@ -207,7 +233,7 @@ def main() -> None:
     finally:
         upstream.terminate()
         upstream.wait(10)
-    print(f"CPU µs per execute, in process, median of {ROUNDS} rounds of {PER_ROUND}:")
+    print(f"per execute, in process (CPU: median of {ROUNDS} rounds of {PER_ROUND}):")
     for name, value in figures.items():
         print(f"  {value:8.1f}  {name}")
     print("alone (best of 5):")
