@@ -1,4 +1,4 @@
-"""Issue 4's "Done when", as a new user meets it: start `hooksmith serve`, sign in with the
+"""A new user's first walk through the product: start `hooksmith serve`, sign in with the
 printed demo account, create a webhook from scratch, run it against the built-in echo endpoint
 and map two custom variables by clicking values of the response."""
 

@@ -19,6 +19,7 @@ from hooksmith.engine.definition import (
     ResponseType,
     Retry,
     Webhook,
+    field_path,
     load_webhook,
     parse_webhook,
 )
@@ -36,14 +37,23 @@ from hooksmith.engine.errors import (
     Timeout,
     TooLarge,
 )
-from hooksmith.engine.executor import Engine, execute, render
-from hooksmith.engine.jsondata import JsonRefused, load_json, not_text, too_deep
+from hooksmith.engine.executor import Engine, default_policy, execute, render
+from hooksmith.engine.jsondata import (
+    NOT_A_CONVERSATION,
+    JsonRefused,
+    conversation_data,
+    load_json,
+    not_text,
+    too_deep,
+)
 from hooksmith.engine.renderers import RendererPool
-from hooksmith.engine.result import Attempt, Result, VariableOutcome
+from hooksmith.engine.result import Attempt, Result, ResultError, SentRequest, VariableOutcome
 from hooksmith.engine.retry import Backoff
 from hooksmith.engine.tracecontext import TraceContext
+from hooksmith.engine.transport import OutgoingRequest, Transport
 
 __all__ = [
+    "NOT_A_CONVERSATION",
     "Attempt",
     "Backoff",
     "BasicAuth",
@@ -65,20 +75,27 @@ __all__ = [
     "NoAuth",
     "NoFreeConnection",
     "OutboundLimits",
+    "OutgoingRequest",
     "Param",
     "RenderError",
     "RendererPool",
     "ResponseType",
     "Result",
+    "ResultError",
     "Retry",
+    "SentRequest",
     "Timeout",
     "TooLarge",
     "TraceContext",
+    "Transport",
     "VariableOutcome",
     "Webhook",
     "check_host",
     "check_path",
+    "conversation_data",
+    "default_policy",
     "execute",
+    "field_path",
     "load_json",
     "load_webhook",
     "not_text",

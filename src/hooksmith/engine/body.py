@@ -1,4 +1,6 @@
-"""The JSON-aware request body of DESIGN.md §2.3: comments stripped, values written as JSON.
+"""The JSON-aware request body: comments stripped, values written as JSON.
+
+See docs/design.md#rendering.
 
 Every `{{ expression }}` is rewritten before compiling so that its value is escaped for the
 place the template gives it: inside a JSON string literal it becomes string content, outside

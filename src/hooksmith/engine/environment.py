@@ -1,4 +1,4 @@
-"""The hardened Jinja2 environment behind `Sandbox` (DESIGN.md §3 "Sandbox").
+"""The hardened Jinja2 environment behind `Sandbox` (docs/design.md#rendering).
 
 Jinja2's immutable sandbox without `lipsum`/`cycler`/`joiner`, whose every attribute read,
 item read, call, operator, filter, loop and `range` checks the render's deadline and the size

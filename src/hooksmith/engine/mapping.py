@@ -1,4 +1,6 @@
-"""Response Mappers (DESIGN.md §2.5): one sandboxed expression or template per custom variable.
+"""Response Mappers: one sandboxed expression or template per custom variable.
+
+See docs/design.md#the-answer-and-custom-variables.
 
 A mapper that is one expression keeps its value's type; one that mixes text and expressions
 yields a string; a path that does not exist yields no value and a reason, never a crash.

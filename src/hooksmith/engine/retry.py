@@ -1,4 +1,4 @@
-"""Retries of a webhook (issue 5 item 2): which attempts are sent again, and when.
+"""Retries of a webhook: which attempts are sent again, and when.
 
 A failed attempt is retried when its status or error kind is one of `retry.on`, the method may
 be repeated (POST and PATCH only with `retry.non_idempotent`), retries are left, and the wait

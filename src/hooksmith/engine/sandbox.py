@@ -1,4 +1,4 @@
-"""The hardened Jinja2 sandbox every template and mapper runs in (DESIGN.md §3 "Sandbox").
+"""The hardened Jinja2 sandbox every template and mapper runs in (docs/design.md#rendering).
 
 It refuses escapes, caps the size of anything a template can build before it is built, and
 stops a render that passes the webhook's deadline; undefined names render empty and are

@@ -1,4 +1,6 @@
-"""The one IO step of the engine: send a rendered request through the egress guard (§2.4).
+"""The one IO step of the engine: send a rendered request through the egress guard.
+
+See docs/design.md#sending.
 
 `Transport` owns a pooled aiohttp session whose resolver is the egress guard, follows
 redirects itself (each hop checked again, no https→http downgrade, configured headers dropped

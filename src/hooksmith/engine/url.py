@@ -1,4 +1,6 @@
-"""The URL template of DESIGN.md §2.2: placeholders percent-encoded for where they stand.
+"""The URL template: placeholders percent-encoded for where they stand.
+
+See docs/design.md#rendering.
 
 A value can never add a path segment or a query key, a placeholder may form a whole host
 label (then its value must be a DNS label), and none may touch the scheme, userinfo or port.

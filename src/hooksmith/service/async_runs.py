@@ -30,12 +30,12 @@ from hooksmith.engine import (
     Engine,
     Header,
     Result,
+    ResultError,
     TraceContext,
     Webhook,
     check_host,
     check_path,
 )
-from hooksmith.engine.result import ResultError
 from hooksmith.service.cache import ReadyWebhook, WebhookCache
 from hooksmith.service.callback_secrets import signing_keys
 from hooksmith.service.callbacks import Backoff, callback_body, deliver

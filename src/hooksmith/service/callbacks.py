@@ -25,8 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from hooksmith.engine.errors import EngineError
-from hooksmith.engine.transport import OutgoingRequest, Transport
+from hooksmith.engine import EngineError, OutgoingRequest, Transport
 
 TIMESTAMP_HEADER = "Hooksmith-Timestamp"
 SIGNATURE_HEADER = "Hooksmith-Signature"

@@ -7,9 +7,16 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from hooksmith.engine import Engine, Result, TraceContext
-from hooksmith.engine.result import ResultError
+from hooksmith.engine import (
+    NOT_A_CONVERSATION,
+    Engine,
+    Result,
+    ResultError,
+    TraceContext,
+    conversation_data,
+)
 from hooksmith.service.cache import ReadyWebhook
+from hooksmith.service.errors import InvalidInput
 
 
 async def run_webhook(
@@ -60,3 +67,11 @@ def session_id_of(conversation: Mapping[str, Any]) -> str | None:
         if isinstance(session_id, str | int) and not isinstance(session_id, bool):
             return str(session_id)[:200]
     return None
+
+
+def conversation_or_refuse(data: Any, field: str) -> dict[str, Any]:
+    """Conversation data from a request, or `InvalidInput` naming `field` when it is no object."""
+    conversation = conversation_data(data)
+    if conversation is None:
+        raise InvalidInput(f"{field}: {NOT_A_CONVERSATION}", field=field)
+    return conversation

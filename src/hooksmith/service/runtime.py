@@ -6,12 +6,13 @@ import gc
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hooksmith.engine import EgressPolicy, Engine, RendererPool
-from hooksmith.service.actors import ActorCache
+from hooksmith.service.actors import Actors
 from hooksmith.service.async_runs import JobContext
 from hooksmith.service.cache import WebhookCache
+from hooksmith.service.database import Database, open_database
 from hooksmith.service.dispatch import Dispatcher, InProcessDispatcher
 from hooksmith.service.invalidation import LocalNotices, Notices, PostgresNotices
 from hooksmith.service.limits import CompanyLimits
@@ -26,10 +27,7 @@ from hooksmith.service.writer import RunWriter
 from hooksmith.settings import Settings
 from hooksmith.store import (
     SecretBox,
-    create_engine,
     load_or_create_key,
-    session_maker,
-    upgrade,
 )
 
 GC_THRESHOLD = (10_000, 20, 20)
@@ -40,12 +38,12 @@ class Runtime:
     """The database, the secret box, the one HTTP engine, the caches and the background writers."""
 
     settings: Settings
-    database: AsyncEngine
+    database: Database
     sessions: async_sessionmaker[AsyncSession]
     box: SecretBox
     engine: Engine
     cache: WebhookCache
-    actors: ActorCache
+    actors: Actors
     writer: RunWriter
     dispatcher: Dispatcher
     notices: Notices
@@ -78,13 +76,9 @@ class Runtime:
         `trusted_egress` adds egress exemptions to `settings.egress_allow`, e.g. the server's
         own address so the demo webhook can reach the built-in echo endpoint.
         """
-        url = settings.resolved_database_url()
-        if settings.migrate_on_start:
-            await upgrade(url)
-        database = create_engine(url)
-        sessions = session_maker(database)
+        database = await open_database(settings)
+        url, sessions, box = database.url, database.sessions, database.box
         key = settings.secret_key.get_secret_value() if settings.secret_key else None
-        box = SecretBox.from_setting(key, settings.var_dir)
         allow = ",".join(part for part in (settings.egress_allow, *trusted_egress) if part)
         renderers = RendererPool(
             processes=settings.renderer_processes, memory_mb=settings.renderer_memory_mb
@@ -100,13 +94,14 @@ class Runtime:
             outbound=settings.outbound_limits(),
         )
         cache = WebhookCache(sessions, box, max_age=settings.webhook_cache_seconds)
-        actors = ActorCache(settings.webhook_cache_seconds)
         signed_in = SignedInSessions(
             sessions,
             idle_seconds=settings.session_idle_seconds,
             max_age=settings.session_max_age,
             cache_seconds=settings.session_cache_seconds,
         )
+        cookies = SessionCodec(_session_secret(settings, key), max_age=settings.session_max_age)
+        actors = Actors(sessions, cookies, signed_in, max_age=settings.webhook_cache_seconds)
         notices = await _notices(url, cache, actors, signed_in)
         writer = RunWriter(
             sessions,
@@ -156,7 +151,7 @@ class Runtime:
             notices=notices,
             writer=writer,
             dispatcher=dispatcher,
-            cookies=SessionCodec(_session_secret(settings, key), max_age=settings.session_max_age),
+            cookies=cookies,
             signed_in=signed_in,
             sign_ins=sign_ins,
             limits=limits,
@@ -193,13 +188,13 @@ class Runtime:
             await self.roll.close()
         await self.engine.close()
         await self.readiness.close()
-        await self.database.dispose()
+        await self.database.close()
         gc.set_threshold(*self.gc_threshold)
         gc.unfreeze()
 
 
 async def _notices(
-    url: str, cache: WebhookCache, actors: ActorCache, signed_in: SignedInSessions
+    url: str, cache: WebhookCache, actors: Actors, signed_in: SignedInSessions
 ) -> Notices:
     """Change notices between server processes: LISTEN/NOTIFY on PostgreSQL, none on SQLite."""
     if not url.startswith("postgresql"):

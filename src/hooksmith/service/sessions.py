@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 SESSION_COOKIE = "hooksmith_session"
 CSRF_COOKIE = "hooksmith_csrf"
+LOGIN_CSRF_COOKIE = "hooksmith_login_csrf"  # the login form's, before there is a session
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -83,30 +83,4 @@ def csrf_ok(session: SessionData, cookie: str | None, submitted: str | None) -> 
         return False
     return hmac.compare_digest(cookie, session.csrf_token) and hmac.compare_digest(
         submitted, session.csrf_token
-    )
-
-
-@dataclass(frozen=True)
-class Cookie:
-    """One cookie to set, in the terms of Starlette's `Response.set_cookie`."""
-
-    key: str
-    value: str
-    max_age: int
-    httponly: bool
-    secure: bool
-    samesite: Literal["lax"] = "lax"
-    path: str = "/"
-
-    def options(self) -> dict[str, Any]:
-        """Keyword arguments for `Response.set_cookie`."""
-        return asdict(self)
-
-
-def session_cookies(cookie: str, csrf: str, *, max_age: int, secure: bool) -> tuple[Cookie, Cookie]:
-    """The two cookies of a signed-in person: the session (HttpOnly) and its CSRF token (read by
-    the page's script to send back as a header); the API and the pages set the same ones."""
-    return (
-        Cookie(SESSION_COOKIE, cookie, max_age, httponly=True, secure=secure),
-        Cookie(CSRF_COOKIE, csrf, max_age, httponly=False, secure=secure),
     )

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hooksmith.engine import Webhook, parse_webhook
 from hooksmith.service.actors import Actor
 from hooksmith.service.cache import WebhookCache
-from hooksmith.service.errors import Forbidden, InvalidInput, NotFound
+from hooksmith.service.errors import Forbidden, InvalidInput, NotFound, store_errors
 from hooksmith.store import (
     Scope,
     SecretBox,
@@ -44,7 +44,7 @@ class Page(BaseModel, Generic[T]):
 
 
 class WebhookView(BaseModel):
-    """A stored webhook as callers see it: every field of §1, secrets replaced by `*_set`."""
+    """A stored webhook as callers see it: every field of a webhook, secrets replaced by `*_set`."""
 
     id: int
     revision: int
@@ -137,7 +137,7 @@ def _payload(data: Any) -> dict[str, Any]:
 async def _company_for(
     tenants: TenantRepository, actor: Actor, slug: str | None, current: int | None
 ) -> Company:
-    """The company a webhook is assigned to, by the "Assign to" rules of DESIGN.md §1."""
+    """The company a webhook is assigned to: "Assign to" in docs/design.md#the-webhook."""
     if actor.company_id is not None:
         own = await tenants.get_company(actor.scope, actor.company_id)
         if own is None:
@@ -199,7 +199,8 @@ async def create_webhook(
     webhook = parse_webhook(payload)
     company = await _company_for(TenantRepository(session), actor, webhook.company, None)
     repository = WebhookRepository(session, box)
-    row = await repository.add(company.id, webhook, user_id=actor.user_id)
+    with store_errors():
+        row = await repository.add(company.id, webhook, user_id=actor.user_id)
     await session.commit()
     return view(row)
 
@@ -270,14 +271,15 @@ async def update_webhook(
         payload, row.auth_type, _stored_secret(repository, row), keep=same_place
     )
     webhook = parse_webhook(payload)
-    updated = await repository.update(
-        actor.scope,
-        webhook_id,
-        webhook,
-        expected_revision=revision,
-        company_id=company.id,
-        user_id=actor.user_id,
-    )
+    with store_errors():
+        updated = await repository.update(
+            actor.scope,
+            webhook_id,
+            webhook,
+            expected_revision=revision,
+            company_id=company.id,
+            user_id=actor.user_id,
+        )
     if updated is None:
         raise NotFound(f"no webhook with id {webhook_id}")
     if clear:
@@ -315,7 +317,8 @@ async def duplicate_webhook(
     original: Webhook = repository.definition(row) if secret is not None else _placeholder(row)
     name = f"{row.name} (copy)"
     copy = original.model_copy(update={"name": name if len(name) <= 200 else row.name})
-    added = await repository.add(row.company_id, copy, user_id=actor.user_id)
+    with store_errors():
+        added = await repository.add(row.company_id, copy, user_id=actor.user_id)
     if secret is None and row.auth_type in SECRET_FIELDS:
         await repository.clear_secret(actor.scope, added.id)
         added.auth_secret_ciphertext = None

@@ -163,7 +163,7 @@ class SessionRow(Base):
 
 
 class WebhookRow(Base):
-    """A stored webhook definition (DESIGN.md §1) with its revision counter and authorship."""
+    """A stored webhook definition with its revision counter and authorship."""
 
     __tablename__ = "webhooks"
     __table_args__ = (Index("ix_webhooks_company_id_name", "company_id", "name"),)
