@@ -35,6 +35,7 @@ def test_engine_exports_what_we_mean() -> None:
         "retry",
         "sandbox",
         "budget",
+        "tracecontext",
         "transport",
         "triage",
         "url",

@@ -153,6 +153,17 @@ class Settings(BaseSettings):
         default=None, description="When set, /metrics answers only `Authorization: Bearer <it>`."
     )
 
+    # Logs (README "Logs, request ids and traces").
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="text: lines for people; json: one JSON object a line, with the request id.",
+    )
+    access_log: bool = Field(
+        default=False,
+        description="One line per HTTP request served (off by default: it costs CPU per "
+        "execute); the query string is left out.",
+    )
+
     def serves_https(self) -> bool:
         """Whether the public URL is https (cookies Secure, HSTS sent)."""
         return (self.public_url or "").lower().startswith("https://")

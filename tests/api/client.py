@@ -15,6 +15,7 @@ class Reply:
     status: int
     body: Any
     text: str
+    headers: Any = None  # the response's headers, looked up case-insensitively
 
 
 class Api:
@@ -45,7 +46,7 @@ class Api:
             body: Any = None
             if response.content_type == "application/json" and text:
                 body = await response.json()
-            return Reply(response.status, body, text)
+            return Reply(response.status, body, text, response.headers.copy())
 
     async def get(self, path: str, **options: Any) -> Reply:
         return await self.call("GET", path, **options)

@@ -32,3 +32,14 @@ async def test_foreign_keys_are_enforced(session: AsyncSession) -> None:
     session.add(Company(slug="orphan", name="Orphan", agency_id=999))
     with pytest.raises(IntegrityError):
         await session.flush()
+
+
+async def test_a_failed_statement_keeps_its_parameters_out_of_the_error(
+    session: AsyncSession,
+) -> None:
+    # Errors end in logged tracebacks; their parameters would be conversation data and results.
+    session.add(Company(slug="orphan", name="value-of-a-conversation", agency_id=999))
+    with pytest.raises(IntegrityError) as raised:
+        await session.flush()
+    assert "value-of-a-conversation" not in str(raised.value)
+    assert "hidden due to hide_parameters" in str(raised.value)

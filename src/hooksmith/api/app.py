@@ -6,17 +6,26 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from hooksmith.api import echo, errors, probes
 from hooksmith.api.bodies import BodyLimits, BoundedBodies
 from hooksmith.api.execute import ExecuteShortcut
 from hooksmith.api.headers import SecurityHeaders
+from hooksmith.api.requestids import RequestIds
 from hooksmith.api.routes import curl, drafts, preview, runs, session, tenants, webhooks
 from hooksmith.service.runs import RetentionTask
 from hooksmith.service.runtime import Runtime
 from hooksmith.settings import Settings
 
 API_PREFIX = "/api/v1"
+
+
+class HooksmithApp(FastAPI):
+    """FastAPI with request ids outside its whole middleware stack, error pages included."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return RequestIds(super().build_middleware_stack())
 
 
 def create_app(settings: Settings, *, trusted_egress: Iterable[str] = ()) -> FastAPI:
@@ -40,7 +49,7 @@ def create_app(settings: Settings, *, trusted_egress: Iterable[str] = ()) -> Fas
             await retention.close()
             await runtime.close()
 
-    app = FastAPI(
+    app = HooksmithApp(
         title="hooksmith",
         summary="A Webhook Builder for chatbot conversations: management and runtime API.",
         version="0.1.0",

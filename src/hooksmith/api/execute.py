@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from hooksmith.api.deps import FORM_TYPES, get_actor, get_runtime
 from hooksmith.api.errors import KNOWN, known_error
 from hooksmith.api.routes.runs import conversation_of
+from hooksmith.api.traces import trace_of
 from hooksmith.engine import Result
 from hooksmith.service import runs
 from hooksmith.service.errors import unavailable as service_unavailable
@@ -55,6 +56,7 @@ class ExecuteShortcut:
                 int(match[1]),
                 conversation_of(body, runtime.settings.max_json_depth),
                 callback_url=request.query_params.get("callback_url"),
+                trace=trace_of(scope["headers"]),
             )
         except KNOWN as error:
             await (await known_error(request, error))(scope, receive, send)

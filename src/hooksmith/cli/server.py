@@ -10,6 +10,7 @@ import typer
 import uvicorn
 
 from hooksmith.cli.files import raise_open_files_limit
+from hooksmith.logs import configure_logging, server_logging
 from hooksmith.server import SERVE_ADDRESS, create_server
 from hooksmith.service.bootstrap import first_run_with_settings
 from hooksmith.settings import Settings
@@ -26,6 +27,7 @@ def serve(
 ) -> None:
     """Serve the Webhook Builder and the API (embedded SQLite under ./var/ unless configured)."""
     settings = Settings()
+    configure_logging(settings.log_format)
     if workers > 1 and not settings.resolved_database_url().startswith("postgresql"):
         typer.secho(
             "--workers: the embedded SQLite database takes one server process; set "
@@ -52,7 +54,8 @@ def serve(
         "host": host,
         "port": port,
         "log_level": "info",
-        "access_log": False,
+        "log_config": server_logging(settings.log_format),
+        "access_log": settings.access_log,
         "loop": "uvloop",
         "http": "httptools",
     }

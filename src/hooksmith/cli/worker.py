@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Annotated
 
 import typer
 
 from hooksmith.cli.files import raise_open_files_limit
+from hooksmith.logs import configure_logging
 from hooksmith.service.jobs.worker import NoJobQueue, work
 from hooksmith.settings import Settings
 
@@ -21,7 +21,7 @@ def worker(
 ) -> None:
     """Work the PostgreSQL job queue; start any number, on any number of machines."""
     settings = Settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_format, root_level="INFO")
     raise_open_files_limit(settings)
     try:
         asyncio.run(

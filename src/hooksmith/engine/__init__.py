@@ -54,6 +54,7 @@ from hooksmith.engine.jsondata import (
 from hooksmith.engine.renderers import RendererPool
 from hooksmith.engine.result import Attempt, Result, ResultError, SentRequest, VariableOutcome
 from hooksmith.engine.retry import IDEMPOTENCY_HEADER, Backoff
+from hooksmith.engine.tracecontext import TraceContext
 from hooksmith.engine.transport import OutgoingRequest, Transport
 
 __all__ = [
@@ -93,6 +94,7 @@ __all__ = [
     "SentRequest",
     "Timeout",
     "TooLarge",
+    "TraceContext",
     "Transport",
     "VariableOutcome",
     "Webhook",

@@ -44,6 +44,7 @@ from hooksmith.engine.retry import (
     send_with_retries,
 )
 from hooksmith.engine.sandbox import Limits, Sandbox
+from hooksmith.engine.tracecontext import TraceContext
 from hooksmith.engine.transport import Reply, Transport
 from hooksmith.engine.triage import CompileFirst, NotInline
 
@@ -210,6 +211,7 @@ class Engine:
         *,
         idempotency_key: str | None = None,
         company: Hashable = None,
+        trace: TraceContext | None = None,
     ) -> Result:
         """Send the webhook with this conversation's data and map its custom variables.
 
@@ -218,7 +220,8 @@ class Engine:
         or PATCH that may be retried gets a fresh key for this execution. A key header the
         author set stays as it is. `company` (the tenant's id)
         is whose per-company connection limit the request counts against and who has a turn at
-        the renderer processes.
+        the renderer processes. `trace` (the caller's W3C trace) is passed on to the upstream
+        as a new span of that trace, unless the webhook sets `traceparent` itself.
         """
         started = time.monotonic()
         deadline = started + webhook.timeout
@@ -233,6 +236,8 @@ class Engine:
             key = idempotency_key or new_idempotency_key()
             headers = (*prepared.headers, (IDEMPOTENCY_HEADER, key))
             prepared = dataclasses.replace(prepared, headers=headers)
+        if trace is not None:
+            prepared = _traced(prepared, trace)
         sent = await send_with_retries(
             self.transport,
             prepared.outgoing(),
@@ -424,6 +429,15 @@ def _failed(error: EngineError, redactor: Redactor, started: float) -> Result:
     )
 
 
+def _traced(prepared: PreparedRequest, trace: TraceContext) -> PreparedRequest:
+    """The request with the trace's headers for a new span, after the webhook's own."""
+    taken = frozenset(key.lower() for key, _ in prepared.headers)
+    added = trace.child().headers(taken)
+    if not added:
+        return prepared
+    return dataclasses.replace(prepared, headers=(*prepared.headers, *added))
+
+
 def _ms_since(started: float) -> float:
     return round((time.monotonic() - started) * 1000, 3)
 
@@ -463,6 +477,7 @@ async def execute(
     engine: Engine | None = None,
     idempotency_key: str | None = None,
     company: Hashable = None,
+    trace: TraceContext | None = None,
 ) -> Result:
     """Execute a webhook once; pass a long-lived `Engine` to reuse its connection pool.
 
@@ -471,9 +486,8 @@ async def execute(
     (True, {'user_id': 7})
     """
     data = conversation or {}
+    options: dict[str, Any] = {"idempotency_key": idempotency_key, "company": company}
     if engine is not None:
-        return await engine.execute(webhook, data, idempotency_key=idempotency_key, company=company)
+        return await engine.execute(webhook, data, trace=trace, **options)
     async with Engine(policy=default_policy()) as oneshot:
-        return await oneshot.execute(
-            webhook, data, idempotency_key=idempotency_key, company=company
-        )
+        return await oneshot.execute(webhook, data, trace=trace, **options)

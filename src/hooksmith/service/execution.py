@@ -7,7 +7,14 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from hooksmith.engine import NOT_A_CONVERSATION, Engine, Result, ResultError, conversation_data
+from hooksmith.engine import (
+    NOT_A_CONVERSATION,
+    Engine,
+    Result,
+    ResultError,
+    TraceContext,
+    conversation_data,
+)
 from hooksmith.service.cache import ReadyWebhook
 from hooksmith.service.errors import InvalidInput
 
@@ -19,9 +26,11 @@ async def run_webhook(
     *,
     margin: float,
     idempotency_key: str | None = None,
+    trace: TraceContext | None = None,
 ) -> Result:
     """Execute within the webhook's time-out plus `margin`; failures are results, not errors.
-    `idempotency_key` is sent as the `Idempotency-Key` header (an async run's id)."""
+    `idempotency_key` is sent as the `Idempotency-Key` header (an async run's id); `trace` is
+    the bot's W3C trace, passed on to the upstream as a new span."""
     if ready.missing_secret is not None:
         return Result(
             ok=False,
@@ -44,6 +53,7 @@ async def run_webhook(
                 conversation,
                 company=ready.company_id,
                 idempotency_key=idempotency_key,
+                trace=trace,
             )
     except TimeoutError:
         return Result(

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hooksmith.engine import Execution, Result
+from hooksmith.engine import Execution, Result, TraceContext
 from hooksmith.service.actors import Actor
 from hooksmith.service.cache import ready
 from hooksmith.service.errors import InvalidInput, NotFound
@@ -117,9 +117,11 @@ async def execute(
     conversation: Any,
     *,
     callback_url: str | None = None,
+    trace: TraceContext | None = None,
 ) -> Result | PendingRun:
     """The runtime API: a sync webhook's result (stored as a `live` run off the response path),
-    or for an async webhook the id of its pending run (result later by id or `callback_url`)."""
+    or for an async webhook the id of its pending run (result later by id or `callback_url`).
+    `trace`, the bot's W3C trace, goes on to the upstream (kept with an async run for that)."""
     data = conversation_or_refuse(conversation, "body")
     callback = checked_callback_url(callback_url, rt.engine.policy)
     prepared = await rt.cache.get(actor.scope, webhook_id)
@@ -135,6 +137,7 @@ async def execute(
             session_id=session_id_of(data),
             callback_url=callback,
             callback_expiry=rt.settings.callback_expiry_seconds,
+            trace=trace,
         )
         return PendingRun(run_id=run_id)
     if callback is not None:
@@ -145,7 +148,7 @@ async def execute(
         )
     async with rt.limits.admit(prepared.company_id):
         started = time.perf_counter()
-        result = await run_webhook(rt.engine, prepared, data, margin=rt.margin)
+        result = await run_webhook(rt.engine, prepared, data, margin=rt.margin, trace=trace)
     rt.metrics.count("live", result, time.perf_counter() - started)
     rt.writer.submit(
         NewRun(

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hooksmith.engine import Result
+from hooksmith.engine import Result, TraceContext
 from hooksmith.store.models import RunRow, utcnow
 from hooksmith.store.runs import RESPONSE_LIMIT, new_run_id, stored_result
 
@@ -29,6 +29,7 @@ class Claimed:
     company_id: int
     conversation: dict[str, Any]
     attempts: int
+    trace: TraceContext | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class AsyncRunRepository:
         session_id: str | None,
         callback_url: str | None = None,
         callback_expires_at: datetime | None = None,
+        trace: TraceContext | None = None,
     ) -> RunRow:
         """Record a pending `live` run with what a worker needs to execute it."""
         row = RunRow(
@@ -77,6 +79,8 @@ class AsyncRunRepository:
             callback_status="waiting" if callback_url else None,
             callback_attempts=0,
             callback_expires_at=callback_expires_at,
+            traceparent=trace.traceparent if trace else None,
+            tracestate=trace.state if trace else None,
         )
         self.session.add(row)
         await self.session.flush()
@@ -96,6 +100,7 @@ class AsyncRunRepository:
             company_id=row.company_id,
             conversation=dict(row.conversation or {}),
             attempts=row.attempts,
+            trace=TraceContext.parse(row.traceparent, row.tracestate),
         )
 
     async def complete(self, run_id: str, result: Result, *, now: datetime | None = None) -> bool:

@@ -21,6 +21,9 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
     parsed = make_url(url)
     # JSON columns (run results above all) are written by orjson, about 10x the json module.
     options.setdefault("json_serializer", json_text)
+    # A failed statement's error (and so a logged traceback) leaves out its parameters: they
+    # hold conversation data and results.
+    options.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         engine = _create_async_engine(url, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

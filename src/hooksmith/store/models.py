@@ -244,3 +244,6 @@ class RunRow(Base):
     callback_next_at: Mapped[datetime | None]
     callback_expires_at: Mapped[datetime | None]
     callback_error: Mapped[str | None] = mapped_column(String(500))
+    # The bot's W3C trace context (version 00 traceparent), passed on by the worker.
+    traceparent: Mapped[str | None] = mapped_column(String(55))
+    tracestate: Mapped[str | None] = mapped_column(String(512))

@@ -18,6 +18,7 @@ from hooksmith.api.deps import (
     get_actor,
     get_runtime,
 )
+from hooksmith.api.traces import trace_of
 from hooksmith.engine import JsonRefused, Result, load_json
 from hooksmith.service import runs
 from hooksmith.service.errors import InvalidInput
@@ -60,6 +61,36 @@ CALLBACK_URL: dict[str, Any] = {
     "schema": {"type": "string", "format": "uri", "maxLength": 2000},
 }
 
+TRACEPARENT: dict[str, Any] = {
+    "name": "traceparent",
+    "in": "header",
+    "required": False,
+    "description": "W3C Trace Context: the webhook's request to its API is sent as a new span "
+    "of this trace (same trace-id, a new parent-id, the flags kept), unless the webhook sets "
+    "a traceparent header itself. An invalid value is ignored.",
+    "schema": {
+        "type": "string",
+        "example": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    },
+}
+
+TRACESTATE: dict[str, Any] = {
+    "name": "tracestate",
+    "in": "header",
+    "required": False,
+    "description": "W3C Trace Context: passed on unchanged with a valid traceparent.",
+    "schema": {"type": "string", "maxLength": 512},
+}
+
+REQUEST_ID: dict[str, Any] = {
+    "name": "X-Request-Id",
+    "in": "header",
+    "required": False,
+    "description": "Your id of this request (1-128 letters, digits and ._:+=/@-), answered in "
+    "the X-Request-Id response header and logged; any other value is replaced by a new id.",
+    "schema": {"type": "string", "maxLength": 128},
+}
+
 
 @router.post("/webhooks/{webhook_id}/test", response_model=RunView)
 async def run_test(
@@ -79,7 +110,10 @@ async def run_test(
     "/webhooks/{webhook_id}/execute",
     response_model=Result,
     responses={202: {"model": Pending, "description": "An async webhook: its pending run."}},
-    openapi_extra={"requestBody": EXECUTE_BODY, "parameters": [CALLBACK_URL]},
+    openapi_extra={
+        "requestBody": EXECUTE_BODY,
+        "parameters": [CALLBACK_URL, TRACEPARENT, TRACESTATE, REQUEST_ID],
+    },
 )
 async def execute_webhook(webhook_id: Id, request: Request) -> Response:
     """Execute the webhook for a live conversation: the body is the conversation's data.
@@ -99,6 +133,7 @@ async def execute_webhook(webhook_id: Id, request: Request) -> Response:
         webhook_id,
         conversation_of(body, runtime.settings.max_json_depth),
         callback_url=request.query_params.get("callback_url"),
+        trace=trace_of(request.scope["headers"]),
     )
     if isinstance(outcome, PendingRun):
         return JSONResponse({"run_id": outcome.run_id, "status": outcome.status}, status_code=202)

@@ -30,6 +30,7 @@ from hooksmith.engine import (
     Engine,
     Result,
     ResultError,
+    TraceContext,
     check_host,
     check_path,
 )
@@ -124,7 +125,7 @@ async def perform_run(ctx: JobContext, run_id: str) -> bool:
         return await _callback_due(ctx, run_id)
     found = await ctx.cache.get(Scope.everything(), claimed.webhook_id)
     started = time.perf_counter()
-    result = await _execute(ctx, found, run_id, claimed.conversation)
+    result = await _execute(ctx, found, run_id, claimed.conversation, claimed.trace)
     if ctx.metrics is not None:
         ctx.metrics.count("async", result, time.perf_counter() - started)
     async with ctx.sessions() as session:
@@ -136,7 +137,11 @@ async def perform_run(ctx: JobContext, run_id: str) -> bool:
 
 
 async def _execute(
-    ctx: JobContext, found: ReadyWebhook | None, run_id: str, conversation: Mapping[str, Any]
+    ctx: JobContext,
+    found: ReadyWebhook | None,
+    run_id: str,
+    conversation: Mapping[str, Any],
+    trace: TraceContext | None,
 ) -> Result:
     if found is None:
         return Result(
@@ -145,7 +150,7 @@ async def _execute(
         )
     # The run id is the key, so an upstream can drop a repeat after a worker died mid-run.
     return await run_webhook(
-        ctx.engine, found, conversation, margin=ctx.margin, idempotency_key=run_id
+        ctx.engine, found, conversation, margin=ctx.margin, idempotency_key=run_id, trace=trace
     )
 
 
@@ -246,8 +251,10 @@ async def accept(
     session_id: str | None,
     callback_url: str | None,
     callback_expiry: float,
+    trace: TraceContext | None = None,
 ) -> str:
-    """Store a pending run of an async webhook, hand it to the dispatcher, return its id."""
+    """Store a pending run of an async webhook (with the bot's trace, which its execution
+    passes on), hand it to the dispatcher, return its id."""
     async with sessions() as session:
         row = await AsyncRunRepository(session).accept(
             webhook_id=found.id,
@@ -259,6 +266,7 @@ async def accept(
             callback_expires_at=(
                 utcnow() + timedelta(seconds=callback_expiry) if callback_url else None
             ),
+            trace=trace,
         )
         await session.commit()
     await dispatcher.submit(row.id)
