@@ -115,23 +115,27 @@ async def test_template_text_in_a_value_is_not_evaluated(upstream: Upstream) -> 
 
 
 @pytest.mark.parametrize(
-    ("auth", "expected"),
+    ("auth", "expected", "masked"),
     [
-        ({"type": "none"}, []),
+        ({"type": "none"}, [], []),
         (
             {"type": "basic", "username": "bot", "password": "pa:ss wörd"},
             ["Basic " + base64.b64encode("bot:pa:ss wörd".encode()).decode()],
+            ["Basic bot:pa…rd"],
         ),
-        ({"type": "bearer", "token": "tok-abc.123"}, ["Bearer tok-abc.123"]),
+        ({"type": "bearer", "token": "tok-abc.123"}, ["Bearer tok-abc.123"], ["Bearer to…23"]),
+        ({"type": "bearer", "token": "short"}, ["Bearer short"], ["Bearer [redacted]"]),
     ],
 )
-async def test_auth_types(upstream: Upstream, auth: dict[str, str], expected: list[str]) -> None:
+async def test_auth_types(
+    upstream: Upstream, auth: dict[str, str], expected: list[str], masked: list[str]
+) -> None:
     result = await run({"url": upstream.url("/echo"), "auth": auth})
     assert result.ok
     assert header(upstream.received[0], "Authorization") == expected
     assert result.request is not None
     shown = [h.value for h in result.request.headers if h.key == "Authorization"]
-    assert shown == (["[redacted]"] if expected else [])
+    assert shown == masked
 
 
 async def test_secrets_never_appear_in_the_result(upstream: Upstream) -> None:

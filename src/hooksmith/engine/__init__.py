@@ -38,6 +38,7 @@ from hooksmith.engine.errors import (
 )
 from hooksmith.engine.executor import Engine, execute, render
 from hooksmith.engine.jsondata import JsonRefused, load_json, not_text, too_deep
+from hooksmith.engine.redaction import masked
 from hooksmith.engine.renderers import RendererPool
 from hooksmith.engine.result import Attempt, Result, VariableOutcome
 from hooksmith.engine.retry import Backoff
@@ -79,6 +80,7 @@ __all__ = [
     "execute",
     "load_json",
     "load_webhook",
+    "masked",
     "not_text",
     "parse_curl",
     "parse_webhook",

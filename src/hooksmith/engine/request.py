@@ -49,12 +49,12 @@ class PreparedRequest:
         )
 
     def shown(self) -> SentRequest:
-        """The request as the result shows it: credentials and secret values redacted.
+        """The request as the result shows it: credentials masked, secret values redacted.
 
         The header lines are given as dicts: validated in one call with the request, they cost
         a quarter less than models built one by one.
         """
-        header = self.redactor.header
+        header = self.redactor.sent_header
         return SentRequest(
             method=self.method,
             url=self.redactor.text(self.url),

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from hooksmith.engine import Result, parse_webhook
+from hooksmith.engine import Result, masked, parse_webhook
 from hooksmith.service.actors import Actor
 from hooksmith.service.errors import InvalidInput
 from hooksmith.service.runtime import Runtime
 
 SECRET_FIELDS = {"basic": "password", "bearer": "token"}
 STAND_IN_SECRET = "stored-secret-not-shown"
+STAND_IN_SHOWN = "(the saved secret)"
 
 
 def _draft(data: Any) -> dict[str, Any]:
@@ -43,7 +44,11 @@ async def render_draft(rt: Runtime, actor: Actor, definition: Any, conversation:
     webhook = parse_webhook(_draft(definition))
     key = limit_key(actor)
     async with rt.limits.admit(key):
-        return await rt.engine.render_async(webhook, conversation, owner=key)
+        result = await rt.engine.render_async(webhook, conversation, owner=key)
+    if result.request is not None:  # the stand-in's masked form would read as a real secret
+        for header in result.request.headers:
+            header.value = header.value.replace(masked(STAND_IN_SECRET), STAND_IN_SHOWN)
+    return result
 
 
 def limit_key(actor: Actor) -> int:
