@@ -510,3 +510,25 @@ async def test_non_ascii_in_the_url_is_sent_percent_encoded(upstream: Upstream) 
     seen = upstream.received[0]
     assert seen["path"] == "/echo/ünï/ß"
     assert seen["query"] == [("q", "ü"), ("p", "ö")]
+
+
+async def test_a_non_ascii_header_value_is_sent_as_utf8_with_a_warning(upstream: Upstream) -> None:
+    result = await run(
+        {
+            "url": upstream.url("/echo"),
+            "headers": [
+                {"key": "X-Plain", "value": "Ana"},
+                {"key": "X-Name", "value": "Zoë"},
+                {"key": "X-Shop", "value": "{{ shop }}"},
+            ],
+        },
+        conversation(shop="Café Ünï"),
+    )
+    assert result.ok, result.error
+    received = upstream.received[0]
+    assert header(received, "X-Name") == ["Zoë"]
+    assert header(received, "X-Shop") == ["Café Ünï"]
+    garbling = [w for w in result.warnings if "not ASCII" in w]
+    assert [w.split(":")[0] for w in garbling] == ["headers[1].value", "headers[2].value"]
+    assert '"ë" as "Ã«"' in garbling[0]
+    assert "percent-encode" in garbling[1]
