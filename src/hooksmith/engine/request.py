@@ -166,9 +166,7 @@ def non_ascii_header_warning(index: int, value: str) -> str:
     'headers[0].value: "ë" is not ASCII; it is sent as UTF-8 byte'
     """
     char = next(c for c in value if not c.isascii())
-    garbled = "".join(
-        c if c.isprintable() else "?" for c in char.encode("utf-8").decode("latin-1")
-    )
+    garbled = "".join(c if c.isprintable() else "?" for c in char.encode("utf-8").decode("latin-1"))
     return (
         f'headers[{index}].value: "{char}" is not ASCII; it is sent as UTF-8 bytes, which many '
         f'servers read as Latin-1, so it may arrive garbled ("{char}" as "{garbled}"); '
