@@ -1,5 +1,6 @@
 """The one table from domain, store and engine errors to HTTP statuses and the JSON error shape
-`{"error": {"kind", "message", "field"}}`."""
+`{"error": {"kind", "message", "field"}}`; an invalid definition or request also lists every
+fault found, `"errors": [{"field", "message"}]`, so a form can mark them all at once."""
 
 from __future__ import annotations
 
@@ -34,10 +35,18 @@ LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
 
 
 def error_response(
-    status: int, kind: str, message: str, field: str | None = None, **headers: str
+    status: int,
+    kind: str,
+    message: str,
+    field: str | None = None,
+    *,
+    errors: list[tuple[str, str]] | None = None,
+    **headers: str,
 ) -> JSONResponse:
-    body = {"error": {"kind": kind, "message": message, "field": field}}
-    return JSONResponse(body, status_code=status, headers=headers or None)
+    error: dict[str, Any] = {"kind": kind, "message": message, "field": field}
+    if errors:
+        error["errors"] = [{"field": at, "message": text} for at, text in errors]
+    return JSONResponse({"error": error}, status_code=status, headers=headers or None)
 
 
 def _field(error: Exception) -> str | None:
@@ -62,7 +71,10 @@ async def _known(request: Request, error: Exception) -> JSONResponse:
             headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
             if isinstance(error, service.RateLimited):
                 headers = {"Retry-After": str(error.retry_after)}
-            return error_response(status, kind, _message(error), _field(error), **headers)
+            every = error.errors if isinstance(error, InvalidDefinition) else None
+            return error_response(
+                status, kind, _message(error), _field(error), errors=every, **headers
+            )
     return await _unexpected(request, error)
 
 
@@ -88,13 +100,23 @@ def field_path(location: tuple[Any, ...]) -> str:
 
 async def _invalid_request(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
-    details = error.errors()
-    first = details[0] if details else {"loc": (), "msg": "invalid request"}
-    field = field_path(tuple(first.get("loc", ())))
-    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
-    if first.get("type") == "missing":
-        message = "is required"
-    return error_response(422, "invalid_input", f"{field}: {message}" if field else message, field)
+    found = [(field_path(tuple(item.get("loc", ()))), _said(item)) for item in error.errors()] or [
+        ("", "invalid request")
+    ]
+    field, message = found[0]
+    return error_response(
+        422,
+        "invalid_input",
+        f"{field}: {message}" if field else message,
+        field,
+        errors=found if len(found) > 1 else None,
+    )
+
+
+def _said(item: Any) -> str:
+    if item.get("type") == "missing":
+        return "is required"
+    return str(item.get("msg", "invalid")).removeprefix("Value error, ")
 
 
 async def _http(request: Request, error: Exception) -> JSONResponse:
