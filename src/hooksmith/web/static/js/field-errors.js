@@ -5,7 +5,18 @@ import { faultWords } from "./field-names.js";
 
 const ROW_FIELD = /^(headers|params|custom_variables)\[(\d+)\](?:\.(\w+))?/;
 
+// How far down the sticky bar, and the fault banner stuck under it, reach: a focused field
+// scrolls to below both (CSS reads these in scroll-margin-top and the banner's top).
+function keepClear(box) {
+  const bar = document.querySelector(".actionbar");
+  if (!bar) return;
+  const style = document.documentElement.style;
+  style.setProperty("--bar-height", `${bar.offsetHeight}px`);
+  style.setProperty("--sticky-clearance", `${bar.offsetHeight + (box && !box.hidden ? box.offsetHeight : 0)}px`);
+}
+
 export function clearFieldErrors(form) {
+  keepClear(document.getElementById("form-error"));
   for (const element of form.querySelectorAll("[aria-invalid]")) {
     if (element.id === "body") continue;
     element.removeAttribute("aria-invalid");
@@ -55,6 +66,7 @@ export function showFaults({ box, error, what, fieldElement, showBody }) {
     box.append(list);
   }
   box.hidden = false;
+  keepClear(box);
   const first = shown.find((fault) => fault.element)?.element;
   if (first) first.focus();
   else box.scrollIntoView({ block: "nearest" });
