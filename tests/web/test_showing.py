@@ -134,7 +134,8 @@ def test_every_fault_of_a_save_is_listed_in_the_words_of_the_form(page: Page, si
         assert bar is not None
         assert shown is not None
         assert box is not None
-        assert 0 <= bar["y"] and shown["y"] >= bar["y"] + bar["height"] - 1
+        assert bar["y"] >= 0
+        assert shown["y"] >= bar["y"] + bar["height"] - 1
         assert box["y"] >= shown["y"] + shown["height"], f"{link} is under the banner"
         assert box["y"] + box["height"] <= 900
 
