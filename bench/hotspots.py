@@ -40,7 +40,7 @@ PARTS = {
     "engine: mappers and condition": "hooksmith/engine/phases.py",
     "engine: result models": "hooksmith/engine/result.py",
     "aiohttp client": "aiohttp/client",
-    "run writer": "hooksmith/service/writer.py",
+    "run writer": "hooksmith/service/jobs/writer.py",
     "pydantic serialisation": "pydantic",
 }
 

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from hooksmith.engine.capacity import PER_COMPANY, PER_ORIGIN, TOTAL, OutboundLimits
+from hooksmith.engine import OutboundLimits
 from hooksmith.store.database import default_database_url
 
 
@@ -122,15 +122,20 @@ class Settings(BaseSettings):
     # Outbound connections in use at once (per server process), so that no one slow upstream
     # or tenant can take every connection; a request waits for a slot within its time-out.
     outbound_per_origin: int = Field(
-        default=PER_ORIGIN, gt=0, description="To one origin (scheme, host, port)."
+        default=OutboundLimits.per_origin, gt=0, description="To one origin (scheme, host, port)."
     )
     outbound_per_company: int = Field(
-        default=PER_COMPANY, gt=0, description="By one company's webhooks, to all origins."
+        default=OutboundLimits.per_company,
+        gt=0,
+        description="By one company's webhooks, to all origins.",
     )
     outbound_total: int = Field(
-        default=TOTAL, gt=0, description="By the whole process; a safety net for sockets."
+        default=OutboundLimits.total,
+        gt=0,
+        description="By the whole process; a safety net for sockets.",
     )
-    # Templates that are not straight-line render in these processes (DESIGN.md §3 Isolation).
+    # Templates that are not straight-line render in these processes
+    # (docs/design.md#isolation-and-limits).
     renderer_processes: int = Field(default=2, gt=0, le=64)
     renderer_memory_mb: int = Field(
         default=256, ge=64, description="Each renderer process' memory above its baseline."

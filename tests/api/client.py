@@ -7,7 +7,7 @@ from typing import Any
 
 import aiohttp
 
-from hooksmith.service.sessions import CSRF_COOKIE, CSRF_HEADER
+from hooksmith.service.cookies import CSRF_COOKIE, CSRF_HEADER
 
 
 @dataclass

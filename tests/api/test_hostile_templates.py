@@ -1,11 +1,11 @@
-"""Hostile templates neither stall nor exhaust the server (DESIGN.md §3 "Isolation").
+"""Hostile templates neither stall nor exhaust the server (docs/design.md#isolation-and-limits).
 
 Three hostile renders run at once (loops that sort, a list literal of huge strings, a huge
 compile) while another company executes a straight-line webhook over and over: its latency
 and the server's memory (this process' RSS: the server runs in a thread of it) stay low.
 `POST /render` counts against the company's limits like an execution.
 
-The machine running the tests may be busy with other work (the figures of issue 8 were
+The machine running the tests may be busy with other work (the isolation figures were
 measured alone; this test shares two cores with whatever else runs): the bystander's latency is
 compared with its own, measured idle just before, with generous margins. Rendering on the event
 loop, as before, stalls every bystander request for the whole 3 s render.

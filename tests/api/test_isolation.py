@@ -104,6 +104,21 @@ async def render_draft(api: Api, outsider: Outsider, victim: Victim) -> None:
     assert reply.body["response"] is None  # rendered only: nothing was sent
 
 
+async def check_draft(api: Api, outsider: Outsider, victim: Victim) -> None:
+    borrowed = {"definition": _hook(victim, url="https://elsewhere.example/x")}
+    reply = await api.post(f"{V1}/drafts/check", borrowed | {"webhook_id": victim.webhook_id})
+    _status(reply, 404, "webhook_id")  # whether a save would clear its secret stays unknown
+    _status(await api.post(f"{V1}/drafts/check", borrowed), 200)  # pure: reads nothing stored
+
+
+async def run_draft(api: Api, outsider: Outsider, victim: Victim) -> None:
+    borrowed = _hook(victim, auth={"type": "bearer"})  # the victim's stored token, if it could
+    reply = await api.post(
+        f"{V1}/drafts/run", {"definition": borrowed, "webhook_id": victim.webhook_id}
+    )
+    _status(reply, 404, "webhook_id")
+
+
 async def webhook_curl(api: Api, outsider: Outsider, victim: Victim) -> None:
     reply = await api.get(f"{V1}/webhooks/{victim.webhook_id}/curl")
     _status(reply, 404)
@@ -206,6 +221,8 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("POST", f"{V1}/webhooks/{{webhook_id}}/execute"): execute_webhook,
     ("GET", f"{V1}/webhooks/{{webhook_id}}/runs"): list_runs,
     ("POST", f"{V1}/render"): render_draft,
+    ("POST", f"{V1}/drafts/check"): check_draft,
+    ("POST", f"{V1}/drafts/run"): run_draft,
     ("GET", f"{V1}/webhooks/{{webhook_id}}/curl"): webhook_curl,
     ("POST", f"{V1}/import/curl"): import_curl,
     ("GET", f"{V1}/runs/{{run_id}}/curl"): run_curl,

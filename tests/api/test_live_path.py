@@ -51,9 +51,9 @@ def statements(server: Server) -> Iterator[list[tuple[str, str]]]:
         task = asyncio.current_task()
         seen.append((task.get_name() if task else "", " ".join(str(args[2]).split())))
 
-    event.listen(runtime.database.sync_engine, "before_cursor_execute", record)
+    event.listen(runtime.database.pool.sync_engine, "before_cursor_execute", record)
     yield seen
-    event.remove(runtime.database.sync_engine, "before_cursor_execute", record)
+    event.remove(runtime.database.pool.sync_engine, "before_cursor_execute", record)
 
 
 async def _hook(client: Api, upstream: Upstream) -> str:

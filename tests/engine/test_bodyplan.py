@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from hooksmith.engine.body import FIELD, _checked, render_body, rewrite_body
 from hooksmith.engine.bodyplan import BodyPlan
+from hooksmith.engine.budget import INLINE_SHARE, InlineShare
 from hooksmith.engine.caps import text_weight
 from hooksmith.engine.errors import RenderError
 from hooksmith.engine.sandbox import Sandbox
-from hooksmith.engine.session import INLINE_SHARE, InlineShare
 from hooksmith.engine.triage import CompileFirst
 from tests.factories import ROOT, SEED_BODY
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hooksmith.service.sessions import SessionCodec
+from hooksmith.service.cookies import SessionCodec
 from hooksmith.service.signed_in import SignedInSessions
 from hooksmith.store import TenantRepository
 from hooksmith.store.models import SessionRow, utcnow

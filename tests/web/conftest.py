@@ -49,6 +49,7 @@ class Site:
     """The running server: its base URL and the seeded people (all with `PASSWORD`)."""
 
     base_url: str
+    database_url: str = ""  # the server's database, for tests that seed runs in volume
     agency_admin: str = "admin@north.test"  # agency north: companies acme and bolt
     acme_user: str = "ana@acme.test"
     bolt_user: str = "bo@bolt.test"
@@ -143,7 +144,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(base_url, process, log)
-        yield Site(base_url=base_url)
+        yield Site(base_url=base_url, database_url=database_url)
     finally:
         stop(process)
 

@@ -99,8 +99,8 @@ def test_create_from_scratch_run_and_map(
     assert shop.received == []
 
     page.get_by_label("API endpoint", exact=True).press(
-        "Enter"
-    )  # Enter runs, after the same warning
+        "Control+Enter"
+    )  # Ctrl+Enter runs, after the same warning
     page.get_by_role("dialog").get_by_role("button", name="Run it for real").click()
     expect(page.get_by_test_id("run-status")).to_have_text("HTTP 200")
     expect(page.get_by_test_id("run-time")).to_have_text(re.compile(r"^\d+ ms$"))
@@ -128,12 +128,20 @@ def test_create_from_scratch_run_and_map(
     expect(new_row.locator('[data-part="name"]')).to_be_focused()
     page.screenshot(path=str(artifacts / "builder-after-run.png"), full_page=True)
 
+    # Unsaved changes run as they are, as a draft: nothing is saved, no run is kept.
     page.get_by_role("button", name="Run webhook").click()
-    with page.expect_response(lambda response: response.url.endswith("/test")):
+    with page.expect_response(lambda response: response.url.endswith("/drafts/run")):
         page.get_by_role("dialog").get_by_role("button", name="Run it for real").click()
-    expect(page.locator("#save-state")).to_contain_text("revision 2")
     expect(new_row.locator("[data-outcome]")).to_have_text("tea")
     assert len(shop.received) == 2
+    assert call_api(page, "GET", f"/webhooks/{webhook_id}")[1]["revision"] == 1
+    save(page)
+    expect(page.locator("#save-state")).to_contain_text("revision 2")
+    page.get_by_role("button", name="Run webhook").click()  # saved: a test run, kept
+    with page.expect_response(lambda response: response.url.endswith("/test")):
+        page.get_by_role("dialog").get_by_role("button", name="Run it for real").click()
+    expect(new_row.locator("[data-outcome]")).to_have_text("tea")
+    assert len(shop.received) == 3
 
     page.goto(site.url(f"/webhooks/{webhook_id}/runs"))
     runs = page.get_by_role("table", name="Runs")

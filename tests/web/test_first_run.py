@@ -1,4 +1,4 @@
-"""Issue 4's "Done when", as a new user meets it: start `hooksmith serve`, sign in with the
+"""A new user's first walk through the product: start `hooksmith serve`, sign in with the
 printed demo account, create a webhook from scratch, run it against the built-in echo endpoint
 and map two custom variables by clicking values of the response."""
 
@@ -87,7 +87,7 @@ def run_for_real(page: Page) -> None:
     page.get_by_role("button", name="Run webhook").click()
     dialog = page.get_by_role("dialog", name="This will really change data")
     expect(dialog).to_be_visible()
-    with page.expect_response(lambda response: response.url.endswith("/test")):
+    with page.expect_response(lambda response: response.url.endswith("/drafts/run")):
         dialog.get_by_role("button", name="Run it for real").click()
 
 
@@ -138,11 +138,12 @@ def test_a_new_user_maps_two_custom_variables_from_the_echo_endpoint(
         "response.body.customer"
     )
 
-    run_for_real(page)
-    expect(page.locator("#save-state")).to_contain_text("Saved (revision 2)")
+    run_for_real(page)  # runs the form as it is: nothing is saved until Save
     expect(page.get_by_test_id("run-status")).to_have_text("HTTP 200")
     expect(rows.nth(0).locator("[data-outcome]")).to_have_text("1042")
     expect(rows.nth(1).locator("[data-outcome]")).to_have_text("Ana")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#save-state")).to_contain_text("Saved (revision 1)")
     page.screenshot(path=str(artifacts / "first-run-flow.png"), full_page=True)
 
     # Both variables are stored: the list shows the webhook, and its page shows them again.

@@ -73,6 +73,9 @@ def test_list_search_and_last_run_status(page: Page, site: Site, shop: Upstream)
     page.get_by_role("button", name="Run webhook").click()  # GET: runs without a warning
     expect(page.get_by_test_id("run-status")).to_have_text("HTTP 503")
     expect(page.locator("#run-result").get_by_role("alert")).to_contain_text("http_error")
+    save(page)  # a run of unsaved changes saves nothing; a saved webhook's run is kept
+    page.get_by_role("button", name="Run webhook").click()
+    expect(page.locator("#run-result").get_by_role("link", name="Open this run")).to_be_visible()
 
     page.goto(site.url("/webhooks"))
     page.get_by_label("Search by name").fill("stock check")

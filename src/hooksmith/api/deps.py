@@ -8,10 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hooksmith.service.actors import Actor, ActorCache, actor_for_token, actor_for_user
-from hooksmith.service.errors import Forbidden, Unauthorized
-from hooksmith.service.runtime import Runtime
-from hooksmith.service.sessions import (
+from hooksmith.service.actors import Actor
+from hooksmith.service.cookies import (
     CSRF_COOKIE,
     CSRF_FIELD,
     CSRF_HEADER,
@@ -19,6 +17,8 @@ from hooksmith.service.sessions import (
     SESSION_COOKIE,
     csrf_ok,
 )
+from hooksmith.service.errors import Forbidden, Unauthorized
+from hooksmith.service.runtime import Runtime
 from hooksmith.store import MAX_ID
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -41,18 +41,6 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-async def _token_actor(runtime: Runtime, plaintext: str) -> Actor:
-    key = ActorCache.token_key(plaintext)
-    actor = runtime.actors.get(key)
-    if actor is None:
-        async with runtime.sessions() as session:
-            actor = await actor_for_token(session, plaintext)
-        if actor is None:
-            raise Unauthorized("Authorization: the API token is unknown or revoked")
-        runtime.actors.put(key, actor)
-    return actor
-
-
 async def _submitted_csrf(request: Request) -> str | None:
     submitted = request.headers.get(CSRF_HEADER)
     if submitted is None and request.headers.get("content-type", "").startswith(FORM_TYPES):
@@ -69,28 +57,16 @@ async def get_actor(request: Request, runtime: RuntimeDep) -> Actor:
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
             raise Unauthorized("Authorization: send 'Bearer <API token>'")
-        return await _token_actor(runtime, value.strip())
-    session = runtime.cookies.read(request.cookies.get(SESSION_COOKIE))
-    if session is None:
-        raise Unauthorized("sign in (POST /api/v1/session) or send an API token")
-    if not await runtime.signed_in.check(session):
-        raise Unauthorized("the session has ended; sign in again (POST /api/v1/session)")
+        return await runtime.actors.for_token(value.strip())
+    person = await runtime.actors.for_cookie(request.cookies.get(SESSION_COOKIE))
     if request.method not in SAFE_METHODS and not csrf_ok(
-        session, request.cookies.get(CSRF_COOKIE), await _submitted_csrf(request)
+        person.session, request.cookies.get(CSRF_COOKIE), await _submitted_csrf(request)
     ):
         raise Forbidden(
             f"{CSRF_HEADER}: missing or wrong; send the value of the {CSRF_COOKIE} cookie",
             field=CSRF_HEADER,
         )
-    key = ActorCache.user_key(session.user_id)
-    actor = runtime.actors.get(key)
-    if actor is None:
-        async with runtime.sessions() as db:
-            actor = await actor_for_user(db, session.user_id)
-        if actor is None:
-            raise Unauthorized("the signed-in user no longer exists; sign in again")
-        runtime.actors.put(key, actor)
-    return actor
+    return person.actor
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]

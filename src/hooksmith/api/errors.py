@@ -1,6 +1,11 @@
-"""The one table from domain, store and engine errors to HTTP statuses and the JSON error shape
-`{"error": {"kind", "message", "field"}}`; an invalid definition or request also lists every
-fault found, `"errors": [{"field", "message"}]`, so a form can mark them all at once."""
+"""The one table from the service's and the engine's errors to HTTP statuses, and the JSON error
+shape `{"error": {"kind", "message", "field"}}`; the pages show the same answers as HTML. An
+invalid definition or request also lists every fault found, `"errors": [{"field", "message"}]`,
+so a form can mark them all at once.
+
+An error's kind, message and field are its own (`kind` is written once, on its class); the
+storage layer's errors never get here, the service translates them.
+"""
 
 from __future__ import annotations
 
@@ -12,24 +17,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from hooksmith.engine import InvalidDefinition
+from hooksmith.engine import InvalidDefinition, field_path
 from hooksmith.service import errors as service
-from hooksmith.store import Duplicate, NotFound, RevisionConflict, SecretUnreadable
 
 log = logging.getLogger(__name__)
 
-STATUS: tuple[tuple[type[Exception], int, str], ...] = (
-    (service.NotFound, 404, "not_found"),
-    (NotFound, 404, "not_found"),
-    (service.Unauthorized, 401, "unauthorized"),
-    (service.Forbidden, 403, "forbidden"),
-    (service.Conflict, 409, "conflict"),
-    (RevisionConflict, 409, "revision_conflict"),
-    (Duplicate, 409, "duplicate"),
-    (SecretUnreadable, 409, "secret_unreadable"),
-    (service.InvalidInput, 422, "invalid_input"),
-    (service.RateLimited, 429, "rate_limited"),
-    (InvalidDefinition, 422, "invalid_definition"),
+Known = service.ServiceError | InvalidDefinition
+STATUS: tuple[tuple[type[Known], int], ...] = (
+    (service.NotFound, 404),
+    (service.Unauthorized, 401),
+    (service.Forbidden, 403),
+    (service.Conflict, 409),
+    (service.InvalidInput, 422),
+    (service.RateLimited, 429),
+    (service.Unavailable, 503),
+    (InvalidDefinition, 422),
 )
 LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
 
@@ -49,36 +51,20 @@ def error_response(
     return JSONResponse({"error": error}, status_code=status, headers=headers or None)
 
 
-def _field(error: Exception) -> str | None:
-    if isinstance(error, service.ServiceError | InvalidDefinition):
-        return error.field
-    if isinstance(error, Duplicate):
-        return error.field
-    if isinstance(error, RevisionConflict):
-        return "revision"
-    return None
-
-
-def _message(error: Exception) -> str:
-    if isinstance(error, service.ServiceError | InvalidDefinition):
-        return error.message
-    return str(error)
-
-
 async def _known(request: Request, error: Exception) -> JSONResponse:
-    for kind_of, status, kind in STATUS:
+    for kind_of, status in STATUS:
         if isinstance(error, kind_of):
             headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
-            if isinstance(error, service.RateLimited):
+            if isinstance(error, service.RateLimited | service.Unavailable):
                 headers = {"Retry-After": str(error.retry_after)}
             every = error.errors if isinstance(error, InvalidDefinition) else None
             return error_response(
-                status, kind, _message(error), _field(error), errors=every, **headers
+                status, error.kind, error.message, error.field, errors=every, **headers
             )
     return await _unexpected(request, error)
 
 
-KNOWN: tuple[type[Exception], ...] = tuple(kind_of for kind_of, _, _ in STATUS)
+KNOWN: tuple[type[Exception], ...] = tuple(kind_of for kind_of, _ in STATUS)
 
 
 async def known_error(request: Request, error: Exception) -> JSONResponse:
@@ -86,23 +72,17 @@ async def known_error(request: Request, error: Exception) -> JSONResponse:
     return await _known(request, error)
 
 
-def field_path(location: tuple[Any, ...]) -> str:
-    """`('body', 'headers', 0, 'key')` → `headers[0].key`."""
+def request_field(location: tuple[Any, ...]) -> str:
+    """`('body', 'headers', 0, 'key')` → `headers[0].key`; a bare location stays (`body`)."""
     parts = location[1:] if location and location[0] in LOCATIONS else location
-    path = ""
-    for part in parts:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path or (str(location[0]) if location else "")
+    return field_path(parts) or (str(location[0]) if location else "")
 
 
 async def _invalid_request(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
-    found = [(field_path(tuple(item.get("loc", ()))), _said(item)) for item in error.errors()] or [
-        ("", "invalid request")
-    ]
+    found = [
+        (request_field(tuple(item.get("loc", ()))), _said(item)) for item in error.errors()
+    ] or [("", "invalid request")]
     field, message = found[0]
     return error_response(
         422,
@@ -128,13 +108,22 @@ async def _http(request: Request, error: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    unavailable = service.unavailable(error)
+    if unavailable is not None:  # an overloaded or unreachable database is not a defect here
+        log.warning(
+            "database unavailable on %s %s (%s)",
+            request.method,
+            request.url.path,
+            type(error).__name__,
+        )
+        return await _known(request, unavailable)
     log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
     return error_response(500, "internal", "something went wrong on the server")
 
 
 def install(app: FastAPI) -> None:
     """Register the handlers of this table on `app`."""
-    for kind_of, _, _ in STATUS:
+    for kind_of, _ in STATUS:
         app.add_exception_handler(kind_of, _known)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http)

@@ -21,6 +21,7 @@ from hooksmith.api.errors import KNOWN, known_error
 from hooksmith.api.routes.runs import conversation_of
 from hooksmith.engine import Result
 from hooksmith.service import runs
+from hooksmith.service.errors import unavailable as service_unavailable
 from hooksmith.service.runs import PendingRun
 from hooksmith.store import MAX_ID
 
@@ -57,6 +58,12 @@ class ExecuteShortcut:
             )
         except KNOWN as error:
             await (await known_error(request, error))(scope, receive, send)
+            return
+        except Exception as error:
+            unavailable = service_unavailable(error)
+            if unavailable is None:
+                raise
+            await (await known_error(request, unavailable))(scope, receive, send)
             return
         if isinstance(outcome, PendingRun):
             pending = {"run_id": outcome.run_id, "status": outcome.status}

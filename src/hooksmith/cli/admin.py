@@ -8,16 +8,15 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hooksmith.cli.webhooks import fail_input
 from hooksmith.service import signed_in, signin, tenants
+from hooksmith.service.database import Database, database_of
 from hooksmith.service.errors import ServiceError
 from hooksmith.service.keys import Rotated, reencrypt_secrets
 from hooksmith.service.runs import prune_runs
 from hooksmith.settings import Settings
-from hooksmith.store import SecretBox, create_engine, session_maker, upgrade
-from hooksmith.store.errors import StoreError
 
 T = TypeVar("T")
 
@@ -25,30 +24,25 @@ AgencyOption = Annotated[str | None, typer.Option(help="Slug of the agency it be
 CompanyOption = Annotated[str | None, typer.Option(help="Slug of the company it belongs to.")]
 
 
-def _on_database(work: Callable[[Settings, async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
+def _on_database(work: Callable[[Settings, Database], Awaitable[T]]) -> T:
     """Run `work` on the configured (and migrated) database; exit 2 on bad input."""
 
     async def go() -> T:
         settings = Settings()
-        url = settings.resolved_database_url()
-        await upgrade(url)
-        database = create_engine(url)
-        try:
-            return await work(settings, session_maker(database))
-        finally:
-            await database.dispose()
+        async with database_of(settings) as database:
+            return await work(settings, database)
 
     try:
         return asyncio.run(go())
-    except (ServiceError, StoreError) as error:
+    except ServiceError as error:
         raise fail_input(str(error)) from None
 
 
 def _with_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one session on the configured database."""
 
-    async def in_session(_: Settings, sessions: async_sessionmaker[AsyncSession]) -> T:
-        async with sessions() as session:
+    async def in_session(_: Settings, database: Database) -> T:
+        async with database.sessions() as session:
             return await work(session)
 
     return _on_database(in_session)
@@ -112,11 +106,9 @@ def rotate_secrets() -> None:
     """Re-encrypt every stored secret with the newest key of HOOKSMITH_SECRET_KEY (put the new
     key first, run this, then drop the old keys)."""
 
-    async def work(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> Rotated:
-        key = settings.secret_key.get_secret_value() if settings.secret_key else None
-        box = SecretBox.from_setting(key, settings.var_dir)
-        async with sessions() as session:
-            return await reencrypt_secrets(session, box)
+    async def work(_: Settings, database: Database) -> Rotated:
+        async with database.sessions() as session:
+            return await reencrypt_secrets(session, database.box)
 
     done = _on_database(work)
     typer.echo(
@@ -136,8 +128,8 @@ def prune(
 ) -> None:
     """Delete runs older than the retention (HOOKSMITH_RUN_RETENTION_DAYS, default 30 days)."""
 
-    async def work(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> int:
-        return await prune_runs(sessions, days or settings.run_retention_days)
+    async def work(settings: Settings, database: Database) -> int:
+        return await prune_runs(database.sessions, days or settings.run_retention_days)
 
     typer.echo(f"{_on_database(work)} runs deleted")
 

@@ -9,8 +9,16 @@ from typing import Annotated, Any
 
 import typer
 
-from hooksmith.engine import Engine, EngineError, Result, Webhook, load_webhook
-from hooksmith.engine.executor import default_policy
+from hooksmith.engine import (
+    NOT_A_CONVERSATION,
+    Engine,
+    EngineError,
+    Result,
+    Webhook,
+    conversation_data,
+    default_policy,
+    load_webhook,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -45,8 +53,8 @@ def _load(file: Path, data: Path | None) -> tuple[Webhook, dict[str, Any]]:
             raise fail_input(f"cannot read {data}: {error.strerror}") from None
         except json.JSONDecodeError as error:
             raise fail_input(f"{data}: not valid JSON: {error}") from None
-        if not isinstance(conversation, dict):
-            raise fail_input(f"{data}: conversation data must be a JSON object")
+        if conversation_data(conversation) is None:
+            raise fail_input(f"{data}: {NOT_A_CONVERSATION}")
     return webhook, conversation
 
 

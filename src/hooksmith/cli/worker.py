@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from hooksmith.cli.files import raise_open_files_limit
-from hooksmith.service.worker import NoJobQueue, work
+from hooksmith.service.jobs.worker import NoJobQueue, work
 from hooksmith.settings import Settings
 
 

@@ -6,6 +6,7 @@ It knows nothing of storage, web servers or the CLI; those layers are built on t
 from __future__ import annotations
 
 from hooksmith.engine.capacity import OutboundLimits
+from hooksmith.engine.checks import template_problems
 from hooksmith.engine.curl import parse_curl, request_as_curl, to_curl
 from hooksmith.engine.definition import (
     BasicAuth,
@@ -19,6 +20,7 @@ from hooksmith.engine.definition import (
     ResponseType,
     Retry,
     Webhook,
+    field_path,
     load_webhook,
     parse_webhook,
 )
@@ -36,14 +38,24 @@ from hooksmith.engine.errors import (
     Timeout,
     TooLarge,
 )
-from hooksmith.engine.executor import Engine, execute, render
-from hooksmith.engine.jsondata import JsonRefused, load_json, not_text, too_deep
+from hooksmith.engine.executor import Engine, default_policy, execute, render
+from hooksmith.engine.jsondata import (
+    NOT_A_CONVERSATION,
+    JsonRefused,
+    conversation_data,
+    load_json,
+    not_text,
+    too_deep,
+)
 from hooksmith.engine.redaction import masked
 from hooksmith.engine.renderers import RendererPool
-from hooksmith.engine.result import Attempt, Result, VariableOutcome
-from hooksmith.engine.retry import Backoff
+from hooksmith.engine.result import Attempt, Result, ResultError, SentRequest, VariableOutcome
+from hooksmith.engine.retry import IDEMPOTENCY_HEADER, Backoff
+from hooksmith.engine.transport import OutgoingRequest, Transport
 
 __all__ = [
+    "IDEMPOTENCY_HEADER",
+    "NOT_A_CONVERSATION",
     "Attempt",
     "Backoff",
     "BasicAuth",
@@ -65,19 +77,26 @@ __all__ = [
     "NoAuth",
     "NoFreeConnection",
     "OutboundLimits",
+    "OutgoingRequest",
     "Param",
     "RenderError",
     "RendererPool",
     "ResponseType",
     "Result",
+    "ResultError",
     "Retry",
+    "SentRequest",
     "Timeout",
     "TooLarge",
+    "Transport",
     "VariableOutcome",
     "Webhook",
     "check_host",
     "check_path",
+    "conversation_data",
+    "default_policy",
     "execute",
+    "field_path",
     "load_json",
     "load_webhook",
     "masked",
@@ -86,6 +105,7 @@ __all__ = [
     "parse_webhook",
     "render",
     "request_as_curl",
+    "template_problems",
     "to_curl",
     "too_deep",
 ]

@@ -1,4 +1,6 @@
-"""The JSON-aware request body of DESIGN.md §2.3: comments stripped, values written as JSON.
+"""The JSON-aware request body: comments stripped, values written as JSON.
+
+See docs/design.md#rendering.
 
 Every `{{ expression }}` is rewritten before compiling so that its value is escaped for the
 place the template gives it: inside a JSON string literal it becomes string content, outside
@@ -22,13 +24,15 @@ from jinja2 import Environment, Undefined, nodes
 from jinja2.exceptions import TemplateSyntaxError
 from jinja2.nodes import EvalContext
 
-from hooksmith.engine.bodyplan import BodyPlan, Writers, plan_body
+from hooksmith.engine.bodyplan import BodyPlan, Writers, never_json, plan_body
 from hooksmith.engine.caps import ensure_small, refuse_if
 from hooksmith.engine.errors import RenderError
 from hooksmith.engine.placeholders import read_placeholder
 from hooksmith.engine.sandbox import Rendered, Sandbox
+from hooksmith.engine.triage import check_nesting
 
 FIELD = "body"
+FULL_CHECK_CHARS = 16 * 1024  # bodies checked before saving by compiling; larger ones by parsing
 IN_STRING = "_hs_json_in_string"
 AS_VALUE = "_hs_json_value"
 
@@ -63,6 +67,57 @@ def render_body(
     rendered = sandbox.render_template(template, variables, deadline=deadline, field=FIELD)
     _checked(rendered.value)
     return rendered
+
+
+def check_body(sandbox: Sandbox, source: str) -> None:
+    """Compile a body without rendering it: a `RenderError` when its template does not compile
+    (an unclosed `{% if %}`) or when no data can make it JSON (`{"a": }`).
+
+    >>> check_body(Sandbox(), '{"a": {{ a }}, "b": "{{ b }}"}')
+    >>> check_body(Sandbox(), '{"a": {{ a }},}')
+    Traceback (most recent call last):
+    ...
+    hooksmith.engine.errors.RenderError: body: whatever the data, not JSON: line 1, column 12: ...
+    """
+    environment = sandbox.environment
+    if AS_VALUE not in environment.filters:
+        sandbox.add_writers({IN_STRING: _in_string(sandbox), AS_VALUE: _as_value(sandbox)})
+    plan: object
+    if len(source) > FULL_CHECK_CHARS:
+        plan = _parsed_plan(sandbox, source)
+    else:
+        plan = sandbox.compile_template(
+            "body",
+            source,
+            field=FIELD,
+            rewrite=lambda text: rewrite_body(environment, text),
+            shortcut=lambda tree: _plan(sandbox, tree),
+        ).shortcut
+    if type(plan) is not BodyPlan:
+        return
+    error = never_json(plan, _check_json)
+    if isinstance(error, json.JSONDecodeError):
+        where = f"line {error.lineno}, column {error.colno}: {error.msg}"
+        raise RenderError(f"{FIELD}: whatever the data, not JSON: {where}", field=FIELD)
+    if error is not None:
+        raise RenderError(f"{FIELD}: whatever the data, not JSON: {error}", field=FIELD)
+
+
+def _parsed_plan(sandbox: Sandbox, source: str) -> BodyPlan | None:
+    """A large body's plan from its syntax tree alone: parsing finds its syntax errors at about
+    half the cost of compiling it too (which its first render pays, in a renderer process)."""
+    environment = sandbox.environment
+    try:
+        check_nesting(environment, source)
+        tree = environment.parse(rewrite_body(environment, source))
+    except TemplateSyntaxError as exc:
+        raise RenderError(f"{FIELD}: line {exc.lineno}: {exc.message}", field=FIELD) from None
+    except ValueError as exc:
+        raise RenderError(f"{FIELD}: {exc}", field=FIELD) from None
+    except (RecursionError, MemoryError):
+        message = f"{FIELD}: the template is too deep or too large to compile"
+        raise RenderError(message, field=FIELD) from None
+    return _plan(sandbox, tree)
 
 
 def _plan(sandbox: Sandbox, tree: nodes.Template) -> BodyPlan | None:

@@ -31,9 +31,9 @@ from typing import Any, Final
 
 from jinja2 import nodes
 
-from hooksmith.engine.session import INLINE_SHARE
+from hooksmith.engine.budget import INLINE_SHARE
 
-__all__ = ["BodyPlan", "Writers", "plan_body"]
+__all__ = ["BodyPlan", "Writers", "never_json", "plan_body"]
 
 Path = tuple[str, ...]
 Writer = Callable[[Any], str]
@@ -330,6 +330,30 @@ def _proven(parts: tuple[_Part, ...], check: Callable[[str], Any]) -> bool:
         except Exception:
             return False
     return True
+
+
+def never_json(plan: BodyPlan, check: Callable[[str], Any]) -> Exception | None:
+    """Why the body can never be JSON, whatever data fills it: the error of its first choice of
+    branches when no choice parses with its placeholders stood in for by tokens, else None.
+
+    Only a plan with few choices is judged; a stand-in that parses may still be refused by a
+    real value, but one that does not parse fails for every value of its kind.
+    """
+    if plan.proven or _count(plan.parts) > _MAX_VARIANTS:
+        return None
+    first: Exception | None = None
+    total = 0
+    for text in _variants(plan.parts):
+        total += len(text)
+        if total > _MAX_PROOF_CHARS:
+            return None
+        try:
+            check(text)
+        except Exception as error:
+            first = first or error
+            continue
+        return None
+    return first
 
 
 def _count(parts: tuple[_Part, ...]) -> int:

@@ -1,4 +1,4 @@
-"""A per-origin circuit breaker (issue 5 item 4): fail fast while an upstream keeps failing.
+"""A per-origin circuit breaker: fail fast while an upstream keeps failing.
 
 After `threshold` failures in a row (no connection, timeout, 5xx) to one origin (scheme, host,
 port), the circuit opens: for `cooldown` seconds executions to that origin end at once as

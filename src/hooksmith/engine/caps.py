@@ -1,4 +1,6 @@
-"""The sandbox's size caps (DESIGN.md §3): what a template may build, weighed before it is built.
+"""The sandbox's size caps: what a template may build, weighed before it is built.
+
+See docs/design.md#rendering.
 
 Every operator, string method and filter that can grow its input is checked here against the
 caps in `Limits`; anything that would pass them raises `Refused`, which the sandbox reports as

@@ -1,4 +1,6 @@
-"""The success condition of a webhook: when a 2xx answer is really a success (issue 5 item 3).
+"""The success condition of a webhook: when a 2xx answer is really a success.
+
+See docs/design.md#sending.
 
 Some APIs answer `200` with an error in the body. A webhook's optional `success_condition` is
 one Jinja2 expression over `response`, `status` and `headers` (and the conversation's data, as

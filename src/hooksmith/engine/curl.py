@@ -1,6 +1,6 @@
 """cURL in and out: a pasted cURL command as webhook definition data, and a webhook as cURL.
 
-hooksmith sends JSON bodies only (DESIGN.md §2.3), so form data (`-d a=1&b=2`,
+hooksmith sends JSON bodies only (docs/design.md#rendering), so form data (`-d a=1&b=2`,
 `--data-urlencode`) becomes query `params`; JSON data becomes the `body`. A
 `Content-Type: application/json` header next to a body is dropped on import because hooksmith
 sends it by default, and written back on export so the command does what hooksmith does.
@@ -234,7 +234,7 @@ def _name(method: str, url: str) -> str:
 
 
 def parse_curl(text: str) -> dict[str, Any]:
-    """Webhook definition data (DESIGN.md §1) of a cURL command as pasted from API docs.
+    """Webhook definition data of a cURL command as pasted from API docs.
 
     >>> parse_curl("curl -H 'Authorization: Bearer t0k' https://api.example.com/me")["auth"]
     {'type': 'bearer', 'token': 't0k'}

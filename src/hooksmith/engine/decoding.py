@@ -1,4 +1,6 @@
-"""Bounded decoding of a response body (DESIGN.md §2.4): identity, or one gzip/deflate layer.
+"""Bounded decoding of a response body: identity, or one gzip/deflate layer.
+
+See docs/design.md#sending.
 
 The decoded size never passes the cap: each chunk is decompressed with an output limit, and
 compressed input that yields nothing (empty deflate blocks) is bounded too.

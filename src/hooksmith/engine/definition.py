@@ -1,4 +1,6 @@
-"""The webhook definition of DESIGN.md §1: a validated, immutable value loaded from YAML or JSON.
+"""The webhook definition: a validated, immutable value loaded from YAML or JSON.
+
+See docs/design.md#the-webhook.
 
 >>> hook = Webhook.model_validate({"name": "Order", "url": "https://api.example.com/o"})
 >>> hook.timeout

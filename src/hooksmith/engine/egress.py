@@ -1,4 +1,6 @@
-"""The egress guard: which addresses a webhook may reach, checked before and after DNS (§3).
+"""The egress guard: which addresses a webhook may reach, checked before and after DNS.
+
+See docs/design.md#sending.
 
 A request may not reach loopback, private, link-local (cloud metadata), unique-local,
 multicast, unspecified, reserved or documentation networks, whatever notation names them.

@@ -1,8 +1,8 @@
-"""The hardened Jinja2 environment behind `Sandbox` (DESIGN.md §3 "Sandbox").
+"""The hardened Jinja2 environment behind `Sandbox` (docs/design.md#rendering).
 
 Jinja2's immutable sandbox without `lipsum`/`cycler`/`joiner`, whose every attribute read,
 item read, call, operator, filter, loop and `range` checks the render's deadline and the size
-caps (`caps`) before it runs, and names undefined values by their path (`session`).
+caps (`caps`) before it runs, and names undefined values by their path (`budget`).
 
     >>> HardenedEnvironment(Limits()).from_string("{{ 6 * 7 }}").render()
     '42'
@@ -22,6 +22,14 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.visitor import NodeTransformer
 from markupsafe import Markup
 
+from hooksmith.engine.budget import (
+    BUDGET,
+    RenderBudget,
+    TrackedUndefined,
+    check_time,
+    child_name,
+    undefined_path,
+)
 from hooksmith.engine.caps import (
     CappedEscapeFormatter,
     CappedFormatter,
@@ -33,14 +41,6 @@ from hooksmith.engine.caps import (
     check_text_method,
     ensure_small,
     refuse_if,
-)
-from hooksmith.engine.session import (
-    SESSION,
-    RenderSession,
-    TrackedUndefined,
-    check_time,
-    child_name,
-    undefined_path,
 )
 
 LOOP_FILTER = "_hs_loop"
@@ -142,12 +142,12 @@ class HardenedEnvironment(ImmutableSandboxedEnvironment):
 
     def checked_iter(self, value: Iterable[Any]) -> Iterator[Any]:
         """Iterate `value`, counting against the render's loop budget and checking the time."""
-        session, budget = SESSION.get(), self.limits.max_loop_iterations
+        budget, allowed = BUDGET.get(), self.limits.max_loop_iterations
         for index, item in enumerate(value):
-            if session is not None:
-                session.iterations += 1
-                if session.iterations > budget:
-                    raise Refused(f"loops are limited to {budget:,} iterations in all")
+            if budget is not None:
+                budget.iterations += 1
+                if budget.iterations > allowed:
+                    raise Refused(f"loops are limited to {allowed:,} iterations in all")
             if index % 64 == 0:
                 check_time()
             yield item
@@ -169,24 +169,22 @@ class HardenedEnvironment(ImmutableSandboxedEnvironment):
         return result
 
     # -- attributes and calls ------------------------------------------------------------------
-    def _child(self, session: RenderSession | None, obj: Any, key: Any, value: Any) -> Any:
+    def _child(self, budget: RenderBudget | None, obj: Any, key: Any, value: Any) -> Any:
         """Name an undefined child by its path; remember where a container child came from."""
         cls = type(value)
         if cls is str or cls is int:
             return value
         if isinstance(value, Undefined):
-            parent = session.path_of(obj) if session is not None else None
+            parent = budget.path_of(obj) if budget is not None else None
             return self.undefined(name=child_name(parent, key))
-        if session is not None and (
-            cls is dict or cls is list or isinstance(value, Mapping | list)
-        ):
-            session.note_child(obj, key, value)
+        if budget is not None and (cls is dict or cls is list or isinstance(value, Mapping | list)):
+            budget.note_child(obj, key, value)
         return value
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        session = SESSION.get()
-        if session is not None and _monotonic() > session.deadline:
-            session.time_up()
+        budget = BUDGET.get()
+        if budget is not None and _monotonic() > budget.deadline:
+            budget.time_up()
         if isinstance(obj, Undefined):
             if attribute.startswith("_"):
                 raise SecurityError(f"access to attribute {attribute!r} is unsafe")
@@ -198,23 +196,23 @@ class HardenedEnvironment(ImmutableSandboxedEnvironment):
                 cls = type(value)
                 if cls is str or cls is int:  # a leaf: nothing to name or remember
                     return value
-                return self._child(session, obj, attribute, value)
+                return self._child(budget, obj, attribute, value)
         elif isinstance(obj, Mapping):
             try:
-                return self._child(session, obj, attribute, obj[attribute])
+                return self._child(budget, obj, attribute, obj[attribute])
             except (KeyError, TypeError):
                 pass
-        return self._child(session, obj, attribute, super().getattr(obj, attribute))
+        return self._child(budget, obj, attribute, super().getattr(obj, attribute))
 
     def getitem(self, obj: Any, argument: Any) -> Any:
-        session = SESSION.get()
-        if session is not None and _monotonic() > session.deadline:
-            session.time_up()
+        budget = BUDGET.get()
+        if budget is not None and _monotonic() > budget.deadline:
+            budget.time_up()
         if isinstance(obj, Undefined):
             if isinstance(argument, str) and argument.startswith("_"):
                 raise SecurityError(f"access to attribute {argument!r} is unsafe")
             return self.undefined(name=child_name(undefined_path(obj), argument))
-        return self._child(session, obj, argument, super().getitem(obj, argument))
+        return self._child(budget, obj, argument, super().getitem(obj, argument))
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> Undefined:
         raise SecurityError(

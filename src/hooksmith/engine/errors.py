@@ -1,7 +1,7 @@
 """The engine's errors, one per step that can fail.
 
-    EngineError                 (kind: the error kind of DESIGN.md §2.6)
-     ├── InvalidDefinition      the webhook definition breaks a rule of §1
+    EngineError                 (kind: see docs/design.md#the-result-and-error-kinds)
+     ├── InvalidDefinition      the webhook definition breaks a rule of "The webhook"
      ├── RenderError            a template, URL, header or body could not be rendered
      ├── EgressBlocked          the target address is refused by the egress guard
      ├── CircuitOpen            the target's circuit breaker is open: nothing was sent

@@ -19,6 +19,7 @@ from http import HTTPStatus
 from typing import Any, TypeVar
 
 from hooksmith.engine.breaker import CircuitBreaker
+from hooksmith.engine.budget import INLINE_SHARE, InlineShare
 from hooksmith.engine.capacity import Capacity, OutboundLimits
 from hooksmith.engine.definition import Webhook
 from hooksmith.engine.egress import EgressPolicy
@@ -43,7 +44,6 @@ from hooksmith.engine.retry import (
     send_with_retries,
 )
 from hooksmith.engine.sandbox import Limits, Sandbox
-from hooksmith.engine.session import INLINE_SHARE, InlineShare
 from hooksmith.engine.transport import Reply, Transport
 from hooksmith.engine.triage import CompileFirst, NotInline
 
@@ -214,8 +214,9 @@ class Engine:
         """Send the webhook with this conversation's data and map its custom variables.
 
         Failed attempts are retried as `webhook.retry` allows, all within `webhook.timeout`;
-        `idempotency_key` (one per run) is sent as `Idempotency-Key` when a POST or PATCH may
-        be retried, else a fresh key is made for this execution. `company` (the tenant's id)
+        `idempotency_key` (an async run's id) is sent as `Idempotency-Key`; without one, a POST
+        or PATCH that may be retried gets a fresh key for this execution. A key header the
+        author set stays as it is. `company` (the tenant's id)
         is whose per-company connection limit the request counts against and who has a turn at
         the renderer processes.
         """
@@ -226,7 +227,7 @@ class Engine:
         except EngineError as error:
             return self._failed(webhook, error, redactor_for(webhook), started)
         plan = RetryPlan.of(webhook)
-        if plan.needs_idempotency_key and not any(
+        if (plan.needs_idempotency_key or idempotency_key) and not any(
             key.lower() == IDEMPOTENCY_HEADER.lower() for key, _ in prepared.headers
         ):
             key = idempotency_key or new_idempotency_key()

@@ -76,6 +76,21 @@ def load_json(raw: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
     return value
 
 
+NOT_A_CONVERSATION = "conversation data must be a JSON object"
+
+
+def conversation_data(data: Any) -> dict[str, Any] | None:
+    """Conversation data as templates get it: a JSON object, nothing (`None`) being an empty one;
+    None when `data` is anything else (the caller says so with `NOT_A_CONVERSATION`).
+
+    >>> conversation_data(None), conversation_data({"userName": "Ana"}), conversation_data([1])
+    ({}, {'userName': 'Ana'}, None)
+    """
+    if data is None:
+        return {}
+    return data if isinstance(data, dict) else None
+
+
 def too_deep(raw: bytes, max_depth: int) -> bool:
     """Whether JSON text nests arrays and objects deeper than `max_depth`, found without parsing.
 

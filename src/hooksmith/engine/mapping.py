@@ -1,4 +1,6 @@
-"""Response Mappers (DESIGN.md §2.5): one sandboxed expression or template per custom variable.
+"""Response Mappers: one sandboxed expression or template per custom variable.
+
+See docs/design.md#the-answer-and-custom-variables.
 
 A mapper that is one expression keeps its value's type; one that mixes text and expressions
 yields a string; a path that does not exist yields no value and a reason, never a crash.
@@ -19,10 +21,10 @@ from jinja2 import Template, Undefined, nodes
 from jinja2.environment import TemplateExpression
 from jinja2.exceptions import TemplateSyntaxError
 
+from hooksmith.engine.budget import undefined_path
 from hooksmith.engine.errors import MappingError, RenderError
 from hooksmith.engine.jsondata import JsonRefused, json_data
 from hooksmith.engine.sandbox import Sandbox
-from hooksmith.engine.session import undefined_path
 
 FIELD = "mapper"
 

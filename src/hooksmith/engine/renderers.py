@@ -27,13 +27,13 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from hooksmith.engine import renderer
+from hooksmith.engine.budget import TIME_OUT
 from hooksmith.engine.definition import Webhook
 from hooksmith.engine.errors import MappingError, RenderError
 from hooksmith.engine.mapping import MapperOutcome
 from hooksmith.engine.phases import Reading
 from hooksmith.engine.request import PreparedRequest, redactor_for
 from hooksmith.engine.sandbox import Limits
-from hooksmith.engine.session import TIME_OUT
 
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
 _GRACE = 0.05  # the process answers its own time-out first when it can

@@ -1,4 +1,7 @@
-"""The result object of DESIGN.md §2.6: what every execution returns and the service stores."""
+"""The result object: what every execution returns and the service stores.
+
+See docs/design.md#the-result-and-error-kinds.
+"""
 
 from __future__ import annotations
 

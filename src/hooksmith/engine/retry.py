@@ -1,4 +1,4 @@
-"""Retries of a webhook (issue 5 item 2): which attempts are sent again, and when.
+"""Retries of a webhook: which attempts are sent again, and when.
 
 A failed attempt is retried when its status or error kind is one of `retry.on`, the method may
 be repeated (POST and PATCH only with `retry.non_idempotent`), retries are left, and the wait
@@ -48,7 +48,7 @@ class Backoff:
     cap: float = 5.0
 
     def ceiling(self, retry: int) -> float:
-        return min(self.cap, self.base * 2.0 ** (retry - 1))
+        return min(self.cap, self.base * 2.0 ** min(retry - 1, 64))
 
     def delay(self, retry: int, uniform: Callable[[], float] = random.random) -> float:
         """The wait before retry number `retry` (1 for the first retry)."""

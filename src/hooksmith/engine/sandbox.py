@@ -1,4 +1,4 @@
-"""The hardened Jinja2 sandbox every template and mapper runs in (DESIGN.md §3 "Sandbox").
+"""The hardened Jinja2 sandbox every template and mapper runs in (docs/design.md#rendering).
 
 It refuses escapes, caps the size of anything a template can build before it is built, and
 stops a render that passes the webhook's deadline; undefined names render empty and are
@@ -25,10 +25,10 @@ from jinja2 import Template, TemplateSyntaxError, nodes
 from jinja2.environment import TemplateExpression
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 
+from hooksmith.engine.budget import BUDGET, INLINE_SHARE, RenderBudget, undefined_path
 from hooksmith.engine.caps import Limits, Refused, ensure_small, refuse_if
 from hooksmith.engine.environment import HardenedEnvironment, SandboxTemplate
 from hooksmith.engine.errors import RenderError
-from hooksmith.engine.session import INLINE_SHARE, SESSION, RenderSession, undefined_path
 from hooksmith.engine.triage import (
     HERE,
     RENDERERS,
@@ -168,11 +168,11 @@ class Sandbox:
         ...                         field="x").value
         '1'
         """
-        session = RenderSession(deadline, variables)
-        token = SESSION.set(session)
+        budget = RenderBudget(deadline, variables)
+        token = BUDGET.set(budget)
         parts: list[str] = []
         try:
-            session.check_time()
+            budget.check_time()
             context = template.new_context(_plain_dict(variables))
             chunks = cast(Generator[str, None, None], template.root_render_func(context))
             try:
@@ -184,18 +184,18 @@ class Sandbox:
                     parts.append(chunk)
                     countdown -= 1
                     if not countdown:
-                        session.check_time()
+                        budget.check_time()
                         countdown = _CHUNKS_PER_TIME_CHECK
             finally:
                 chunks.close()
-            session.check_time()
+            budget.check_time()
         except (RenderError, NotInline):
             raise
         except Exception as exc:
             raise _render_error(exc, field) from None
         finally:
-            SESSION.reset(token)
-        return Rendered("".join(parts), _warnings(session, field))
+            BUDGET.reset(token)
+        return Rendered("".join(parts), _warnings(budget, field))
 
     def evaluate(
         self,
@@ -213,10 +213,10 @@ class Sandbox:
         ...                  deadline=time.monotonic() + 1, field="m").value
         [1]
         """
-        session = RenderSession(deadline, variables)
-        token = SESSION.set(session)
+        budget = RenderBudget(deadline, variables)
+        token = BUDGET.set(budget)
         try:
-            session.check_time()
+            budget.check_time()
             # What TemplateExpression.__call__ does, without copying the variables twice.
             template = expression._template
             context = template.new_context(_plain_dict(variables))
@@ -231,8 +231,8 @@ class Sandbox:
         except Exception as exc:
             raise _render_error(exc, field) from None
         finally:
-            SESSION.reset(token)
-        return Rendered(value, _warnings(session, field))
+            BUDGET.reset(token)
+        return Rendered(value, _warnings(budget, field))
 
     def ensure_small(self, value: Any, what: str) -> None:
         """Refuse (RenderError-bound) a value whose text would pass the output cap.
@@ -352,7 +352,7 @@ def _plain_dict(variables: Mapping[str, Any]) -> dict[str, Any]:
     return cast(dict[str, Any], variables)
 
 
-def _warnings(session: RenderSession, field: str) -> tuple[str, ...]:
-    if not session.undefined:
+def _warnings(budget: RenderBudget, field: str) -> tuple[str, ...]:
+    if not budget.undefined:
         return ()
-    return tuple(f"undefined: {name} (in {field})" for name in session.undefined)
+    return tuple(f"undefined: {name} (in {field})" for name in budget.undefined)

@@ -1,6 +1,8 @@
-"""The one IO step of the engine: send a rendered request through the egress guard (§2.4).
+"""The one IO step of the engine: send a rendered request through the egress guard.
 
-`Transport` owns a pooled aiohttp session whose resolver is the egress guard, follows
+See docs/design.md#sending.
+
+`Transport` owns a pooled aiohttp client whose resolver is the egress guard, follows
 redirects itself (each hop checked again, no https→http downgrade, configured headers dropped
 when the origin changes), runs the whole exchange under one deadline that names the phase that
 ran out, and reads the body through a bounded decoder so the decoded size never exceeds the cap.
@@ -191,7 +193,7 @@ def _connect_error(exc: aiohttp.ClientError, url: URL) -> ConnectError:
 
 
 class Transport:
-    """Sends requests through the egress guard with a pooled aiohttp session; one per process.
+    """Sends requests through the egress guard with a pooled aiohttp client; one per process.
 
     >>> async with Transport(EgressPolicy()) as transport:  # doctest: +SKIP
     ...     request = OutgoingRequest("GET", "https://api.example.com/", ())
@@ -229,7 +231,7 @@ class Transport:
         )
         # With a proxy, target names are resolved by the proxy; this one checks them first.
         self._name_checker = GuardedResolver(policy) if proxy else None
-        self._session: aiohttp.ClientSession | None = None
+        self._client: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         # (host, port) -> is an IP literal; the pair passed check_host
         self._checked_hosts: dict[tuple[str, int | None], bool] = {}
@@ -241,17 +243,17 @@ class Transport:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
-    def _session_in(self, loop: asyncio.AbstractEventLoop) -> aiohttp.ClientSession:
-        if self._session is not None and not self._session.closed:
+    def _client_in(self, loop: asyncio.AbstractEventLoop) -> aiohttp.ClientSession:
+        if self._client is not None and not self._client.closed:
             if self._loop is not loop:
                 raise RuntimeError("a Transport serves one event loop; create one per loop")
-            return self._session
+            return self._client
         # No pool-wide limit: `capacity` bounds connections per company, origin and process
         # before a request reaches the pool, so no one origin can fill it for all.
         connector = _Connector(
             resolver=self._resolver, limit=0, ttl_dns_cache=10, ssl=self.ssl_context or True
         )
-        self._session = aiohttp.ClientSession(
+        self._client = aiohttp.ClientSession(
             connector=connector,
             trust_env=False,
             auto_decompress=False,
@@ -259,13 +261,13 @@ class Transport:
             timeout=aiohttp.ClientTimeout(total=None, connect=None, sock_connect=None),
         )
         self._loop = loop
-        return self._session
+        return self._client
 
     async def close(self) -> None:
-        """Close the pooled session and its connections; the transport may be used again."""
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        """Close the pooled client and its connections; the transport may be used again."""
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
         await self._resolver.close()
         if self._name_checker is not None:
             await self._name_checker.close()
@@ -286,7 +288,7 @@ class Transport:
         progress = _Progress(url)
         if budget <= 0:
             raise self._timeout(progress, budget)  # spent before it began: no network at all
-        session = self._session_in(loop)
+        client = self._client_in(loop)
         task = asyncio.current_task()
         assert task is not None
         # One timer, as `asyncio.timeout_at` would set, that first pins down the phase: it runs
@@ -295,7 +297,7 @@ class Transport:
         timer = loop.call_at(deadline, self._expire, progress, task)
         sending = _SENDING.set(progress)
         try:
-            reply = await self._exchange(session, request, url, progress, company)
+            reply = await self._exchange(client, request, url, progress, company)
         except BaseException as error:
             # As `asyncio.timeout`: the timer's cancel request is taken back; the cancellation
             # is the deadline's unless someone else asked to cancel meanwhile.
@@ -362,7 +364,7 @@ class Transport:
 
     async def _exchange(
         self,
-        session: aiohttp.ClientSession,
+        client: aiohttp.ClientSession,
         request: OutgoingRequest,
         url: URL,
         progress: _Progress,
@@ -378,7 +380,7 @@ class Transport:
             await self._guard(url, progress)
             await self.capacity.take(lease, _origin(url), company)
             try:
-                response = await self._request(session, method, url, headers, body, progress)
+                response = await self._request(client, method, url, headers, body, progress)
                 try:
                     location = response.headers.get("Location")
                     if response.status not in _REDIRECTS or location is None:
@@ -430,7 +432,7 @@ class Transport:
 
     async def _request(
         self,
-        session: aiohttp.ClientSession,
+        client: aiohttp.ClientSession,
         method: str,
         url: URL,
         headers: list[tuple[str, str]],
@@ -444,7 +446,7 @@ class Transport:
         progress.phase = "connecting"
         progress.socket = None
         try:
-            return await session.request(
+            return await client.request(
                 method, url, headers=sent, data=body, allow_redirects=False, proxy=self.proxy
             )
         except aiohttp.ClientError as exc:

@@ -1,4 +1,6 @@
-"""The URL template of DESIGN.md §2.2: placeholders percent-encoded for where they stand.
+"""The URL template: placeholders percent-encoded for where they stand.
+
+See docs/design.md#rendering.
 
 A value can never add a path segment or a query key, a placeholder may form a whole host
 label (then its value must be a DNS label), and none may touch the scheme, userinfo or port.
@@ -65,6 +67,24 @@ def render_url(
     if rendered.value.isascii():
         return rendered
     return Rendered(as_uri(rendered.value), rendered.warnings)
+
+
+def check_url(sandbox: Sandbox, source: str) -> None:
+    """Compile a URL template without rendering it (a `RenderError` when it does not compile).
+
+    >>> check_url(Sandbox(), "https://x.io/{{ a }")
+    Traceback (most recent call last):
+    ...
+    hooksmith.engine.errors.RenderError: url: line 1: unexpected '}'
+    """
+    if "{" not in source:
+        return
+    environment = sandbox.environment
+    if AS_LABEL not in environment.filters:
+        sandbox.add_writers(_WRITERS)
+    sandbox.compile_template(
+        "url", source, field=FIELD, rewrite=lambda text: rewrite_url(environment, text)
+    )
 
 
 @lru_cache(maxsize=256)

@@ -6,12 +6,17 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hooksmith.service.errors import Unauthorized
 from hooksmith.store import Scope, TenantRepository
 from hooksmith.store.tenants import hash_token
+
+if TYPE_CHECKING:  # signed_in imports Actor from here
+    from hooksmith.service.cookies import SessionCodec, SessionData
+    from hooksmith.service.signed_in import SignedInSessions
 
 ActorKind = Literal["user", "token"]
 
@@ -84,14 +89,39 @@ class _Entry:
     reloading_since: float | None = None
 
 
-class ActorCache:
-    """Recently resolved callers, so a warm execute path asks the database nothing.
+@dataclass(frozen=True)
+class SignedIn:
+    """A person calling with a live session cookie: who, and the session (for its CSRF token)."""
+
+    actor: Actor
+    session: SessionData
+
+    @property
+    def csrf_token(self) -> str:
+        """The token the person's forms and scripts send back."""
+        return self.session.csrf_token
+
+
+class Actors:
+    """Who is calling: API tokens and session cookies resolved to actors, with the recently
+    resolved kept here so a warm execute path asks the database nothing.
 
     A revocation in this process is seen at once (`forget_token`); other processes see it
-    once the entry is older than `max_age` seconds.
+    through change notices, or once the entry is older than `max_age` seconds.
     """
 
-    def __init__(self, max_age: float, *, capacity: int = 10_000) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        cookies: SessionCodec,
+        signed_in: SignedInSessions,
+        *,
+        max_age: float,
+        capacity: int = 10_000,
+    ) -> None:
+        self.sessions = sessions
+        self.cookies = cookies
+        self.signed_in = signed_in
         self.max_age = max_age
         self.capacity = capacity
         # How long other callers keep the expired actor while the first one reloads it.
@@ -99,8 +129,37 @@ class ActorCache:
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self.announce: Callable[[int], None] | None = None  # tells other processes (notices)
 
-    def get(self, key: str) -> Actor | None:
-        """The cached actor, or None: then the caller looks it up and `put`s it.
+    async def for_token(self, plaintext: str) -> Actor:
+        """The actor of an API token; `Unauthorized` when it is unknown or revoked."""
+        key = self._token_key(plaintext)
+        actor = self._cached(key)
+        if actor is None:
+            async with self.sessions() as session:
+                actor = await actor_for_token(session, plaintext)
+            if actor is None:
+                raise Unauthorized("Authorization: the API token is unknown or revoked")
+            self._keep(key, actor)
+        return actor
+
+    async def for_cookie(self, cookie: str | None) -> SignedIn:
+        """The person of a session cookie; `Unauthorized` (saying why) without a live session."""
+        session = self.cookies.read(cookie)
+        if session is None:
+            raise Unauthorized("sign in (POST /api/v1/session) or send an API token")
+        if not await self.signed_in.check(session):
+            raise Unauthorized("the session has ended; sign in again (POST /api/v1/session)")
+        key = self._user_key(session.user_id)
+        actor = self._cached(key)
+        if actor is None:
+            async with self.sessions() as db:
+                actor = await actor_for_user(db, session.user_id)
+            if actor is None:
+                raise Unauthorized("the signed-in user no longer exists; sign in again")
+            self._keep(key, actor)
+        return SignedIn(actor, session)
+
+    def _cached(self, key: str) -> Actor | None:
+        """The cached actor, or None: then the caller looks it up and keeps it (`_keep`).
 
         Once an entry expires, the first caller gets None and reloads while the callers after
         it keep the old actor for up to `grace` seconds, so an expiry under load sends one
@@ -121,7 +180,7 @@ class ActorCache:
         del self._entries[key]
         return None
 
-    def put(self, key: str, actor: Actor) -> None:
+    def _keep(self, key: str, actor: Actor) -> None:
         self._entries[key] = _Entry(time.monotonic(), actor)
         self._entries.move_to_end(key)
         while len(self._entries) > self.capacity:
@@ -142,9 +201,9 @@ class ActorCache:
         self._entries.clear()
 
     @staticmethod
-    def token_key(plaintext: str) -> str:
+    def _token_key(plaintext: str) -> str:
         return "token:" + hash_token(plaintext)
 
     @staticmethod
-    def user_key(user_id: int) -> str:
+    def _user_key(user_id: int) -> str:
         return f"user:{user_id}"

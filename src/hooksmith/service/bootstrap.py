@@ -8,14 +8,12 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hooksmith.engine import parse_webhook
+from hooksmith.service.database import database_of
 from hooksmith.settings import Settings
 from hooksmith.store import (
     SecretBox,
     TenantRepository,
     WebhookRepository,
-    create_engine,
-    session_maker,
-    upgrade,
 )
 
 DEMO_EMAIL = "admin@demo.example"
@@ -94,12 +92,5 @@ async def first_run(
 
 async def first_run_with_settings(settings: Settings, *, base_url: str) -> FirstRun | None:
     """`first_run` on the configured database (migrated first), for the CLI's `serve`."""
-    url = settings.resolved_database_url()
-    await upgrade(url)
-    database = create_engine(url)
-    try:
-        key = settings.secret_key.get_secret_value() if settings.secret_key else None
-        box = SecretBox.from_setting(key, settings.var_dir)
-        return await first_run(session_maker(database), box, base_url=base_url)
-    finally:
-        await database.dispose()
+    async with database_of(settings) as database:
+        return await first_run(database.sessions, database.box, base_url=base_url)

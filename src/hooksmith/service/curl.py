@@ -10,8 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hooksmith.engine import parse_curl, request_as_curl, to_curl
-from hooksmith.engine.result import SentRequest
+from hooksmith.engine import SentRequest, parse_curl, request_as_curl, to_curl
 from hooksmith.service import runs, webhooks
 from hooksmith.service.actors import Actor
 from hooksmith.service.errors import InvalidInput, NotFound

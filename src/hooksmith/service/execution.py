@@ -7,15 +7,21 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from hooksmith.engine import Engine, Result
-from hooksmith.engine.result import ResultError
+from hooksmith.engine import NOT_A_CONVERSATION, Engine, Result, ResultError, conversation_data
 from hooksmith.service.cache import ReadyWebhook
+from hooksmith.service.errors import InvalidInput
 
 
 async def run_webhook(
-    engine: Engine, ready: ReadyWebhook, conversation: Mapping[str, Any], *, margin: float
+    engine: Engine,
+    ready: ReadyWebhook,
+    conversation: Mapping[str, Any],
+    *,
+    margin: float,
+    idempotency_key: str | None = None,
 ) -> Result:
-    """Execute within the webhook's time-out plus `margin`; failures are results, not errors."""
+    """Execute within the webhook's time-out plus `margin`; failures are results, not errors.
+    `idempotency_key` is sent as the `Idempotency-Key` header (an async run's id)."""
     if ready.missing_secret is not None:
         return Result(
             ok=False,
@@ -33,7 +39,12 @@ async def run_webhook(
     try:
         # A timer on this task rather than `wait_for`'s second task per execution.
         async with asyncio.timeout(limit):
-            return await engine.execute(ready.webhook, conversation, company=ready.company_id)
+            return await engine.execute(
+                ready.webhook,
+                conversation,
+                company=ready.company_id,
+                idempotency_key=idempotency_key,
+            )
     except TimeoutError:
         return Result(
             ok=False,
@@ -52,3 +63,11 @@ def session_id_of(conversation: Mapping[str, Any]) -> str | None:
         if isinstance(session_id, str | int) and not isinstance(session_id, bool):
             return str(session_id)[:200]
     return None
+
+
+def conversation_or_refuse(data: Any, field: str) -> dict[str, Any]:
+    """Conversation data from a request, or `InvalidInput` naming `field` when it is no object."""
+    conversation = conversation_data(data)
+    if conversation is None:
+        raise InvalidInput(f"{field}: {NOT_A_CONVERSATION}", field=field)
+    return conversation

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hooksmith.service.errors import store_errors
 from hooksmith.store import Scope, SecretBox, WebhookRepository
 from hooksmith.store.callback_secrets import CallbackSecretRepository
 
@@ -21,7 +22,8 @@ class Rotated:
 async def reencrypt_secrets(session: AsyncSession, box: SecretBox) -> Rotated:
     """Re-encrypt webhook and callback secrets with `box`'s newest key, in one transaction,
     so that the older keys can then be dropped from `HOOKSMITH_SECRET_KEY`."""
-    webhooks = await WebhookRepository(session, box).rotate_secrets(Scope.everything())
-    callbacks = await CallbackSecretRepository(session, box).reencrypt()
+    with store_errors():
+        webhooks = await WebhookRepository(session, box).rotate_secrets(Scope.everything())
+        callbacks = await CallbackSecretRepository(session, box).reencrypt()
     await session.commit()
     return Rotated(webhook_secrets=webhooks, callback_secrets=callbacks)

@@ -30,8 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hooksmith.engine import Engine, Result
 from hooksmith.service.errors import Unauthorized
+from hooksmith.service.jobs.writer import RunWriter
 from hooksmith.service.signin import SignInThrottle
-from hooksmith.service.writer import RunWriter
 from hooksmith.store.async_runs import AsyncRunRepository
 
 log = logging.getLogger(__name__)

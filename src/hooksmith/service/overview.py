@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hooksmith.service import tenants, webhooks
+from hooksmith.service import figures, tenants, webhooks
 from hooksmith.service.actors import Actor
 from hooksmith.service.runs import RunView, get_run, list_runs, run_view
 from hooksmith.service.runtime import Runtime
@@ -20,6 +20,7 @@ class ListedWebhook(BaseModel):
 
     webhook: WebhookView
     last_run: RunView | None
+    recent: figures.RecentRuns | None = None
 
 
 class WebhookListing(BaseModel):
@@ -37,11 +38,13 @@ class BuilderChoices(BaseModel):
 
     webhook: WebhookView | None
     companies: list[CompanyView]
+    charts: figures.WebhookFigures | None = None
 
 
 class RunHistory(BaseModel):
     webhook: WebhookView
     runs: Page[RunView]
+    charts: figures.WebhookFigures | None = None
 
 
 class RunDetail(BaseModel):
@@ -64,10 +67,12 @@ async def webhook_listing(
         session, rt.box, actor, search=search, company=company, offset=offset, limit=limit
     )
     runs = RunRepository(session)
+    recent = await figures.recent_runs(session, actor, [webhook.id for webhook in page.items])
     items = []
     for webhook in page.items:
         rows, _ = await runs.list_for_webhook(actor.scope, webhook.id, offset=0, limit=1)
-        items.append(ListedWebhook(webhook=webhook, last_run=run_view(rows[0]) if rows else None))
+        last_run = run_view(rows[0]) if rows else None
+        items.append(ListedWebhook(webhook=webhook, last_run=last_run, recent=recent[webhook.id]))
     companies = await tenants.list_companies(session, actor) if actor.is_agency else []
     return WebhookListing(
         items=items, total=page.total, offset=offset, limit=limit, companies=companies
@@ -82,7 +87,10 @@ async def builder_choices(
     if webhook_id is not None:
         webhook = await webhooks.get_webhook(session, rt.box, actor, webhook_id)
     companies = await tenants.list_companies(session, actor) if actor.is_agency else []
-    return BuilderChoices(webhook=webhook, companies=companies)
+    charts = None
+    if webhook is not None:
+        charts = await figures.webhook_figures(session, actor, webhook.id)
+    return BuilderChoices(webhook=webhook, companies=companies, charts=charts)
 
 
 async def run_history(
@@ -90,7 +98,8 @@ async def run_history(
 ) -> RunHistory:
     webhook = await webhooks.get_webhook(session, rt.box, actor, webhook_id)
     page = await list_runs(rt, session, actor, webhook_id, offset=offset, limit=50)
-    return RunHistory(webhook=webhook, runs=page)
+    charts = await figures.webhook_figures(session, actor, webhook_id)
+    return RunHistory(webhook=webhook, runs=page, charts=charts)
 
 
 async def run_detail(rt: Runtime, session: AsyncSession, actor: Actor, run_id: str) -> RunDetail:

@@ -14,6 +14,7 @@ from typing import Any
 from hooksmith.engine import Result, masked, parse_webhook
 from hooksmith.service.actors import Actor
 from hooksmith.service.errors import InvalidInput
+from hooksmith.service.execution import conversation_or_refuse
 from hooksmith.service.runtime import Runtime
 
 SECRET_FIELDS = {"basic": "password", "bearer": "token"}
@@ -35,12 +36,7 @@ def _draft(data: Any) -> dict[str, Any]:
 
 async def render_draft(rt: Runtime, actor: Actor, definition: Any, conversation: Any) -> Result:
     """The request `definition` would send with `conversation` (secrets redacted), or why not."""
-    if conversation is None:
-        conversation = {}
-    if not isinstance(conversation, dict):
-        raise InvalidInput(
-            "conversation: conversation data must be a JSON object", field="conversation"
-        )
+    conversation = conversation_or_refuse(conversation, "conversation")
     webhook = parse_webhook(_draft(definition))
     key = limit_key(actor)
     async with rt.limits.admit(key):

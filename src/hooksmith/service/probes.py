@@ -21,7 +21,7 @@ from typing import Final
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 
-from hooksmith.service.queue import QueueDispatcher
+from hooksmith.service.jobs.queue import QueueDispatcher
 from hooksmith.store import create_engine
 from hooksmith.store.migrate import head_revision, revision_on
 

@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hooksmith.engine import Execution, Result
 from hooksmith.service.actors import Actor
-from hooksmith.service.async_runs import accept, checked_callback_url
 from hooksmith.service.cache import ready
 from hooksmith.service.errors import InvalidInput, NotFound
-from hooksmith.service.execution import run_webhook, session_id_of
+from hooksmith.service.execution import conversation_or_refuse, run_webhook, session_id_of
+from hooksmith.service.jobs.runs import accept, checked_callback_url
 from hooksmith.service.runtime import Runtime
 from hooksmith.service.webhooks import Page
 from hooksmith.store import NewRun, RunRepository, WebhookRepository
@@ -81,19 +81,11 @@ def run_view(row: RunRow) -> RunView:
     )
 
 
-def _conversation(data: Any, field: str) -> dict[str, Any]:
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise InvalidInput(f"{field}: conversation data must be a JSON object", field=field)
-    return data
-
-
 async def run_test(
     rt: Runtime, session: AsyncSession, actor: Actor, webhook_id: int, conversation: Any
 ) -> RunView:
     """Run the stored webhook with sample conversation data and store it as a `test` run."""
-    data = _conversation(conversation, "conversation")
+    data = conversation_or_refuse(conversation, "conversation")
     repository = WebhookRepository(session, rt.box)
     row = await repository.get(actor.scope, webhook_id)
     if row is None:
@@ -128,7 +120,7 @@ async def execute(
 ) -> Result | PendingRun:
     """The runtime API: a sync webhook's result (stored as a `live` run off the response path),
     or for an async webhook the id of its pending run (result later by id or `callback_url`)."""
-    data = _conversation(conversation, "body")
+    data = conversation_or_refuse(conversation, "body")
     callback = checked_callback_url(callback_url, rt.engine.policy)
     prepared = await rt.cache.get(actor.scope, webhook_id)
     if prepared is None:

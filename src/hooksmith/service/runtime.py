@@ -6,30 +6,28 @@ import gc
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hooksmith.engine import EgressPolicy, Engine, RendererPool
-from hooksmith.service.actors import ActorCache
-from hooksmith.service.async_runs import JobContext
+from hooksmith.service.actors import Actors
 from hooksmith.service.cache import WebhookCache
-from hooksmith.service.dispatch import Dispatcher, InProcessDispatcher
+from hooksmith.service.cookies import SessionCodec, derive_session_secret
+from hooksmith.service.database import Database, open_database
 from hooksmith.service.invalidation import LocalNotices, Notices, PostgresNotices
+from hooksmith.service.jobs.dispatch import InProcessDispatcher
+from hooksmith.service.jobs.queue import QueueDispatcher
+from hooksmith.service.jobs.runs import Dispatcher, JobContext
+from hooksmith.service.jobs.writer import RunWriter
 from hooksmith.service.limits import CompanyLimits
 from hooksmith.service.metrics import Metrics
 from hooksmith.service.probes import ReadinessProbe
-from hooksmith.service.queue import QueueDispatcher
 from hooksmith.service.roll import ServerRoll
-from hooksmith.service.sessions import SessionCodec, derive_session_secret
 from hooksmith.service.signed_in import SignedInSessions
 from hooksmith.service.signin import Schedule, SignInThrottle
-from hooksmith.service.writer import RunWriter
 from hooksmith.settings import Settings
 from hooksmith.store import (
     SecretBox,
-    create_engine,
     load_or_create_key,
-    session_maker,
-    upgrade,
 )
 
 GC_THRESHOLD = (10_000, 20, 20)
@@ -40,12 +38,12 @@ class Runtime:
     """The database, the secret box, the one HTTP engine, the caches and the background writers."""
 
     settings: Settings
-    database: AsyncEngine
+    database: Database
     sessions: async_sessionmaker[AsyncSession]
     box: SecretBox
     engine: Engine
     cache: WebhookCache
-    actors: ActorCache
+    actors: Actors
     writer: RunWriter
     dispatcher: Dispatcher
     notices: Notices
@@ -67,47 +65,27 @@ class Runtime:
         return self.settings.run_body_limit
 
     @classmethod
-    async def open(
-        cls, settings: Settings, *, trusted_egress: Iterable[str] = (), serving: bool = True
-    ) -> Runtime:
-        """Migrate (unless told not to), connect and start the background writer.
-
-        A `serving` runtime (not a worker's) joins the roll of servers that share the
-        per-company limits.
+    async def open(cls, settings: Settings, *, trusted_egress: Iterable[str] = ()) -> Runtime:
+        """A server's runtime: migrate (unless told not to), connect, start the background
+        writer and, on PostgreSQL, join the roll of servers that share the per-company limits.
 
         `trusted_egress` adds egress exemptions to `settings.egress_allow`, e.g. the server's
         own address so the demo webhook can reach the built-in echo endpoint.
         """
-        url = settings.resolved_database_url()
-        if settings.migrate_on_start:
-            await upgrade(url)
-        database = create_engine(url)
-        sessions = session_maker(database)
+        database = await open_database(settings)
+        url, sessions, box = database.url, database.sessions, database.box
         key = settings.secret_key.get_secret_value() if settings.secret_key else None
-        box = SecretBox.from_setting(key, settings.var_dir)
-        allow = ",".join(part for part in (settings.egress_allow, *trusted_egress) if part)
-        renderers = RendererPool(
-            processes=settings.renderer_processes, memory_mb=settings.renderer_memory_mb
-        )
-        if settings.renderers_at_start:
-            await renderers.start()
-        engine = Engine(
-            policy=EgressPolicy.from_setting(allow or None),
-            max_response_bytes=settings.max_response_bytes,
-            result_body_limit=settings.run_body_limit,
-            proxy=settings.proxy,
-            renderers=renderers,
-            outbound=settings.outbound_limits(),
-        )
+        engine = await open_engine(settings, trusted_egress)
         cache = WebhookCache(sessions, box, max_age=settings.webhook_cache_seconds)
-        actors = ActorCache(settings.webhook_cache_seconds)
         signed_in = SignedInSessions(
             sessions,
             idle_seconds=settings.session_idle_seconds,
             max_age=settings.session_max_age,
             cache_seconds=settings.session_cache_seconds,
         )
-        notices = await _notices(url, cache, actors, signed_in)
+        cookies = SessionCodec(_session_secret(settings, key), max_age=settings.session_max_age)
+        actors = Actors(sessions, cookies, signed_in, max_age=settings.webhook_cache_seconds)
+        notices = await change_notices(url, cache, actors, signed_in)
         writer = RunWriter(
             sessions,
             response_limit=settings.run_body_limit,
@@ -156,7 +134,7 @@ class Runtime:
             notices=notices,
             writer=writer,
             dispatcher=dispatcher,
-            cookies=SessionCodec(_session_secret(settings, key), max_age=settings.session_max_age),
+            cookies=cookies,
             signed_in=signed_in,
             sign_ins=sign_ins,
             limits=limits,
@@ -167,7 +145,7 @@ class Runtime:
                 queue=dispatcher if isinstance(dispatcher, QueueDispatcher) else None,
             ),
         )
-        if serving and url.startswith("postgresql"):
+        if url.startswith("postgresql"):
             runtime.roll = ServerRoll(sessions, limits, every=settings.server_heartbeat_seconds)
             await runtime.roll.start()
         # Everything loaded so far (modules, the app, the runtime) lives as long as the process:
@@ -193,30 +171,54 @@ class Runtime:
             await self.roll.close()
         await self.engine.close()
         await self.readiness.close()
-        await self.database.dispose()
+        await self.database.close()
         gc.set_threshold(*self.gc_threshold)
         gc.unfreeze()
 
 
-async def _notices(
-    url: str, cache: WebhookCache, actors: ActorCache, signed_in: SignedInSessions
+async def open_engine(settings: Settings, trusted_egress: Iterable[str] = ()) -> Engine:
+    """The process's one HTTP engine, with its renderer processes (started now if configured)."""
+    allow = ",".join(part for part in (settings.egress_allow, *trusted_egress) if part)
+    renderers = RendererPool(
+        processes=settings.renderer_processes, memory_mb=settings.renderer_memory_mb
+    )
+    if settings.renderers_at_start:
+        await renderers.start()
+    return Engine(
+        policy=EgressPolicy.from_setting(allow or None),
+        max_response_bytes=settings.max_response_bytes,
+        result_body_limit=settings.run_body_limit,
+        proxy=settings.proxy,
+        renderers=renderers,
+        outbound=settings.outbound_limits(),
+    )
+
+
+async def change_notices(
+    url: str,
+    cache: WebhookCache,
+    actors: Actors | None = None,
+    signed_in: SignedInSessions | None = None,
 ) -> Notices:
-    """Change notices between server processes: LISTEN/NOTIFY on PostgreSQL, none on SQLite."""
+    """Change notices between processes: LISTEN/NOTIFY on PostgreSQL, none on SQLite. A worker
+    hears only of webhooks (it has no callers or sessions)."""
     if not url.startswith("postgresql"):
         return LocalNotices()
 
     def heard(kind: str, ident: int) -> None:
         if kind == "webhook":
             cache.invalidate(ident)
-        elif kind == "token":
+        elif kind == "token" and actors is not None:
             actors.forget_token(ident)
-        elif kind == "user":
+        elif kind == "user" and signed_in is not None:
             signed_in.forget_user(ident)
 
     notices = await PostgresNotices.open(url, heard)
     cache.announce = lambda webhook_id: notices.announce("webhook", webhook_id)
-    actors.announce = lambda token_id: notices.announce("token", token_id)
-    signed_in.announce = lambda user_id: notices.announce("user", user_id)
+    if actors is not None:
+        actors.announce = lambda token_id: notices.announce("token", token_id)
+    if signed_in is not None:
+        signed_in.announce = lambda user_id: notices.announce("user", user_id)
     return notices
 
 

@@ -18,8 +18,8 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hooksmith.service.actors import Actor
+from hooksmith.service.cookies import SessionData
 from hooksmith.service.errors import Forbidden, NotFound
-from hooksmith.service.sessions import SessionData
 from hooksmith.store import TenantRepository
 from hooksmith.store.models import SessionRow, utcnow
 from hooksmith.store.sessions import SessionRepository

@@ -13,8 +13,8 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hooksmith.engine import not_text
-from hooksmith.service.actors import Actor, ActorCache
-from hooksmith.service.errors import Forbidden, InvalidInput, NotFound
+from hooksmith.service.actors import Actor, Actors
+from hooksmith.service.errors import Forbidden, InvalidInput, NotFound, store_errors
 from hooksmith.store import Scope, TenantRepository
 from hooksmith.store.models import Agency, ApiToken, Company, User
 
@@ -163,7 +163,8 @@ async def _owner(
 
 async def create_agency(session: AsyncSession, slug: str, name: str) -> Agency:
     """A new agency (operator only)."""
-    agency = await TenantRepository(session).create_agency(_slug(slug), _name(name))
+    with store_errors():
+        agency = await TenantRepository(session).create_agency(_slug(slug), _name(name))
     await session.commit()
     return agency
 
@@ -175,7 +176,7 @@ async def create_company(
     name: str,
     *,
     agency: str | None = None,
-    actors: ActorCache | None = None,
+    actors: Actors | None = None,
 ) -> CompanyView:
     """A new company: in the admin's own agency, or (operator) in `agency` or on its own."""
     _admin(actor)
@@ -192,7 +193,8 @@ async def create_company(
         if found is None:
             raise NotFound(f"agency: no agency {agency!r}", field="agency")
         agency_id = found.id
-    company = await tenants.create_company(_slug(slug), _name(name), agency_id=agency_id)
+    with store_errors():
+        company = await tenants.create_company(_slug(slug), _name(name), agency_id=agency_id)
     await session.commit()
     if actors is not None:
         actors.clear()  # the agency's scope grew
@@ -228,9 +230,10 @@ async def create_user(
         )
     tenants = TenantRepository(session)
     agency_id, company_id = await _owner(tenants, actor, company, agency)
-    user = await tenants.create_user(
-        email, password, agency_id=agency_id, company_id=company_id, is_admin=is_admin
-    )
+    with store_errors():
+        user = await tenants.create_user(
+            email, password, agency_id=agency_id, company_id=company_id, is_admin=is_admin
+        )
     await session.commit()
     return (await _Names.load(tenants)).user(user)
 
@@ -255,12 +258,13 @@ async def create_token(
     _admin(actor)
     tenants = TenantRepository(session)
     agency_id, company_id = await _owner(tenants, actor, company, agency)
-    token, plaintext = await tenants.create_token(
-        _name(name),
-        agency_id=agency_id,
-        company_id=company_id,
-        created_by=actor.user_id if actor else None,
-    )
+    with store_errors():
+        token, plaintext = await tenants.create_token(
+            _name(name),
+            agency_id=agency_id,
+            company_id=company_id,
+            created_by=actor.user_id if actor else None,
+        )
     await session.commit()
     shown = (await _Names.load(tenants)).token(token)
     return NewToken(**shown.model_dump(), token=plaintext)
@@ -279,7 +283,7 @@ async def revoke_token(
     actor: Actor | None,
     token_id: int,
     *,
-    actors: ActorCache | None = None,
+    actors: Actors | None = None,
 ) -> None:
     """Revoke a token of the admin's agency or companies (any token for the operator)."""
     _admin(actor)

@@ -1,12 +1,18 @@
 """Webhook use cases: create, read, list, update, delete and duplicate, under the tenancy rules.
 
-Secrets are write-only: views say `password_set` / `token_set`; an update that omits the secret
-keeps the stored one, unless it changes where the webhook sends (scheme, host, port or the
-placeholders of the host), which clears it unless the same request sets it again.
+Secrets are write-only: views say `password_set` / `token_set`, and `needs_secret` names the
+one a webhook's auth requires while none is stored; an update that omits the secret keeps the
+stored one, unless it changes where the webhook sends (scheme, host, port or the placeholders
+of the host), which clears it unless the same request sets it again.
+
+A definition is saved only when every template and mapper can work (`template_problems`):
+a save with a syntax error, or a body no data can make JSON, is refused with every problem
+named by its field, and nothing changes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -14,10 +20,10 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hooksmith.engine import Webhook, parse_webhook
+from hooksmith.engine import InvalidDefinition, Webhook, parse_webhook, template_problems
 from hooksmith.service.actors import Actor
 from hooksmith.service.cache import WebhookCache
-from hooksmith.service.errors import Forbidden, InvalidInput, NotFound
+from hooksmith.service.errors import Forbidden, InvalidInput, NotFound, store_errors
 from hooksmith.store import (
     Scope,
     SecretBox,
@@ -44,7 +50,7 @@ class Page(BaseModel, Generic[T]):
 
 
 class WebhookView(BaseModel):
-    """A stored webhook as callers see it: every field of §1, secrets replaced by `*_set`."""
+    """A stored webhook as callers see it: every field of a webhook, secrets replaced by `*_set`."""
 
     id: int
     revision: int
@@ -64,6 +70,7 @@ class WebhookView(BaseModel):
     retry: dict[str, Any] | None
     success_condition: str | None
     host_from_conversation: bool
+    needs_secret: str | None = None  # "token" or "password": required by the auth, not stored
     created_at: datetime
     updated_at: datetime
     created_by: int | None
@@ -99,11 +106,27 @@ def view(row: WebhookRow) -> WebhookView:
         retry=row.retry,
         success_condition=row.success_condition,
         host_from_conversation=row.host_from_conversation,
+        needs_secret=_needs_secret(row),
         created_at=row.created_at,
         updated_at=row.updated_at,
         created_by=row.created_by,
         updated_by=row.updated_by,
     )
+
+
+def _needs_secret(row: WebhookRow) -> str | None:
+    field = SECRET_FIELDS.get(row.auth_type)
+    return field if field is not None and row.auth_secret_ciphertext is None else None
+
+
+async def checked(data: dict[str, Any]) -> Webhook:
+    """The webhook of `data` if its shape is valid and its templates and mappers can work, else
+    `InvalidDefinition` listing every problem (compiled in a thread, off the event loop)."""
+    webhook = parse_webhook(data)
+    problems = await asyncio.to_thread(template_problems, webhook)
+    if problems:
+        raise InvalidDefinition(problems)
+    return webhook
 
 
 def destination(url: str, context: dict[str, str]) -> tuple[str, str, tuple[str | None, ...]]:
@@ -137,7 +160,7 @@ def _payload(data: Any) -> dict[str, Any]:
 async def _company_for(
     tenants: TenantRepository, actor: Actor, slug: str | None, current: int | None
 ) -> Company:
-    """The company a webhook is assigned to, by the "Assign to" rules of DESIGN.md §1."""
+    """The company a webhook is assigned to: "Assign to" in docs/design.md#the-webhook."""
     if actor.company_id is not None:
         own = await tenants.get_company(actor.scope, actor.company_id)
         if own is None:
@@ -165,7 +188,7 @@ async def _company_for(
     raise InvalidInput(f"company: {slug!r} is not a company of your agency", field="company")
 
 
-def _stored_secret(repository: WebhookRepository, row: WebhookRow) -> str | None:
+def stored_secret(repository: WebhookRepository, row: WebhookRow) -> str | None:
     try:
         return repository.secret(row)
     except SecretUnreadable:
@@ -196,10 +219,11 @@ async def create_webhook(
 ) -> WebhookView:
     """Store a new webhook in the caller's company (or the company an agency user assigns)."""
     payload = _payload(data)
-    webhook = parse_webhook(payload)
+    webhook = await checked(payload)
     company = await _company_for(TenantRepository(session), actor, webhook.company, None)
     repository = WebhookRepository(session, box)
-    row = await repository.add(company.id, webhook, user_id=actor.user_id)
+    with store_errors():
+        row = await repository.add(company.id, webhook, user_id=actor.user_id)
     await session.commit()
     return view(row)
 
@@ -267,17 +291,18 @@ async def update_webhook(
     same_place = isinstance(new_url, str) and isinstance(new_context, dict)
     same_place = same_place and destination(str(new_url), new_context) == before
     payload, clear = _with_secret(
-        payload, row.auth_type, _stored_secret(repository, row), keep=same_place
+        payload, row.auth_type, stored_secret(repository, row), keep=same_place
     )
-    webhook = parse_webhook(payload)
-    updated = await repository.update(
-        actor.scope,
-        webhook_id,
-        webhook,
-        expected_revision=revision,
-        company_id=company.id,
-        user_id=actor.user_id,
-    )
+    webhook = await checked(payload)
+    with store_errors():
+        updated = await repository.update(
+            actor.scope,
+            webhook_id,
+            webhook,
+            expected_revision=revision,
+            company_id=company.id,
+            user_id=actor.user_id,
+        )
     if updated is None:
         raise NotFound(f"no webhook with id {webhook_id}")
     if clear:
@@ -311,11 +336,12 @@ async def duplicate_webhook(
     """A copy of a webhook in the same company, named "… (copy)", its secret kept."""
     repository = WebhookRepository(session, box)
     row = await _row(repository, actor.scope, webhook_id)
-    secret = _stored_secret(repository, row)
+    secret = stored_secret(repository, row)
     original: Webhook = repository.definition(row) if secret is not None else _placeholder(row)
     name = f"{row.name} (copy)"
     copy = original.model_copy(update={"name": name if len(name) <= 200 else row.name})
-    added = await repository.add(row.company_id, copy, user_id=actor.user_id)
+    with store_errors():
+        added = await repository.add(row.company_id, copy, user_id=actor.user_id)
     if secret is None and row.auth_type in SECRET_FIELDS:
         await repository.clear_secret(actor.scope, added.id)
         added.auth_secret_ciphertext = None

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from hooksmith.store.database import create_engine, default_database_url, session_maker
+from hooksmith.store.database import (
+    create_engine,
+    default_database_url,
+    session_maker,
+    unreachable,
+)
 from hooksmith.store.errors import (
     Duplicate,
     NotFound,
@@ -10,6 +15,7 @@ from hooksmith.store.errors import (
     SecretUnreadable,
     StoreError,
 )
+from hooksmith.store.figures import RunFigureRepository, Window
 from hooksmith.store.migrate import downgrade, upgrade
 from hooksmith.store.models import MAX_ID
 from hooksmith.store.runs import NewRun, RunRepository
@@ -24,6 +30,7 @@ __all__ = [
     "NewRun",
     "NotFound",
     "RevisionConflict",
+    "RunFigureRepository",
     "RunRepository",
     "Scope",
     "SecretBox",
@@ -31,6 +38,7 @@ __all__ = [
     "StoreError",
     "TenantRepository",
     "WebhookRepository",
+    "Window",
     "create_engine",
     "default_database_url",
     "downgrade",
@@ -38,6 +46,7 @@ __all__ = [
     "load_or_create_key",
     "session_maker",
     "to_definition",
+    "unreachable",
     "upgrade",
     "verify_password",
 ]

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hooksmith.engine.result import Result
+from hooksmith.engine import Result
 from hooksmith.store.models import RunRow, utcnow
 from hooksmith.store.runs import RESPONSE_LIMIT, new_run_id, stored_result
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+import psycopg
 from sqlalchemy import event
+from sqlalchemy import exc as sql
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
@@ -46,3 +49,36 @@ def default_database_url(var_dir: Path) -> str:
 def session_maker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions on `engine` whose objects stay readable after commit (no lazy reload in async)."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+# What says the database could not be reached or used in time, as opposed to a wrong query:
+# connections refused, ended or not allowed, the pool's wait run out, SQLite busy or missing.
+_UNREACHABLE: tuple[type[BaseException], ...] = (
+    sql.OperationalError,
+    sql.InterfaceError,
+    sql.DisconnectionError,
+    sql.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.ObjectNotInPrerequisiteStateError,  # "not currently accepting connections"
+    psycopg.OperationalError,  # the job queue's driver (its pool's time-out included)
+    ConnectionError,
+)
+
+
+def unreachable(error: BaseException) -> bool:
+    """Whether `error`, or an error that led to it, says the database (or the job queue on it)
+    could not be reached or used in time.
+
+    >>> unreachable(ConnectionRefusedError()), unreachable(ValueError())
+    (True, False)
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, _UNREACHABLE):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hooksmith.engine.result import Result
+from hooksmith.engine import Result
 from hooksmith.store.jsontext import RawJson, json_text
 from hooksmith.store.models import RunRow, WebhookRow, utcnow
 from hooksmith.store.scope import Scope

@@ -9,7 +9,7 @@ from pydantic import SecretStr
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hooksmith.engine.definition import BasicAuth, BearerAuth, Webhook, parse_webhook
+from hooksmith.engine import BasicAuth, BearerAuth, Webhook, parse_webhook
 from hooksmith.store.errors import NotFound, RevisionConflict
 from hooksmith.store.models import Company, WebhookRow, utcnow
 from hooksmith.store.scope import Scope
@@ -17,7 +17,7 @@ from hooksmith.store.secrets import SecretBox
 
 
 def definition_columns(webhook: Webhook) -> dict[str, Any]:
-    """The columns that hold `webhook` (every field of DESIGN.md §1 but the company and secret)."""
+    """The columns that hold `webhook` (every field of a webhook but the company and secret)."""
     data = webhook.to_data()
     auth = data["auth"]
     return {

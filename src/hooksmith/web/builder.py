@@ -104,6 +104,7 @@ def _builder(
         "response_types": RESPONSE_TYPES,
         "executions": EXECUTIONS,
         "retry_reasons": RETRY_REASONS,
+        "charts_of_runs": choices.charts,
     }
     return page(request, "builder.html", viewer, context)
 

@@ -10,26 +10,23 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Depends, Path, Query, Request, Response
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hooksmith.service.actors import Actor, ActorCache, actor_for_user
-from hooksmith.service.runtime import Runtime
-from hooksmith.service.sessions import (
+from hooksmith.service.actors import SignedIn
+from hooksmith.service.cookies import (
     CSRF_COOKIE,
     CSRF_FIELD,
+    LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
-    SessionData,
     csrf_ok,
-    session_cookies,
 )
+from hooksmith.service.errors import Unauthorized
+from hooksmith.service.runtime import Runtime
 from hooksmith.store import MAX_ID
-
-LOGIN_CSRF_COOKIE = "hooksmith_login_csrf"
 
 
 class LoginRequired(Exception):
@@ -44,16 +41,7 @@ class BadForm(Exception):
     """A form post without a valid CSRF token."""
 
 
-@dataclass(frozen=True)
-class Viewer:
-    """The signed-in person of a page and the CSRF token their forms and scripts send."""
-
-    actor: Actor
-    session: SessionData
-
-    @property
-    def csrf_token(self) -> str:
-        return self.session.csrf_token
+Viewer = SignedIn  # the signed-in person looking at a page
 
 
 async def runtime_of(request: Request) -> Runtime:
@@ -74,18 +62,10 @@ DbSession = Annotated[AsyncSession, Depends(database)]
 
 
 async def viewer_or_none(request: Request, runtime: RuntimeDep) -> Viewer | None:
-    session = runtime.cookies.read(request.cookies.get(SESSION_COOKIE))
-    if session is None or not await runtime.signed_in.check(session):
+    try:
+        return await runtime.actors.for_cookie(request.cookies.get(SESSION_COOKIE))
+    except Unauthorized:
         return None
-    key = ActorCache.user_key(session.user_id)
-    actor = runtime.actors.get(key)
-    if actor is None:
-        async with runtime.sessions() as db:
-            actor = await actor_for_user(db, session.user_id)
-        if actor is None:
-            return None
-        runtime.actors.put(key, actor)
-    return Viewer(actor=actor, session=session)
 
 
 async def require_viewer(request: Request, runtime: RuntimeDep) -> Viewer:
@@ -129,18 +109,3 @@ def safe_next(path: str | None) -> str:
 
 def login_url(next_path: str) -> str:
     return "/login?next=" + quote(next_path, safe="/")
-
-
-def set_session_cookies(response: Response, runtime: Runtime, cookie: str, csrf: str) -> None:
-    """The same two cookies the API's sign-in sets, so pages and API share one session."""
-    settings = runtime.settings
-    for spec in session_cookies(
-        cookie, csrf, max_age=settings.session_max_age, secure=settings.cookies_secure()
-    ):
-        response.set_cookie(**spec.options())
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
-
-
-def clear_session_cookies(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    response.delete_cookie(CSRF_COOKIE, path="/")

@@ -40,6 +40,8 @@ TITLES = {
     405: "Not allowed",
     409: "Conflict",
     422: "Not valid",
+    429: "Too many requests",
+    503: "Unavailable",
 }
 
 

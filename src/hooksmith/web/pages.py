@@ -10,11 +10,15 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from hooksmith.service import overview, tenants
+from hooksmith.service.cookies import (
+    CSRF_FIELD,
+    clear_session_cookies,
+    set_login_cookie,
+    set_session_cookies,
+)
 from hooksmith.service.errors import RateLimited, ServiceError
-from hooksmith.service.sessions import CSRF_FIELD
 from hooksmith.service.signin import sign_in
 from hooksmith.web.deps import (
-    LOGIN_CSRF_COOKIE,
     DbSession,
     MaybeUser,
     PageId,
@@ -23,11 +27,9 @@ from hooksmith.web.deps import (
     RuntimeDep,
     Viewer,
     check_form_csrf,
-    clear_session_cookies,
     login_token_ok,
     new_login_token,
     safe_next,
-    set_session_cookies,
 )
 from hooksmith.web.starters import STARTERS
 
@@ -71,10 +73,7 @@ def _login_page(
     token = new_login_token()
     context = {"next": next_path, "email": email, "error": error, "login_csrf": token}
     response = page(request, "login.html", None, context, status)
-    secure = request.app.state.runtime.settings.cookies_secure()
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax", path="/login", secure=secure
-    )
+    set_login_cookie(response.set_cookie, request.app.state.runtime.settings, token)
     return response
 
 
@@ -117,7 +116,7 @@ async def login_submit(
         db, session, user_agent=request.headers.get("user-agent", ""), address=client or ""
     )
     response = RedirectResponse(target, status_code=303)
-    set_session_cookies(response, runtime, cookie, session.csrf_token)
+    set_session_cookies(response.set_cookie, runtime.settings, cookie, session.csrf_token)
     return response
 
 
@@ -132,7 +131,7 @@ async def logout(
         check_form_csrf(request, viewer, csrf_token)
         await runtime.signed_in.end(viewer.session.session_id)
     response = RedirectResponse("/login", status_code=303)
-    clear_session_cookies(response)
+    clear_session_cookies(response.set_cookie, runtime.settings)
     return response
 
 
@@ -245,5 +244,5 @@ async def session_end_all(
     check_form_csrf(request, viewer, csrf_token)
     await runtime.signed_in.end_for_user(db, viewer.session.user_id)
     response = RedirectResponse("/login", status_code=303)
-    clear_session_cookies(response)
+    clear_session_cookies(response.set_cookie, runtime.settings)
     return response

@@ -10,6 +10,8 @@ from typing import Any
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from hooksmith.web import charts
+
 HERE = Path(__file__).parent
 TEMPLATES_DIR = HERE / "templates"
 STATIC_DIR = HERE / "static"
@@ -37,9 +39,12 @@ def _pretty(value: Any) -> str:
 
 
 def make_templates() -> Jinja2Templates:
-    """The page templates with hooksmith's filters (`when`, `as_json`, `pretty`)."""
+    """The page templates with hooksmith's filters (`when`, `as_json`, `pretty`,
+    `percent`) and the SVG `charts`."""
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     templates.env.filters["when"] = _when
     templates.env.filters["as_json"] = _as_json
     templates.env.filters["pretty"] = _pretty
+    templates.env.filters["percent"] = charts.percent
+    templates.env.globals["charts"] = charts
     return templates

@@ -69,6 +69,8 @@ async def run_test(
     session: SessionDep,
     sample: SampleConversation | None = None,
 ) -> RunView:
+    """Run the saved webhook with sample conversation data, as the builder's Run button does;
+    the run is stored in the history and its result returned (also for async webhooks)."""
     conversation = sample.conversation if sample is not None else {}
     return await runs.run_test(runtime, session, actor, webhook_id, conversation)
 
@@ -80,6 +82,11 @@ async def run_test(
     openapi_extra={"requestBody": EXECUTE_BODY, "parameters": [CALLBACK_URL]},
 )
 async def execute_webhook(webhook_id: Id, request: Request) -> Response:
+    """Execute the webhook for a live conversation: the body is the conversation's data.
+    A sync webhook answers its result object (custom variables, status, error) within its
+    time-out; an async one answers 202 with a run id, read later from `/runs/{run_id}` or
+    POSTed, signed, to `callback_url`. The webhook's failures are in the result (200), not in
+    the status: 4xx/5xx mean the call itself was refused (auth, limits, unknown id)."""
     # The hot path of the runtime API: the caller and the body are read here rather than
     # through dependencies and a body model (validating the conversation copies it), and the
     # result is sent as it serializes, without a second validation against the response model.
@@ -116,9 +123,11 @@ async def list_runs(
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> Page[RunView]:
+    """The webhook's runs (live and test), newest first, a page at a time."""
     return await runs.list_runs(runtime, session, actor, webhook_id, offset=offset, limit=limit)
 
 
 @router.get("/runs/{run_id}", response_model=RunView)
 async def get_run(run_id: str, actor: ActorDep, session: SessionDep) -> RunView:
+    """One run by id: its status (`pending`, `running`, `done`) and, once done, its result."""
     return await runs.get_run(session, actor, run_id)

@@ -9,11 +9,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from hooksmith.api.deps import ActorDep, RuntimeDep, SessionDep
-from hooksmith.engine import JsonRefused, load_json
+from hooksmith.engine import JsonRefused, field_path, load_json
 from hooksmith.service import signin, tenants
+from hooksmith.service.cookies import SESSION_COOKIE, clear_session_cookies, set_session_cookies
 from hooksmith.service.errors import InvalidInput, Unauthorized
-from hooksmith.service.runtime import Runtime
-from hooksmith.service.sessions import CSRF_COOKIE, SESSION_COOKIE, session_cookies
 from hooksmith.service.tenants import Me
 
 router = APIRouter(prefix="/session", tags=["session"])
@@ -53,16 +52,8 @@ async def _credentials(request: Request) -> Credentials:
         return Credentials.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "body"
+        field = field_path(tuple(first["loc"])) or "body"
         raise InvalidInput(f"{field}: {first['msg']}", field=field) from None
-
-
-def _set_cookies(response: Response, runtime: Runtime, cookie: str, csrf: str) -> None:
-    settings = runtime.settings
-    for spec in session_cookies(
-        cookie, csrf, max_age=settings.session_max_age, secure=settings.cookies_secure()
-    ):
-        response.set_cookie(**spec.options())
 
 
 @router.post(
@@ -72,6 +63,8 @@ def _set_cookies(response: Response, runtime: Runtime, cookie: str, csrf: str) -
     responses={401: {"description": "Wrong email or password."}},
 )
 async def sign_in(request: Request, runtime: RuntimeDep, session: SessionDep) -> Response:
+    """Sign in with email and password (JSON or a form): sets the session cookie and the
+    CSRF cookie. Repeated failures lock the account or address for a while (429)."""
     credentials = await _credentials(request)
     client = request.client.host if request.client else None
     actor = await signin.sign_in(
@@ -88,7 +81,7 @@ async def sign_in(request: Request, runtime: RuntimeDep, session: SessionDep) ->
     )
     body = SignedIn(user=await tenants.me(session, actor), csrf_token=data.csrf_token)
     response = JSONResponse(body.model_dump(mode="json"))
-    _set_cookies(response, runtime, cookie, data.csrf_token)
+    set_session_cookies(response.set_cookie, runtime.settings, cookie, data.csrf_token)
     return response
 
 
@@ -99,6 +92,5 @@ async def sign_out(request: Request, actor: ActorDep, runtime: RuntimeDep) -> Re
     if ended is not None and ended.user_id == actor.user_id:
         await runtime.signed_in.end(ended.session_id)
     response = Response(status_code=204)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    response.delete_cookie(CSRF_COOKIE, path="/")
+    clear_session_cookies(response.set_cookie, runtime.settings)
     return response

@@ -38,11 +38,13 @@ class NewTokenRequest(_Input):
 
 @router.get("/me", response_model=Me)
 async def who_am_i(actor: ActorDep, session: SessionDep) -> Me:
+    """Who the caller is (user or token), its role, and the companies it may act on."""
     return await tenants.me(session, actor)
 
 
 @router.get("/companies", response_model=list[CompanyView])
 async def list_companies(actor: ActorDep, session: SessionDep) -> list[CompanyView]:
+    """The companies you may see and assign webhooks to."""
     return await tenants.list_companies(session, actor)
 
 
@@ -50,6 +52,8 @@ async def list_companies(actor: ActorDep, session: SessionDep) -> list[CompanyVi
 async def create_company(
     body: NewCompany, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
 ) -> CompanyView:
+    """Create a company in your agency (agency administrators; the operator may choose
+    the agency). Its slug is what webhooks and tokens name it by."""
     return await tenants.create_company(session, actor, body.slug, body.name, actors=runtime.actors)
 
 
@@ -75,11 +79,14 @@ async def rotate_callback_secret(
 
 @router.get("/users", response_model=list[UserView])
 async def list_users(actor: ActorDep, session: SessionDep) -> list[UserView]:
+    """The users of your agency and its companies (administrators)."""
     return await tenants.list_users(session, actor)
 
 
 @router.post("/users", status_code=201, response_model=UserView)
 async def create_user(body: NewUser, actor: ActorDep, session: SessionDep) -> UserView:
+    """Create a user of your agency, or of one of its companies when `company` is given
+    (administrators)."""
     return await tenants.create_user(
         session, actor, body.email, body.password, company=body.company, is_admin=body.is_admin
     )
@@ -96,11 +103,14 @@ async def end_user_sessions(
 
 @router.get("/tokens", response_model=list[TokenView])
 async def list_tokens(actor: ActorDep, session: SessionDep) -> list[TokenView]:
+    """The API tokens of your agency and its companies, without their plaintext."""
     return await tenants.list_tokens(session, actor)
 
 
 @router.post("/tokens", status_code=201, response_model=NewToken)
 async def create_token(body: NewTokenRequest, actor: ActorDep, session: SessionDep) -> NewToken:
+    """Create an API token for a bot runtime or a CI job. The plaintext is in this answer
+    only; hooksmith keeps its hash."""
     return await tenants.create_token(session, actor, body.name, company=body.company)
 
 
@@ -108,5 +118,6 @@ async def create_token(body: NewTokenRequest, actor: ActorDep, session: SessionD
 async def revoke_token(
     token_id: Id, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
 ) -> Response:
+    """Revoke a token at once, on every server."""
     await tenants.revoke_token(session, actor, token_id, actors=runtime.actors)
     return Response(status_code=204)

@@ -24,7 +24,7 @@ DEFINITION_EXAMPLE = {
 Definition = Annotated[
     dict[str, Any],
     Body(
-        description="A webhook definition (DESIGN.md §1); secrets are write-only.",
+        description="A webhook definition (docs/design.md#the-webhook); secrets are write-only.",
         examples=[DEFINITION_EXAMPLE],
     ),
 ]
@@ -48,6 +48,9 @@ async def list_webhooks(
     search: Annotated[str | None, Query(max_length=200, description="Part of the name.")] = None,
     company: Annotated[str | None, Query(max_length=63, description="A company slug.")] = None,
 ) -> Page[WebhookView]:
+    """The webhooks you may see, newest first, a page at a time; `search` matches part of
+    the name and `company` (a slug, for agency users) narrows to one company. Secrets are
+    never included: `auth` says only whether one is stored."""
     return await webhooks.list_webhooks(
         session, runtime.box, actor, search=search, company=company, offset=offset, limit=limit
     )
@@ -57,6 +60,8 @@ async def list_webhooks(
 async def create_webhook(
     actor: ActorDep, runtime: RuntimeDep, session: SessionDep, definition: Definition
 ) -> WebhookView:
+    """Create a webhook from its definition (422 naming the field when one is wrong). Company
+    users' webhooks belong to their company; agency users choose one with `company`."""
     return await webhooks.create_webhook(session, runtime.box, actor, definition)
 
 
@@ -64,6 +69,7 @@ async def create_webhook(
 async def get_webhook(
     webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
 ) -> WebhookView:
+    """One webhook with its current `revision`; a webhook outside your companies answers 404."""
     return await webhooks.get_webhook(session, runtime.box, actor, webhook_id)
 
 
@@ -71,6 +77,9 @@ async def get_webhook(
 async def update_webhook(
     webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, session: SessionDep, definition: Update
 ) -> WebhookView:
+    """Replace the definition. Send the `revision` you read: a newer one answers 409 and
+    changes nothing. An omitted secret is kept, unless the URL's host changes (then it is
+    cleared and must be given again)."""
     return await webhooks.update_webhook(
         session, runtime.box, runtime.cache, actor, webhook_id, definition
     )
@@ -80,6 +89,7 @@ async def update_webhook(
 async def delete_webhook(
     webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
 ) -> Response:
+    """Delete a webhook and its runs."""
     await webhooks.delete_webhook(session, runtime.box, runtime.cache, actor, webhook_id)
     return Response(status_code=204)
 
@@ -88,4 +98,5 @@ async def delete_webhook(
 async def duplicate_webhook(
     webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
 ) -> WebhookView:
+    """A copy of the webhook named "… (copy)", in the same company, secrets included."""
     return await webhooks.duplicate_webhook(session, runtime.box, actor, webhook_id)

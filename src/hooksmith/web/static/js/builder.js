@@ -5,6 +5,7 @@ import { importCurl, looksLikeCurl, wireCurlPaste } from "./curl.js";
 import { api, ApiError } from "./api.js";
 import { ContextFields } from "./context.js";
 import { choose } from "./dialogs.js";
+import { confirmSecretLoss, DraftChecker, runForm, wireEchoTry, wireRunKeys } from "./drafts.js";
 import { BodyEditor, bodyProblem } from "./editor.js";
 import { clearFieldErrors, findField, showFaults } from "./field-errors.js";
 import { collectReliability, watchReliability } from "./reliability.js";
@@ -71,7 +72,10 @@ class Builder {
     wireStoredActions(this);
     $("save").addEventListener("click", () => this.save());
     $("preview").addEventListener("click", () => this.preview());
-    this.form.addEventListener("submit", (event) => { event.preventDefault(); this.run(); });
+    $("run").addEventListener("click", () => this.run());
+    wireRunKeys(this);
+    wireEchoTry(this);
+    this.checker = new DraftChecker(this);
     document.addEventListener("keydown", (event) => {
       if ((event.ctrlKey || event.metaKey) && event.key === "s") { event.preventDefault(); this.save(); }
     });
@@ -207,6 +211,10 @@ class Builder {
     this.clearErrors();
     $("save-state").textContent = "Saving…";
     try {
+      if (!(await confirmSecretLoss(this, this.checker))) {
+        $("save-state").textContent = "Not saved";
+        return null;
+      }
       const definition = this.collect();
       const view = this.id === null
         ? await api("POST", "/webhooks", definition)
@@ -217,6 +225,7 @@ class Builder {
       if (!(error instanceof ApiError)) throw error;
       $("save-state").textContent = "Not saved";
       this.showError(error);
+      if (error.kind === "invalid_definition") this.checker.check(); // every problem, by field
       return null;
     } finally {
       this.busy = false;
@@ -244,6 +253,7 @@ class Builder {
       input.placeholder = flag ? "Set: leave empty to keep it" : "";
       document.querySelector(`[data-secret-state="${secret}"]`).hidden = !flag;
     }
+    this.checker.afterSave(view);
     this.markClean(`Saved (revision ${view.revision})`);
   }
 
@@ -269,17 +279,17 @@ class Builder {
       if (choice === "preview") return this.preview();
       if (choice !== "run") return;
     }
-    // Run what the form shows: save first unless nothing changed since the last save.
-    if ((this.dirty || this.id === null) && !(await this.save())) return;
+    // Run what the form shows, as it is: unsaved changes run as a draft, nothing is saved.
+    this.clearErrors();
     const output = $("run-result");
     output.textContent = "Running…";
     try {
-      const run = await api("POST", `/webhooks/${this.id}/test`, { conversation });
-      this.showResult(run.result, { runId: run.id });
+      const { result, runId } = await runForm(this, conversation);
+      this.showResult(result, { runId });
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       output.replaceChildren();
-      this.showError(error);
+      this.showError(error, "Not run");
     }
   }
 

@@ -1,9 +1,13 @@
-"""Session cookies for people and their CSRF tokens, shared by the API and the web UI.
+"""Cookies of people signed in, for the API and the pages alike: the signed session cookie and
+its CSRF token, the login form's token, and the one place that sets and clears them.
 
 The session cookie is signed (itsdangerous) and carries the user id, a CSRF token and a random
 session token whose SHA-256 names the session's record in the database (`signed_in`); a
 state-changing request that authenticates by cookie must echo that token in the
 `X-CSRF-Token` header or a `csrf_token` form field (double submit, bound to the session).
+
+Setting and clearing take a response's `set_cookie` (Starlette's signature), so this layer needs
+no web framework: `set_session_cookies(response.set_cookie, settings, cookie, csrf)`.
 """
 
 from __future__ import annotations
@@ -11,13 +15,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from hooksmith.settings import Settings
+
 SESSION_COOKIE = "hooksmith_session"
 CSRF_COOKIE = "hooksmith_csrf"
+LOGIN_CSRF_COOKIE = "hooksmith_login_csrf"  # the login form's, before there is a session
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -86,27 +93,35 @@ def csrf_ok(session: SessionData, cookie: str | None, submitted: str | None) -> 
     )
 
 
-@dataclass(frozen=True)
-class Cookie:
-    """One cookie to set, in the terms of Starlette's `Response.set_cookie`."""
-
-    key: str
-    value: str
-    max_age: int
-    httponly: bool
-    secure: bool
-    samesite: Literal["lax"] = "lax"
-    path: str = "/"
-
-    def options(self) -> dict[str, Any]:
-        """Keyword arguments for `Response.set_cookie`."""
-        return asdict(self)
+SetCookie = Callable[..., None]  # Starlette's Response.set_cookie
+LOGIN_PATH = "/login"
 
 
-def session_cookies(cookie: str, csrf: str, *, max_age: int, secure: bool) -> tuple[Cookie, Cookie]:
+def set_session_cookies(set_cookie: SetCookie, settings: Settings, cookie: str, csrf: str) -> None:
     """The two cookies of a signed-in person: the session (HttpOnly) and its CSRF token (read by
-    the page's script to send back as a header); the API and the pages set the same ones."""
-    return (
-        Cookie(SESSION_COOKIE, cookie, max_age, httponly=True, secure=secure),
-        Cookie(CSRF_COOKIE, csrf, max_age, httponly=False, secure=secure),
+    the page's script to send back as a header); the login form's token is no longer needed."""
+    shared = {"max_age": settings.session_max_age, "secure": settings.cookies_secure()}
+    set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="lax", path="/", **shared)
+    set_cookie(CSRF_COOKIE, csrf, httponly=False, samesite="lax", path="/", **shared)
+    _clear(set_cookie, settings, LOGIN_CSRF_COOKIE, LOGIN_PATH)
+
+
+def clear_session_cookies(set_cookie: SetCookie, settings: Settings) -> None:
+    """Sign-out: the browser forgets both session cookies."""
+    _clear(set_cookie, settings, SESSION_COOKIE, "/")
+    _clear(set_cookie, settings, CSRF_COOKIE, "/")
+
+
+def set_login_cookie(set_cookie: SetCookie, settings: Settings, token: str) -> None:
+    """The login form's double-submit token, sent only to the login page."""
+    secure = settings.cookies_secure()
+    set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax", path=LOGIN_PATH, secure=secure
+    )
+
+
+def _clear(set_cookie: SetCookie, settings: Settings, key: str, path: str) -> None:
+    secure = settings.cookies_secure()
+    set_cookie(
+        key, "", max_age=0, expires=0, path=path, httponly=True, samesite="lax", secure=secure
     )

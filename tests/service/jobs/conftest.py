@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from hooksmith.settings import Settings
 from tests.api.conftest import api, server, world  # noqa: F401  (fixtures used here too)
 from tests.database import POSTGRES_VARIABLE, Postgres, run_apart
-from tests.queue.receiver import Receiver, receiving
+from tests.service.jobs.receiver import Receiver, receiving
 from tests.upstream import serve
 
 CALLBACK_SECRET = "test-callback-secret"
@@ -48,7 +48,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    """A loopback callback receiver that verifies signatures (see tests/queue/receiver.py)."""
+    """A loopback callback receiver that verifies signatures (see receiver.py)."""
     found = Receiver(secret=CALLBACK_SECRET.encode())
     with serve(lambda upstream: receiving(found, upstream)) as upstream:
         found.base_url = upstream.base_url

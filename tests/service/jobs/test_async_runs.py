@@ -13,17 +13,17 @@ from typing import Any
 import pytest
 
 from hooksmith.service.callback_secrets import derived_key
-from hooksmith.service.callbacks import RUN_HEADER, SIGNATURE_HEADER, verify
-from hooksmith.service.queue import QueueDispatcher, build_queue
+from hooksmith.service.jobs.callbacks import RUN_HEADER, SIGNATURE_HEADER, verify
+from hooksmith.service.jobs.queue import QueueDispatcher, build_queue
 from hooksmith.settings import Settings
 from hooksmith.store import create_engine, session_maker
 from hooksmith.store.async_runs import AsyncRunRepository
 from tests.api.client import Api
 from tests.api.conftest import ApiFactory, World
 from tests.api.helpers import definition, eventually
-from tests.queue.conftest import CALLBACK_SECRET
-from tests.queue.receiver import Receiver
 from tests.server import serve_app
+from tests.service.jobs.conftest import CALLBACK_SECRET
+from tests.service.jobs.receiver import Receiver
 
 WEBHOOKS = "/api/v1/webhooks"
 CONVERSATION = {"certainly": {"sessionId": "s-9"}, "orderNumber": "77", "userName": "Ana"}

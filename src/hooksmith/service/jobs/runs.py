@@ -10,7 +10,6 @@ at the expiry.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import hmac
 import logging
@@ -19,27 +18,26 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hooksmith.engine import (
+    Backoff,
     EgressBlocked,
     EgressPolicy,
     Engine,
-    Header,
     Result,
-    Webhook,
+    ResultError,
     check_host,
     check_path,
 )
-from hooksmith.engine.result import ResultError
 from hooksmith.service.cache import ReadyWebhook, WebhookCache
 from hooksmith.service.callback_secrets import signing_keys
-from hooksmith.service.callbacks import Backoff, callback_body, deliver
 from hooksmith.service.errors import InvalidInput
 from hooksmith.service.execution import run_webhook
+from hooksmith.service.jobs.callbacks import callback_body, deliver
 from hooksmith.settings import Settings
 from hooksmith.store import Scope, load_or_create_key
 from hooksmith.store.async_runs import AsyncRunRepository
@@ -48,11 +46,17 @@ from hooksmith.store.models import utcnow
 _NOT_IN_URL = re.compile(r"[\x00-\x20\x7f]")
 
 if TYPE_CHECKING:
-    from hooksmith.service.dispatch import Dispatcher
     from hooksmith.service.metrics import Metrics
 
 log = logging.getLogger(__name__)
-IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+class Dispatcher(Protocol):
+    """Runs a stored pending run some time after `submit` returns (dispatch.py, queue.py)."""
+
+    async def submit(self, run_id: str) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 def callback_secret(settings: Settings) -> bytes:
@@ -99,20 +103,12 @@ class JobContext:
             response_limit=settings.run_body_limit,
             secret=callback_secret(settings),
             backoff=Backoff(
-                settings.callback_backoff_seconds, settings.callback_backoff_max_seconds
+                base=settings.callback_backoff_seconds,
+                cap=settings.callback_backoff_max_seconds,
             ),
             callback_timeout=settings.callback_timeout_seconds,
             metrics=metrics,
         )
-
-
-def with_idempotency_key(webhook: Webhook, key: str) -> Webhook:
-    """The webhook sending `Idempotency-Key: key`, unless its author set that header already."""
-    if any(header.key.lower() == IDEMPOTENCY_HEADER.lower() for header in webhook.headers):
-        return webhook
-    return webhook.model_copy(
-        update={"headers": [*webhook.headers, Header(key=IDEMPOTENCY_HEADER, value=key)]}
-    )
 
 
 async def perform_run(ctx: JobContext, run_id: str) -> bool:
@@ -147,8 +143,10 @@ async def _execute(
             ok=False,
             error=ResultError(kind="invalid_definition", message="the webhook was deleted"),
         )
-    keyed = dataclasses.replace(found, webhook=with_idempotency_key(found.webhook, run_id))
-    return await run_webhook(ctx.engine, keyed, conversation, margin=ctx.margin)
+    # The run id is the key, so an upstream can drop a repeat after a worker died mid-run.
+    return await run_webhook(
+        ctx.engine, found, conversation, margin=ctx.margin, idempotency_key=run_id
+    )
 
 
 async def _callback_due(ctx: JobContext, run_id: str) -> bool:
@@ -183,7 +181,8 @@ async def deliver_callback(ctx: JobContext, run_id: str) -> datetime | None:
     if outcome.final:
         await _record(ctx, run_id, gave_up="refused", error=outcome.detail)
         return None
-    next_at = ctx.backoff.next_at(now, due.attempts)
+    # after n failed attempts, a wait of up to base·2ⁿ (the retry after them is number n + 1)
+    next_at = now + timedelta(seconds=ctx.backoff.delay(due.attempts + 1))
     if due.expires_at is not None:
         next_at = min(next_at, due.expires_at)
     log.info("callback of run %s failed (%s); next attempt at %s", run_id, outcome.detail, next_at)

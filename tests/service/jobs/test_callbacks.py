@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hooksmith.service.callbacks import Backoff, signature, verify
+from hooksmith.engine import Backoff
 from hooksmith.service.errors import RateLimited
+from hooksmith.service.jobs.callbacks import signature, verify
 from hooksmith.service.limits import CompanyLimits
 
 
@@ -19,10 +20,10 @@ def test_a_signature_verifies_only_for_its_body_secret_and_a_recent_timestamp() 
     assert not verify(b"secret", "soon", b'{"ok":true}', header)
 
 
-def test_backoff_grows_exponentially_up_to_its_cap() -> None:
+def test_callback_backoff_grows_exponentially_up_to_its_cap() -> None:
     backoff = Backoff(base=1, cap=30)
-    for attempts in range(40):
-        assert 0 <= backoff.delay(attempts) <= min(30, 2**attempts)
+    for attempts in range(2000):  # the retry after n failed deliveries is number n + 1
+        assert 0 <= backoff.delay(attempts + 1) <= min(30, 2**attempts)
 
 
 async def test_limits_refuse_past_the_burst_and_past_the_concurrency() -> None:

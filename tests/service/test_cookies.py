@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hooksmith.service.sessions import SessionCodec, csrf_ok, derive_session_secret
+from hooksmith.service.cookies import SessionCodec, csrf_ok, derive_session_secret
 
 
 def test_a_cookie_round_trips_and_a_forged_one_is_refused() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from hooksmith.service.callbacks import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from hooksmith.service.jobs.callbacks import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from tests.upstream import Upstream
 
 

@@ -24,7 +24,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hooksmith.service.async_runs import JobContext, deliver_callback, perform_run
+from hooksmith.service.jobs.runs import JobContext, deliver_callback, perform_run
 from hooksmith.settings import Settings
 from hooksmith.store.async_runs import AsyncRunRepository
 from hooksmith.store.models import utcnow

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hooksmith.engine import Result
-from hooksmith.service.writer import RunWriter
+from hooksmith.service.jobs.writer import RunWriter
 from hooksmith.store import NewRun, RunRepository, SecretBox, WebhookRepository
 from tests.api.helpers import eventually
 from tests.database import Tenants
@@ -90,7 +90,7 @@ async def test_a_run_that_cannot_be_stored_costs_no_other_run_its_place(
     runs = _runs(acme, tenants.acme.id, 3)
     for run in (runs[0], broken, *runs[1:]):
         writer.submit(run)
-    with caplog.at_level(logging.ERROR, logger="hooksmith.service.writer"):
+    with caplog.at_level(logging.ERROR, logger="hooksmith.service.jobs.writer"):
         await writer.close()
     assert await _count(sessions, tenants, acme) == 3
     assert broken.id in caplog.text

@@ -1,12 +1,16 @@
-"""A worker process: the server's resources (database, engine, caches) working the job queue."""
+"""A worker process: the database, the engine and a webhook cache, working the job queue (none
+of the server's callers, sessions, limits or run writer)."""
 
 from __future__ import annotations
 
 import logging
 
-from hooksmith.service.async_runs import JobContext
-from hooksmith.service.queue import build_queue, run_worker
-from hooksmith.service.runtime import Runtime
+from hooksmith.service.cache import WebhookCache
+from hooksmith.service.database import open_database
+from hooksmith.service.jobs.queue import build_queue, run_worker
+from hooksmith.service.jobs.runs import JobContext
+from hooksmith.service.metrics import Metrics
+from hooksmith.service.runtime import change_notices, open_engine
 from hooksmith.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -23,15 +27,13 @@ async def work(settings: Settings, *, concurrency: int, name: str | None = None)
             "no job queue is configured: set HOOKSMITH_DATABASE_URL to a PostgreSQL database "
             "(or HOOKSMITH_QUEUE=postgres); with SQLite, async runs execute inside the server"
         )
-    # The runtime's own dispatcher only defers (callbacks); this process works the queue below.
-    runtime = await Runtime.open(
-        settings.model_copy(update={"server_worker_concurrency": 0}), serving=False
-    )
+    database = await open_database(settings)
+    engine = await open_engine(settings)
+    cache = WebhookCache(database.sessions, database.box, max_age=settings.webhook_cache_seconds)
+    notices = await change_notices(database.url, cache)
     try:
-        ctx = JobContext.of(
-            settings, runtime.sessions, runtime.cache, runtime.engine, runtime.metrics
-        )
-        app = build_queue(settings.resolved_database_url(), ctx, pool_size=concurrency + 4)
+        ctx = JobContext.of(settings, database.sessions, cache, engine, Metrics())
+        app = build_queue(database.url, ctx, pool_size=concurrency + 4)
         async with app.open_async():
             log.info("hooksmith worker %s: concurrency %d", name or "", concurrency)
             await run_worker(
@@ -42,4 +44,6 @@ async def work(settings: Settings, *, concurrency: int, name: str | None = None)
                 name=name,
             )
     finally:
-        await runtime.close()
+        await notices.close()
+        await engine.close()
+        await database.close()

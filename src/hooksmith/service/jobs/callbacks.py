@@ -18,15 +18,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
-from hooksmith.engine.errors import EngineError
-from hooksmith.engine.transport import OutgoingRequest, Transport
+from hooksmith.engine import IDEMPOTENCY_HEADER, EngineError, OutgoingRequest, Transport
 
 TIMESTAMP_HEADER = "Hooksmith-Timestamp"
 SIGNATURE_HEADER = "Hooksmith-Signature"
@@ -71,20 +68,6 @@ class Delivery:
     detail: str
 
 
-@dataclass(frozen=True)
-class Backoff:
-    """Exponential backoff with full jitter: attempt n waits uniform(0, min(cap, base·2ⁿ))."""
-
-    base: float
-    cap: float
-
-    def delay(self, attempts: int) -> float:
-        return random.uniform(0, min(self.cap, self.base * 2 ** min(attempts, 32)))
-
-    def next_at(self, now: datetime, attempts: int) -> datetime:
-        return now + timedelta(seconds=self.delay(attempts))
-
-
 def callback_body(result: dict[str, Any], run_id: str) -> bytes:
     """The raw body that is signed and sent: the result object with the run id."""
     return json.dumps({"run_id": run_id, **result}, separators=(",", ":")).encode()
@@ -106,7 +89,7 @@ async def deliver(
         (TIMESTAMP_HEADER, str(timestamp)),
         (SIGNATURE_HEADER, ",".join(signature(secret, timestamp, body) for secret in secrets)),
         (RUN_HEADER, run_id),
-        ("Idempotency-Key", f"callback-{run_id}"),
+        (IDEMPOTENCY_HEADER, f"callback-{run_id}"),
     )
     request = OutgoingRequest("POST", url, headers, body)
     try:

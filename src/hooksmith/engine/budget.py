@@ -1,11 +1,11 @@
 """The state of one render: its deadline, its loop budget and the undefined names it met.
 
-The sandbox opens a `RenderSession` for each render or evaluation; the environment's hooks
+The sandbox opens a `RenderBudget` for each render or evaluation; the environment's hooks
 read it to stop at the deadline, count loop iterations and name an undefined value by the
 path it was reached through (`certainly.replyData`), which becomes a warning.
 
-    >>> session = RenderSession(deadline=float("inf"), variables={"certainly": {}})
-    >>> session.path_of({}) is None
+    >>> budget = RenderBudget(deadline=float("inf"), variables={"certainly": {}})
+    >>> budget.path_of({}) is None
     True
 """
 
@@ -26,7 +26,7 @@ _MAX_DEPTH = 256  # a longer parent chain is not named (JSON data is never that 
 _monotonic = time.monotonic
 
 
-class RenderSession:
+class RenderBudget:
     """One render's deadline, loop count, undefined names and the parents of the values read."""
 
     __slots__ = (
@@ -50,7 +50,7 @@ class RenderSession:
         self.iterations = 0
         self.undefined: dict[str, None] = {}
         # id(child) -> (parent, key) for each container read through an attribute or item;
-        # the parent is kept alive so its id is not reused while the session lasts.
+        # the parent is kept alive so its id is not reused while the render lasts.
         self._parents: dict[int, tuple[Any, Any]] = {}
         self._roots: dict[int, str] | None = None  # built on the first undefined child only
 
@@ -105,7 +105,7 @@ class RenderSession:
         return path
 
 
-SESSION: ContextVar[RenderSession | None] = ContextVar("hooksmith_sandbox_session", default=None)
+BUDGET: ContextVar[RenderBudget | None] = ContextVar("hooksmith_render_budget", default=None)
 
 
 class InlineShare:
@@ -135,9 +135,9 @@ INLINE_SHARE: ContextVar[InlineShare | None] = ContextVar("hooksmith_inline_shar
 
 def check_time() -> None:
     """Refuse to go on once the current render's deadline has passed."""
-    session = SESSION.get()
-    if session is not None and _monotonic() > session.deadline:
-        session.time_up()
+    budget = BUDGET.get()
+    if budget is not None and _monotonic() > budget.deadline:
+        budget.time_up()
 
 
 def undefined_path(value: Undefined) -> str:
@@ -168,9 +168,9 @@ class TrackedUndefined(ChainableUndefined):
     __slots__ = ()
 
     def _note(self) -> None:
-        session = SESSION.get()
-        if session is not None:
-            session.undefined[undefined_path(self)] = None
+        budget = BUDGET.get()
+        if budget is not None:
+            budget.undefined[undefined_path(self)] = None
 
     def __str__(self) -> str:
         self._note()

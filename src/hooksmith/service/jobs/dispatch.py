@@ -12,22 +12,14 @@ import asyncio
 import logging
 from collections.abc import Coroutine
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from hooksmith.service.async_runs import JobContext, deliver_callback, perform_run
+from hooksmith.service.jobs.runs import JobContext, deliver_callback, perform_run
 from hooksmith.store.async_runs import AsyncRunRepository
 from hooksmith.store.models import utcnow
 
 log = logging.getLogger(__name__)
 FAR_FUTURE_DAYS = 3650
-
-
-class Dispatcher(Protocol):
-    """Runs a stored pending run some time after `submit` returns."""
-
-    async def submit(self, run_id: str) -> None: ...
-
-    async def close(self) -> None: ...
 
 
 class InProcessDispatcher:

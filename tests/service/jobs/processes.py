@@ -17,7 +17,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 from hooksmith.store import TenantRepository, create_engine, session_maker
-from tests.queue.conftest import CALLBACK_SECRET
+from tests.service.jobs.conftest import CALLBACK_SECRET
 
 
 @dataclass(frozen=True)

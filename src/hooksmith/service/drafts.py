@@ -1,0 +1,164 @@
+"""Drafts: a definition as the builder holds it, checked or run without being saved.
+
+A check lists every problem of the draft by field (the shape rules of
+docs/design.md#the-webhook, and the templates and mappers that can never work) and says whether
+saving it would clear the stored secret of the webhook it edits. A draft run executes the draft
+as it is, stores nothing and makes no revision; it may use the stored secret of the webhook it
+edits, but only while the draft still sends where the stored webhook sends
+(`webhooks.destination`) with the same kind of auth, so a draft can never carry a stored secret
+to another host. The secret itself never leaves the service: results redact it like any secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hooksmith.engine import InvalidDefinition, Result, parse_webhook, template_problems
+from hooksmith.service.actors import Actor
+from hooksmith.service.cache import ReadyWebhook
+from hooksmith.service.errors import InvalidInput, NotFound
+from hooksmith.service.execution import run_webhook
+from hooksmith.service.preview import STAND_IN_SECRET, limit_key
+from hooksmith.service.runtime import Runtime
+from hooksmith.service.webhooks import SECRET_FIELDS, destination, stored_secret
+from hooksmith.store import WebhookRepository
+from hooksmith.store.models import WebhookRow
+
+
+class Problem(BaseModel):
+    """One thing wrong with a draft, named by its field path (`headers[0].value`)."""
+
+    field: str
+    message: str
+
+
+class DraftCheck(BaseModel):
+    """What is wrong with a draft, and which stored secret saving it would clear."""
+
+    problems: list[Problem]
+    clears_secret: str | None = None  # "token" or "password"
+
+
+def _draft(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise InvalidInput("definition: must be a JSON object", field="definition")
+    draft = dict(data)
+    draft.pop("revision", None)
+    return draft
+
+
+def _omitted_secret(draft: dict[str, Any]) -> str | None:
+    """The secret field the draft's auth needs but leaves out (kept write-only), if any."""
+    auth = draft.get("auth")
+    if not isinstance(auth, dict):
+        return None
+    field = SECRET_FIELDS.get(str(auth.get("type")))
+    return field if field is not None and not auth.get(field) else None
+
+
+def _same_destination(row: WebhookRow, draft: dict[str, Any]) -> bool:
+    url, context = draft.get("url"), draft.get("context") or {}
+    if not isinstance(url, str) or not isinstance(context, dict):
+        return False
+    return destination(url, context) == destination(row.url, row.context)
+
+
+def secret_to_clear(row: WebhookRow, draft: dict[str, Any]) -> str | None:
+    """The stored secret (`token`, `password`) that saving `draft` over `row` would clear:
+    the draft keeps the auth type but leaves the secret out, and sends somewhere else."""
+    field = _omitted_secret(draft)
+    auth = draft.get("auth")
+    if field is None or row.auth_secret_ciphertext is None or not isinstance(auth, dict):
+        return None
+    if auth.get("type") != row.auth_type or _same_destination(row, draft):
+        return None
+    return field
+
+
+async def _row(session: AsyncSession, rt: Runtime, actor: Actor, webhook_id: int) -> WebhookRow:
+    row = await WebhookRepository(session, rt.box).get(actor.scope, webhook_id)
+    if row is None:
+        raise NotFound(f"no webhook with id {webhook_id}", field="webhook_id")
+    return row
+
+
+async def check_draft(
+    rt: Runtime, session: AsyncSession, actor: Actor, definition: Any, webhook_id: int | None
+) -> DraftCheck:
+    """Every problem of `definition`, and the secret saving it over `webhook_id` would clear."""
+    draft = _draft(definition)
+    clears = None
+    if webhook_id is not None:
+        clears = secret_to_clear(await _row(session, rt, actor, webhook_id), draft)
+        await session.commit()
+    omitted = _omitted_secret(draft)
+    if omitted is not None:  # a write-only secret left out is not a problem of the draft
+        draft["auth"] = draft["auth"] | {omitted: STAND_IN_SECRET}
+    try:
+        webhook = parse_webhook(draft)
+    except InvalidDefinition as invalid:
+        found = invalid.errors
+    else:
+        # Compiling costs what a render's compile costs: it counts against the same limits.
+        async with rt.limits.admit(limit_key(actor)):
+            found = await asyncio.to_thread(template_problems, webhook)
+    problems = [Problem(field=field, message=message) for field, message in found]
+    return DraftCheck(problems=problems, clears_secret=clears)
+
+
+async def run_draft(
+    rt: Runtime,
+    session: AsyncSession,
+    actor: Actor,
+    definition: Any,
+    conversation: Any,
+    webhook_id: int | None,
+) -> Result:
+    """Execute `definition` with `conversation` as it is: nothing stored, no revision made."""
+    if conversation is None:
+        conversation = {}
+    if not isinstance(conversation, dict):
+        raise InvalidInput(
+            "conversation: conversation data must be a JSON object", field="conversation"
+        )
+    draft = _draft(definition)
+    owner = limit_key(actor)
+    omitted = _omitted_secret(draft)
+    if webhook_id is not None:
+        row = await _row(session, rt, actor, webhook_id)
+        owner = row.company_id
+        repository = WebhookRepository(session, rt.box)
+        if omitted is not None and _may_use_stored_secret(row, draft):
+            secret = stored_secret(repository, row)
+            if secret is not None:
+                draft["auth"] = draft["auth"] | {omitted: secret}
+                omitted = None
+        await session.commit()  # end the read before the request, which may take seconds
+    if omitted is not None:
+        raise InvalidInput(
+            f"auth.{omitted}: enter the {omitted} to run this draft (a saved {omitted} is used "
+            "only while the URL's host stays the one it was saved with)",
+            field=f"auth.{omitted}",
+        )
+    webhook = parse_webhook(draft)
+    prepared = ReadyWebhook(id=webhook_id or 0, company_id=owner, revision=0, webhook=webhook)
+    async with rt.limits.admit(owner):
+        started = time.perf_counter()
+        result = await run_webhook(rt.engine, prepared, conversation, margin=rt.margin)
+    rt.metrics.count("test", result, time.perf_counter() - started)
+    return result
+
+
+def _may_use_stored_secret(row: WebhookRow, draft: dict[str, Any]) -> bool:
+    """Same auth type, same destination, and no newly allowed conversation-chosen host."""
+    auth = draft.get("auth")
+    if not isinstance(auth, dict) or auth.get("type") != row.auth_type:
+        return False
+    if draft.get("host_from_conversation") is True and not row.host_from_conversation:
+        return False
+    return _same_destination(row, draft)
