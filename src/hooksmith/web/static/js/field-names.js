@@ -57,8 +57,15 @@ export function bodyName(message) {
 }
 
 // A message split into the form's name of its field and what is wrong: `timeout: must be …`
-// → {name: "Time-out", rest: "must be …"}; `field` names it when the message does not.
+// → {name: "Time-out", rest: "must be …"}; `field` names it when the message does not. A body
+// error's line goes into the name ("Body line 3"), said once.
 export function faultWords(message, field = null) {
+  const words = splitFault(message, field);
+  if (words.name?.startsWith("Body line")) words.rest = words.rest.replace(/^line \d+(?:, column \d+)?: /, "");
+  return words;
+}
+
+function splitFault(message, field) {
   const text = message ?? "";
   const found = PREFIX.exec(text);
   if (found && (fieldName(found[1]) || found[1].startsWith("body"))) {
