@@ -116,7 +116,7 @@ def test_render_sends_nothing(tmp_path: Path, upstream: Upstream) -> None:
     done = hooksmith("render", hook)
     assert done.returncode == 0
     assert done.stdout.startswith(f"POST {upstream.url('/echo')}")
-    assert "Authorization: [redacted]" in done.stdout
+    assert "Authorization: Basic u:se…pw" in done.stdout
     assert "secret-pw" not in done.stdout
     assert upstream.received == []
 

@@ -25,7 +25,9 @@ DEEP = '{"a": ' * 5000 + "1" + "}" * 5000
 def _error(reply: Reply, status: int, field: str | None = None) -> dict[str, Any]:
     assert reply.status == status, reply.text
     error: dict[str, Any] = reply.body["error"]
-    assert set(error) == {"kind", "message", "field"}
+    assert set(error) - {"errors"} == {"kind", "message", "field"}
+    for fault in error.get("errors", []):  # an invalid definition lists every fault
+        assert set(fault) == {"field", "message"}
     if field is not None:
         assert error["field"] == field
     return error

@@ -196,7 +196,10 @@ class Caller:
 def _well_formed(reply: Reply, *, result: bool = True) -> None:
     assert reply.status < 500, reply.text
     if reply.status >= 400:
-        assert set(reply.body["error"]) == {"kind", "message", "field"}, reply.text
+        error = reply.body["error"]
+        assert set(error) - {"errors"} == {"kind", "message", "field"}, reply.text
+        for fault in error.get("errors", []):  # every fault of an invalid definition
+            assert set(fault) == {"field", "message"}, reply.text
         return
     if not result:
         return

@@ -39,6 +39,19 @@ async def test_a_draft_without_its_stored_secret_still_renders(
     reply = await client.post(RENDER, {"definition": draft})
     assert reply.status == 200, reply.text
     assert reply.body["ok"] is True
+    shown = {h["key"]: h["value"] for h in reply.body["request"]["headers"]}
+    assert shown["Authorization"] == "Basic u:(the saved secret)"
+
+
+async def test_a_draft_shows_its_typed_token_masked(
+    api: ApiFactory, world: World, upstream: Upstream
+) -> None:
+    client = await api(token=world.acme.token)
+    draft = definition(upstream.url("/echo"), auth={"type": "bearer", "token": "tok-0123456789"})
+    reply = await client.post(RENDER, {"definition": draft})
+    shown = {h["key"]: h["value"] for h in reply.body["request"]["headers"]}
+    assert shown["Authorization"] == "Bearer to…89"
+    assert "0123456" not in reply.text
 
 
 async def test_body_errors_name_their_line_and_bad_definitions_their_field(

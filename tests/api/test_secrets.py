@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import text
@@ -137,10 +138,17 @@ async def test_secrets_never_leave_in_responses_runs_or_logs(
     captured = capsys.readouterr()
     texts += [captured.out, captured.err, caplog.text]
     encoded = base64.b64encode(f"bot:{PASSWORD}".encode()).decode()
+    middle = PASSWORD[2:-2]
     for seen in texts:
         assert PASSWORD not in seen
         assert encoded not in seen
+        assert middle not in seen
+        assert quote(middle, safe="") not in seen
     assert "[redacted]" in texts[3]
+    # The request as sent shows the scheme, the user and the password's two ends, in the test
+    # run's answer and in the stored runs alike.
+    assert '"Basic bot:pw…et"' in texts[3]
+    assert '"Basic bot:pw…et"' in texts[6]
 
 
 async def test_conversation_data_chooses_a_credentialed_host_only_with_consent(

@@ -129,6 +129,31 @@ async def test_a_stale_revision_is_a_conflict_and_changes_nothing(
     assert stored["revision"] == 2
 
 
+async def test_every_fault_of_a_definition_is_listed_in_plain_words(
+    api: ApiFactory, world: World
+) -> None:
+    client = await api(token=world.acme.token)
+    broken = definition(
+        name="",
+        timeout=0,
+        headers=[{"key": "X-Ok", "value": "1"}, {"key": "", "value": "v"}],
+        host_from_conversation="maybe",
+    )
+    reply = await client.post(WEBHOOKS, broken)
+    assert reply.status == 422
+    error = reply.body["error"]
+    assert error["field"] == "name"
+    listed = {item["field"]: item["message"] for item in error["errors"]}
+    assert listed == {
+        "name": "must not be empty",
+        "timeout": "must be > 0 and ≤ 60 seconds (got 0)",
+        "headers[1].key": "must not be empty",
+        "host_from_conversation": "must be true or false (got 'maybe')",
+    }
+    assert "should" not in reply.text
+    assert (await client.get(WEBHOOKS)).body["total"] == 0
+
+
 async def test_validation_errors_name_the_field_and_store_nothing(
     api: ApiFactory, world: World
 ) -> None:

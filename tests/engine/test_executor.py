@@ -115,23 +115,27 @@ async def test_template_text_in_a_value_is_not_evaluated(upstream: Upstream) -> 
 
 
 @pytest.mark.parametrize(
-    ("auth", "expected"),
+    ("auth", "expected", "masked"),
     [
-        ({"type": "none"}, []),
+        ({"type": "none"}, [], []),
         (
             {"type": "basic", "username": "bot", "password": "pa:ss wörd"},
             ["Basic " + base64.b64encode("bot:pa:ss wörd".encode()).decode()],
+            ["Basic bot:pa…rd"],
         ),
-        ({"type": "bearer", "token": "tok-abc.123"}, ["Bearer tok-abc.123"]),
+        ({"type": "bearer", "token": "tok-abc.123"}, ["Bearer tok-abc.123"], ["Bearer to…23"]),
+        ({"type": "bearer", "token": "short"}, ["Bearer short"], ["Bearer [redacted]"]),
     ],
 )
-async def test_auth_types(upstream: Upstream, auth: dict[str, str], expected: list[str]) -> None:
+async def test_auth_types(
+    upstream: Upstream, auth: dict[str, str], expected: list[str], masked: list[str]
+) -> None:
     result = await run({"url": upstream.url("/echo"), "auth": auth})
     assert result.ok
     assert header(upstream.received[0], "Authorization") == expected
     assert result.request is not None
     shown = [h.value for h in result.request.headers if h.key == "Authorization"]
-    assert shown == (["[redacted]"] if expected else [])
+    assert shown == masked
 
 
 async def test_secrets_never_appear_in_the_result(upstream: Upstream) -> None:
@@ -506,3 +510,25 @@ async def test_non_ascii_in_the_url_is_sent_percent_encoded(upstream: Upstream) 
     seen = upstream.received[0]
     assert seen["path"] == "/echo/ünï/ß"
     assert seen["query"] == [("q", "ü"), ("p", "ö")]
+
+
+async def test_a_non_ascii_header_value_is_sent_as_utf8_with_a_warning(upstream: Upstream) -> None:
+    result = await run(
+        {
+            "url": upstream.url("/echo"),
+            "headers": [
+                {"key": "X-Plain", "value": "Ana"},
+                {"key": "X-Name", "value": "Zoë"},
+                {"key": "X-Shop", "value": "{{ shop }}"},
+            ],
+        },
+        conversation(shop="Café Ünï"),
+    )
+    assert result.ok, result.error
+    received = upstream.received[0]
+    assert header(received, "X-Name") == ["Zoë"]
+    assert header(received, "X-Shop") == ["Café Ünï"]
+    garbling = [w for w in result.warnings if "not ASCII" in w]
+    assert [w.split(":")[0] for w in garbling] == ["headers[1].value", "headers[2].value"]
+    assert '"ë" as "Ã«"' in garbling[0]
+    assert "percent-encode" in garbling[1]

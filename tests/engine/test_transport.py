@@ -87,7 +87,7 @@ def closed_port() -> int:
 async def test_refused_targets_receive_nothing(
     guarded: Transport, upstream: Upstream, template: str
 ) -> None:
-    with pytest.raises(EgressBlocked, match=r"^egress_blocked: .*HOOKSMITH_EGRESS_ALLOW"):
+    with pytest.raises(EgressBlocked, match=r"^egress_blocked: .*operator can exempt"):
         await guarded.send(request(template.format(port=upstream.port)), deadline=soon())
     assert upstream.received == []
 

@@ -298,7 +298,7 @@ def test_errors_in_retries_condition_and_defaults_mark_their_control(
     attempts = reliability.get_by_label("Retry attempts (0 to 5)")
     attempts.fill("7")
     page.get_by_role("button", name="Save", exact=True).click()
-    expect(page.locator("#form-error")).to_contain_text("retry.attempts")
+    expect(page.locator("#form-error")).to_contain_text("Retry attempts")
     expect(attempts).to_have_attribute("aria-invalid", "true")
     expect(attempts).to_be_focused()
 
@@ -316,7 +316,10 @@ def test_errors_in_retries_condition_and_defaults_mark_their_control(
     )
     default = section(page, "Custom Variables").get_by_label("Custom variable 1 default")
     expect(default).to_have_attribute("aria-invalid", "true")
-    expect(page.get_by_text("default: too large", exact=True)).to_be_visible()
+    expect(page.locator("#form-error")).to_have_text(
+        "Not saved: Custom variable 1 default: too large"
+    )
+    expect(page.locator(".field-error").get_by_text("too large", exact=True)).to_be_visible()
 
 
 def test_a_run_shows_the_default_the_bot_gets(page: Page, site: Site, shop: Upstream) -> None:

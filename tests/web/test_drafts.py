@@ -104,8 +104,8 @@ def test_problems_show_while_typing_and_a_broken_webhook_is_not_saved(
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator("#save-state")).to_have_text("Not saved")
     form_error = page.locator("#form-error")
-    expect(form_error).to_contain_text("body")
-    expect(form_error).to_contain_text("custom_variables[0].mapper")
+    expect(form_error).to_contain_text("Body line 1: Unexpected end of template")
+    expect(form_error).to_contain_text("Custom variable 1 Response Mapper")
     _, listed = call_api(page, "GET", "/webhooks?search=Broken")
     assert listed["total"] == 0
 

@@ -97,7 +97,7 @@ def test_a_failed_save_keeps_the_form_and_marks_the_field(page: Page, site: Site
     add_row(page, "Headers", "+ Add header", "X-Fine", "1")
     add_row(page, "Headers", "+ Add header", "Not A Token", "2")
     page.get_by_role("button", name="Save", exact=True).click()
-    expect(page.locator("#form-error")).to_contain_text("Not saved: headers[1].key")
+    expect(page.locator("#form-error")).to_contain_text("Not saved: Header 2 name")
     bad = section(page, "Headers").get_by_label("Header 2 name")
     expect(bad).to_have_attribute("aria-invalid", "true")
     expect(bad).to_be_focused()

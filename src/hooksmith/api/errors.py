@@ -1,5 +1,7 @@
 """The one table from the service's and the engine's errors to HTTP statuses, and the JSON error
-shape `{"error": {"kind", "message", "field"}}`; the pages show the same answers as HTML.
+shape `{"error": {"kind", "message", "field"}}`; the pages show the same answers as HTML. An
+invalid definition or request also lists every fault found, `"errors": [{"field", "message"}]`,
+so a form can mark them all at once.
 
 An error's kind, message and field are its own (`kind` is written once, on its class); the
 storage layer's errors never get here, the service translates them.
@@ -35,10 +37,18 @@ LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
 
 
 def error_response(
-    status: int, kind: str, message: str, field: str | None = None, **headers: str
+    status: int,
+    kind: str,
+    message: str,
+    field: str | None = None,
+    *,
+    errors: list[tuple[str, str]] | None = None,
+    **headers: str,
 ) -> JSONResponse:
-    body = {"error": {"kind": kind, "message": message, "field": field}}
-    return JSONResponse(body, status_code=status, headers=headers or None)
+    error: dict[str, Any] = {"kind": kind, "message": message, "field": field}
+    if errors:
+        error["errors"] = [{"field": at, "message": text} for at, text in errors]
+    return JSONResponse({"error": error}, status_code=status, headers=headers or None)
 
 
 async def _known(request: Request, error: Exception) -> JSONResponse:
@@ -47,7 +57,10 @@ async def _known(request: Request, error: Exception) -> JSONResponse:
             headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
             if isinstance(error, service.RateLimited | service.Unavailable):
                 headers = {"Retry-After": str(error.retry_after)}
-            return error_response(status, error.kind, error.message, error.field, **headers)
+            every = error.errors if isinstance(error, InvalidDefinition) else None
+            return error_response(
+                status, error.kind, error.message, error.field, errors=every, **headers
+            )
     return await _unexpected(request, error)
 
 
@@ -67,13 +80,23 @@ def request_field(location: tuple[Any, ...]) -> str:
 
 async def _invalid_request(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
-    details = error.errors()
-    first = details[0] if details else {"loc": (), "msg": "invalid request"}
-    field = request_field(tuple(first.get("loc", ())))
-    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
-    if first.get("type") == "missing":
-        message = "is required"
-    return error_response(422, "invalid_input", f"{field}: {message}" if field else message, field)
+    found = [
+        (request_field(tuple(item.get("loc", ()))), _said(item)) for item in error.errors()
+    ] or [("", "invalid request")]
+    field, message = found[0]
+    return error_response(
+        422,
+        "invalid_input",
+        f"{field}: {message}" if field else message,
+        field,
+        errors=found if len(found) > 1 else None,
+    )
+
+
+def _said(item: Any) -> str:
+    if item.get("type") == "missing":
+        return "is required"
+    return str(item.get("msg", "invalid")).removeprefix("Value error, ")
 
 
 async def _http(request: Request, error: Exception) -> JSONResponse:

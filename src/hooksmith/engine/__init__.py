@@ -10,7 +10,6 @@ from hooksmith.engine.checks import template_problems
 from hooksmith.engine.curl import parse_curl, request_as_curl, to_curl
 from hooksmith.engine.definition import (
     SECRET_FIELDS,
-    WITHHELD_SECRET,
     BasicAuth,
     BearerAuth,
     CustomVariable,
@@ -51,6 +50,7 @@ from hooksmith.engine.jsondata import (
     not_text,
     too_deep,
 )
+from hooksmith.engine.redaction import WITHHELD_SECRET, masked
 from hooksmith.engine.renderers import RendererPool
 from hooksmith.engine.result import Attempt, Result, ResultError, SentRequest, VariableOutcome
 from hooksmith.engine.retry import IDEMPOTENCY_HEADER, Backoff
@@ -106,6 +106,7 @@ __all__ = [
     "field_path",
     "load_json",
     "load_webhook",
+    "masked",
     "not_text",
     "omitted_secret",
     "parse_curl",

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 from hooksmith.engine.definition import BasicAuth, BearerAuth, Webhook, parse_webhook
 from hooksmith.engine.errors import InvalidDefinition
-from hooksmith.engine.redaction import REDACTED, is_sensitive_header
+from hooksmith.engine.redaction import is_sensitive_header
 from hooksmith.engine.result import SentRequest
 
 FIELD: Final = "curl"
@@ -379,7 +379,7 @@ def to_curl(webhook: Webhook, *, reveal_secrets: bool = False) -> str:
 
 
 def request_as_curl(request: SentRequest) -> str:
-    """A run's request as sent, as a cURL command; each redacted header as a `$HOOKSMITH_…`.
+    """A run's request as sent, as a cURL command; each credential header as a `$HOOKSMITH_…`.
 
     >>> print(request_as_curl(SentRequest(method="GET", url="https://a.example/?q=1")))
     curl 'https://a.example/?q=1'
@@ -389,7 +389,7 @@ def request_as_curl(request: SentRequest) -> str:
     for header in request.headers:
         if header.key.lower() in COMPUTED_HEADERS:
             continue
-        if header.value == REDACTED and is_sensitive_header(header.key):
+        if is_sensitive_header(header.key):  # shown masked or redacted, never whole
             placeholder = (
                 "$HOOKSMITH_AUTHORIZATION"
                 if header.key.lower() == "authorization"

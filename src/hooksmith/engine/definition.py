@@ -31,7 +31,7 @@ from pydantic import (
 from hooksmith.engine.condition import check_condition
 from hooksmith.engine.errors import InvalidDefinition
 from hooksmith.engine.jsondata import not_text
-from hooksmith.engine.redaction import is_sensitive_header
+from hooksmith.engine.redaction import WITHHELD_SECRET, is_sensitive_header
 
 TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -106,10 +106,8 @@ class BearerAuth(_Value):
 
 Auth = Annotated[NoAuth | BasicAuth | BearerAuth, Field(discriminator="type")]
 
-# The write-only field of each kind of auth, and the one stand-in for a secret that is stored
-# but withheld (from a view, a draft or a preview) or was cleared: it never leaves hooksmith.
+# The write-only field of each kind of auth (its stand-in when withheld: WITHHELD_SECRET).
 SECRET_FIELDS: Final = {"basic": "password", "bearer": "token"}
-WITHHELD_SECRET: Final = "stored-secret-withheld"
 
 
 def omitted_secret(auth: Any) -> str | None:
@@ -390,10 +388,65 @@ def validation_errors(error: ValidationError) -> list[tuple[str, str]]:
         elif kind == "enum":
             expected = item.get("ctx", {}).get("expected", "")
             message = f"must be one of {expected} (got {item['input']!r})"
+        else:
+            message = _plain_words(kind, item.get("ctx", {}), item.get("input"), message)
         if message.startswith("custom_variables: "):
             field, message = "custom_variables", message.removeprefix("custom_variables: ")
         found.append((field, message))
     return found
+
+
+def _plain_words(kind: str, limits: dict[str, Any], given: Any, message: str) -> str:
+    """A validator's wording ("String should have at least 1 character") said as a rule of
+    the form ("must not be empty"); a message of our own validators passes unchanged.
+
+    >>> _plain_words("string_too_long", {"max_length": 200}, "x" * 201, "")
+    'must be at most 200 characters long (got 201)'
+    """
+    if kind == "string_too_short":
+        least = limits.get("min_length", 1)
+        return "must not be empty" if least == 1 else f"must be at least {least} characters long"
+    if kind == "string_too_long":
+        size = f" (got {len(given)})" if isinstance(given, str | list) else ""
+        return f"must be at most {limits.get('max_length')} characters long{size}"
+    if kind in {"too_short", "too_long"}:  # a list, or a secret's text
+        bound = limits.get("min_length" if kind == "too_short" else "max_length")
+        if kind == "too_short" and bound == 1:
+            return "must not be empty"
+        unit = "items" if isinstance(given, list | tuple | dict) else "characters"
+        return f"must have {'at least' if kind == 'too_short' else 'at most'} {bound} {unit}"
+    bounds = {
+        "greater_than": "more than {gt}",
+        "greater_than_equal": "at least {ge}",
+        "less_than": "less than {lt}",
+        "less_than_equal": "at most {le}",
+    }
+    if kind in bounds:
+        return f"must be {bounds[kind].format(**limits)} (got {given!r})"
+    words = {
+        "bool_parsing": "must be true or false",
+        "bool_type": "must be true or false",
+        "int_parsing": "must be a whole number",
+        "int_type": "must be a whole number",
+        "int_from_float": "must be a whole number",
+        "float_parsing": "must be a number",
+        "float_type": "must be a number",
+        "string_type": "must be text",
+        "list_type": "must be a list",
+        "tuple_type": "must be a list",
+        "dict_type": "must be an object",
+        "model_type": "must be an object",
+        "model_attributes_type": "must be an object",
+    }
+    if kind in words:
+        return (
+            f"{words[kind]} (got {given!r})"
+            if isinstance(given, str | int | float)
+            else words[kind]
+        )
+    if kind == "literal_error":
+        return f"must be {limits.get('expected', 'one of the listed values')} (got {given!r})"
+    return message
 
 
 def _unstorable_text(data: Any) -> Iterator[tuple[str, str]]:

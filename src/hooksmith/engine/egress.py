@@ -304,7 +304,7 @@ def blocked(
         what = f"{host} resolves to {address}, {article} {kind} address"
     return EgressBlocked(
         f"egress_blocked: {what}; hooksmith does not send to private or reserved networks "
-        f"({_SETTING} exempts trusted ones)",
+        "(the server's operator can exempt trusted ones)",
         field="url",
     )
 
@@ -365,7 +365,7 @@ def refuse_special_use(host: str) -> None:
         if name == suffix or name.endswith("." + suffix):
             raise EgressBlocked(
                 f"egress_blocked: {host} is a special-use name (.{suffix}) that never leaves "
-                f"this machine or network ({_SETTING} exempts it by name)",
+                f"this machine or network (the server's operator can exempt it by name)",
                 field="url",
             )
 

@@ -49,12 +49,12 @@ class PreparedRequest:
         )
 
     def shown(self) -> SentRequest:
-        """The request as the result shows it: credentials and secret values redacted.
+        """The request as the result shows it: credentials masked, secret values redacted.
 
         The header lines are given as dicts: validated in one call with the request, they cost
         a quarter less than models built one by one.
         """
-        header = self.redactor.header
+        header = self.redactor.sent_header
         return SentRequest(
             method=self.method,
             url=self.redactor.text(self.url),
@@ -120,19 +120,21 @@ def prepare(
     headers: list[tuple[str, str]] = []
     for index, key, value, kind in plan.headers:
         if kind is _Part.STATIC:
+            if not value.isascii():
+                warnings.append(non_ascii_header_warning(index, value))
             headers.append((key, value))
         elif kind is _Part.TEMPLATE:
-            fast = read_text(path_of(value), conversation, cap=cap)
-            if fast is not None:
-                _check_header_value(index, fast)
-                headers.append((key, fast))
-                continue
-            rendered = sandbox.render_text(
-                value, conversation, deadline=deadline, field=f"headers[{index}].value"
-            )
-            warnings.extend(rendered.warnings)
-            _check_header_value(index, rendered.value)
-            headers.append((key, rendered.value))
+            text = read_text(path_of(value), conversation, cap=cap)
+            if text is None:
+                rendered = sandbox.render_text(
+                    value, conversation, deadline=deadline, field=f"headers[{index}].value"
+                )
+                warnings.extend(rendered.warnings)
+                text = rendered.value
+            _check_header_value(index, text)
+            if not text.isascii():
+                warnings.append(non_ascii_header_warning(index, text))
+            headers.append((key, text))
         else:
             warnings.append(f"headers[{index}]: Authorization is replaced by the webhook's auth")
     headers.extend(plan.trailing_headers)
@@ -150,6 +152,25 @@ def prepare(
         body=body,
         redactor=plan.redactor,
         warnings=tuple(warnings),
+    )
+
+
+def non_ascii_header_warning(index: int, value: str) -> str:
+    """Why a header value with non-ASCII text may arrive garbled, and what to do about it.
+
+    It is sent as it is, in UTF-8: there is no standard encoding of a whole header value (RFC
+    8187 covers only parameters such as `filename*`), so re-encoding it would send something
+    other than what was written; the API's documentation says what it decodes.
+
+    >>> non_ascii_header_warning(0, "Zoë")[:60]
+    'headers[0].value: "ë" is not ASCII; it is sent as UTF-8 byte'
+    """
+    char = next(c for c in value if not c.isascii())
+    garbled = "".join(c if c.isprintable() else "?" for c in char.encode("utf-8").decode("latin-1"))
+    return (
+        f'headers[{index}].value: "{char}" is not ASCII; it is sent as UTF-8 bytes, which many '
+        f'servers read as Latin-1, so it may arrive garbled ("{char}" as "{garbled}"); '
+        "percent-encode or Base64-encode it if the API expects that"
     )
 
 

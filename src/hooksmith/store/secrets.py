@@ -56,8 +56,8 @@ class SecretBox:
             envelope = json.loads(self._fernet.decrypt(token.encode("ascii")))
         except (InvalidToken, UnicodeError, ValueError):
             raise SecretUnreadable(
-                "the stored secret cannot be decrypted with the configured keys "
-                "(HOOKSMITH_SECRET_KEY); set the secret again"
+                "the stored secret cannot be decrypted with the server's keys (an operator "
+                "may have replaced them); set the secret again"
             ) from None
         if envelope.get("c") != company_id or envelope.get("w") != webhook_id:
             raise SecretUnreadable(

@@ -6,6 +6,8 @@ export class ApiError extends Error {
     this.status = status;
     this.kind = error.kind;
     this.field = error.field ?? null;
+    // Every fault found (an invalid definition lists them all); else the one error itself.
+    this.errors = error.errors?.length ? error.errors : [{ field: this.field, message: error.message }];
   }
 }
 

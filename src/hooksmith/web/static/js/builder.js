@@ -7,7 +7,7 @@ import { ContextFields } from "./context.js";
 import { choose } from "./dialogs.js";
 import { confirmSecretLoss, DraftChecker, runForm, wireEchoTry, wireRunKeys } from "./drafts.js";
 import { BodyEditor, bodyProblem } from "./editor.js";
-import { clearFieldErrors, findField, markField } from "./field-errors.js";
+import { clearFieldErrors, findField, showFaults } from "./field-errors.js";
 import { collectReliability, watchReliability } from "./reliability.js";
 import { renderResult, shortValue } from "./result.js";
 import { RowTable } from "./rows.js";
@@ -187,18 +187,22 @@ class Builder {
 
   showError(error, what = "Not saved") {
     const box = $("form-error");
-    box.textContent = error.kind === "revision_conflict"
-      ? "Someone saved this webhook after you opened it. Your changes are still here: copy what you need, then reload to see their version."
-      : `${what}: ${error.message}`;
-    box.hidden = false;
-    if (error.field?.startsWith("body")) {
-      const problem = bodyProblem(error.message);
-      this.body.showError(problem.message, problem.line);
-      $("body").focus();
+    if (error.kind === "revision_conflict") {
+      box.textContent = "Someone saved this webhook after you opened it. Your changes are still here: copy what you need, then reload to see their version.";
+      box.hidden = false;
       return;
     }
-    const element = this.fieldElement(error.field);
-    if (element) markField(element, error.message);
+    showFaults({
+      box,
+      error,
+      what,
+      fieldElement: (field) => this.fieldElement(field),
+      showBody: (message) => {
+        const problem = bodyProblem(message);
+        this.body.showError(problem.message, problem.line);
+        return $("body");
+      },
+    });
   }
 
   async save() {

@@ -1,5 +1,6 @@
 // A run's result (or a render-only preview) as people read it: outcome, request as sent, response.
 
+import { inFormWords } from "./field-names.js";
 import { renderTree } from "./tree.js";
 
 function el(tag, attributes = {}, ...children) {
@@ -56,9 +57,9 @@ export function renderResult(container, result, { preview = false, runId = null,
   container.append(summary);
   if (result.error) {
     const message = result.error.message.startsWith(`${result.error.kind}: `) ? result.error.message.slice(result.error.kind.length + 2) : result.error.message;
-    container.append(el("p", { class: "alert", role: "alert" }, el("strong", { text: result.error.kind }), `: ${message}`));
+    container.append(el("p", { class: "alert", role: "alert" }, el("strong", { text: result.error.kind }), `: ${inFormWords(message)}`));
   }
-  for (const warning of result.warnings ?? []) container.append(el("p", { class: "warning", text: warning }));
+  for (const warning of result.warnings ?? []) container.append(el("p", { class: "warning", text: inFormWords(warning) }));
   if (result.request) container.append(requestBlock(result.request, preview ? "Request that would be sent" : "Request as sent"));
   if (result.response) {
     const response = result.response;
@@ -69,7 +70,7 @@ export function renderResult(container, result, { preview = false, runId = null,
         "section",
         { class: "result-part" },
         el("h3", {}, "Response ", el("span", { class: `badge ${response.status < 300 ? "ok" : "bad"}`, text: String(response.status) })),
-        onPick ? el("p", { class: "hint", text: "Click a value to map it into a custom variable." }) : null,
+        onPick ? el("p", { class: "hint", text: "Click a value, or an object's {keys} or a list's [items], to map it into a custom variable." }) : null,
         response.truncated ? el("p", { class: "warning", text: "The body was cut at the size limit." }) : null,
         tree,
         el("details", {}, el("summary", { text: "Response headers" }), headerTable(response.headers, "Response headers")),

@@ -1,6 +1,12 @@
 // One run's page: its stored response body as a collapsible tree, and its request as cURL.
 
+import { inFormWords } from "./field-names.js";
 import { renderTree } from "./tree.js";
+
+// Warnings name fields by their API path (`headers[0].value: …`): say them in the form's words.
+for (const warning of document.querySelectorAll("p.warning[data-run-warning]")) {
+  warning.textContent = inFormWords(warning.textContent);
+}
 
 const data = document.getElementById("response-data");
 const tree = document.getElementById("response-tree");

@@ -1,4 +1,5 @@
-// A response body as a collapsible tree; each value can be picked to become a Response Mapper.
+// A response body as a collapsible tree; each value, object or list can be picked to become a
+// Response Mapper (an object or a list maps as its JSON value).
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -31,8 +32,10 @@ function node(key, value, path, depth, options) {
     const summary = document.createElement("summary");
     const isList = Array.isArray(value);
     const size = isList ? value.length : Object.keys(value).length;
-    summary.innerHTML = `<span class="key"></span> <span class="muted">${isList ? `[${size} item${size === 1 ? "" : "s"}]` : `{${size} key${size === 1 ? "" : "s"}}`}</span>`;
+    const shape = isList ? `[${size} item${size === 1 ? "" : "s"}]` : `{${size} key${size === 1 ? "" : "s"}}`;
+    summary.innerHTML = '<span class="key"></span> ';
     summary.querySelector(".key").textContent = label || (isList ? "list" : "object");
+    summary.append(pickable(shape, `muted ${isList ? "array" : "object"}`, path, value, options));
     details.append(summary);
     const list = document.createElement("ul");
     const entries = isList ? value.map((child, index) => [index, child]) : Object.entries(value);
@@ -49,18 +52,26 @@ function node(key, value, path, depth, options) {
     keySpan.textContent = `${label}: `;
     item.append(keySpan);
   }
+  item.append(pickable(leafText(value), leafClass(value), path, value, options));
+  return item;
+}
+
+// The text of a value, a button that maps its path when values can be picked.
+function pickable(text, kind, path, value, options) {
   const leaf = document.createElement(options.onPick ? "button" : "span");
-  leaf.className = `leaf ${leafClass(value)}`;
-  leaf.textContent = leafText(value);
+  leaf.className = `leaf ${kind}`;
+  leaf.textContent = text;
   leaf.dataset.path = path;
   if (options.onPick) {
     leaf.type = "button";
     leaf.title = `Map ${path} into a custom variable`;
-    leaf.setAttribute("aria-label", `${leafText(value)}: map ${path} into a custom variable`);
-    leaf.addEventListener("click", () => options.onPick(path, value));
+    leaf.setAttribute("aria-label", `${text}: map ${path} into a custom variable`);
+    leaf.addEventListener("click", (event) => {
+      event.preventDefault(); // inside a summary: map it, do not fold it
+      options.onPick(path, value);
+    });
   }
-  item.append(leaf);
-  return item;
+  return leaf;
 }
 
 export function renderTree(container, value, { onPick = null, root = "response" } = {}) {
