@@ -1,7 +1,7 @@
 """Soak: a small cluster under mixed load for minutes, one server and one worker killed midway.
 
 Three `hooksmith serve` processes behind a local nginx load balancer and two `hooksmith worker`
-processes, all on one fresh PostgreSQL database, take paced load (by default 40 executions a
+processes, all on one fresh PostgreSQL database, take paced load (by default 20 executions a
 second, half of them of a sync webhook, half of an async one with a callback) against
 bench/upstream.py, which counts deliveries per Idempotency-Key. A third of the way in one
 server and one worker are SIGKILLed and started again. When the load ends the soak waits for
@@ -53,6 +53,7 @@ from soak_report import Figures, figures_of, print_report
 
 RESULTS = HERE / "results"
 SAMPLE_SECONDS = 10.0
+WORKER_CONCURRENCY = 10
 
 
 @dataclass
@@ -142,16 +143,20 @@ class Tally:
 
     kill_window: tuple[float, float] = (float("inf"), float("inf"))
     sync_ms: list[float] = field(default_factory=list)
-    sync_answered: set[str] = field(default_factory=set)
+    sync_answered: dict[str, float] = field(default_factory=dict)  # marker → when
     sync_sent: set[str] = field(default_factory=set)
     async_sent: set[str] = field(default_factory=set)
     accepted: dict[str, str] = field(default_factory=dict)  # run id → marker
     errors: Counter[str] = field(default_factory=Counter)
     errors_near_kill: Counter[str] = field(default_factory=Counter)
+    error_times: list[tuple[float, str]] = field(default_factory=list)  # the first 1,000
 
     def error(self, kind: str) -> None:
+        now = time.monotonic()
         start, end = self.kill_window
-        (self.errors_near_kill if start <= time.monotonic() <= end else self.errors)[kind] += 1
+        (self.errors_near_kill if start <= now <= end else self.errors)[kind] += 1
+        if len(self.error_times) < 1000:
+            self.error_times.append((now, kind))
 
 
 @dataclass(frozen=True)
@@ -181,7 +186,7 @@ async def execute(
         return
     if kind == "sync" and status == 200:
         tally.sync_ms.append((time.perf_counter() - started) * 1000)
-        tally.sync_answered.add(marker)
+        tally.sync_answered[marker] = time.monotonic()
         result = json.loads(payload)
         if not result["ok"]:
             tally.error(f"sync: result {result['error']['kind']}")
@@ -328,6 +333,9 @@ def cluster(workdir: Path, database: str, upstream: int) -> tuple[list[Member], 
         HOOKSMITH_SECRET_KEY=Fernet.generate_key().decode(),
         HOOKSMITH_CALLBACK_SECRET="soak-callback-secret",
         HOOKSMITH_EGRESS_ALLOW=f"127.0.0.1:{upstream}",
+        # HTTP-only servers, as docs/scaling.md advises beside workers: with the workers'
+        # concurrency below, the cluster stays within PostgreSQL's default 100 connections.
+        HOOKSMITH_SERVER_WORKER_CONCURRENCY="0",
     )
     servers = []
     for number in (1, 2, 3):
@@ -336,10 +344,9 @@ def cluster(workdir: Path, database: str, upstream: int) -> tuple[list[Member], 
         servers.append(
             Member(f"server{number}", command, env, workdir / f"server{number}.log", port)
         )
+    worker = [str(BIN / "hooksmith"), "worker", "--concurrency", str(WORKER_CONCURRENCY)]
     workers = [
-        Member(
-            name, [str(BIN / "hooksmith"), "worker", "--name", name], env, workdir / f"{name}.log"
-        )
+        Member(name, [*worker, "--name", name], env, workdir / f"{name}.log")
         for name in ("worker1", "worker2")
     ]
     return servers, workers
@@ -411,6 +418,7 @@ async def soak(options: argparse.Namespace, workdir: Path) -> Figures:
             rss_end=rss_end,
             kill=kill,
             warmup=options.warmup,
+            t0=t0,
             drained_s=drained,
             restarted={m.name: m.started_at - t0 for m in members if m.restarts},
         )
@@ -424,7 +432,7 @@ async def soak(options: argparse.Namespace, workdir: Path) -> Figures:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="how long the load runs")
-    parser.add_argument("--rate", type=float, default=40.0, help="executes a second, all told")
+    parser.add_argument("--rate", type=float, default=20.0, help="executes a second, all told")
     parser.add_argument("--connections", type=int, default=200, help="the client's most at once")
     parser.add_argument("--upstream-ms", type=int, default=20, help="the upstream's answer time")
     parser.add_argument(
@@ -435,7 +443,7 @@ def main() -> None:
     )
     parser.add_argument("--down", type=float, default=5.0, help="seconds the killed stay down")
     parser.add_argument(
-        "--drain", type=float, default=240.0, help="most seconds to wait for async runs"
+        "--drain", type=float, default=600.0, help="most seconds to wait for async runs"
     )
     parser.add_argument(
         "--postgres",
@@ -456,11 +464,9 @@ def main() -> None:
     out = RESULTS / f"soak-{datetime.now(UTC):%Y%m%dT%H%MZ}.json"
     out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     print_report(figures)
-    print(f"\nwritten to {out.relative_to(HERE.parent)}")
+    print(f"\nwritten to {out.relative_to(HERE.parent)}; the processes' logs are in {workdir}")
     if figures["async"]["lost"] or figures["deliveries"]["beyond_idempotency_key"]:
-        print(f"the processes' logs are kept in {workdir}")
         sys.exit(1)
-    shutil.rmtree(workdir)
 
 
 if __name__ == "__main__":

@@ -86,10 +86,12 @@ def figures_of(
     rss_end: Mapping[str, tuple[float, float]],
     kill: Mapping[str, float],
     warmup: float,
+    t0: float,
     drained_s: float,
     restarted: Mapping[str, float],
 ) -> Figures:
     done = [row for row in runs.values() if row["status"] == "done"]
+    unstored = {m: t for m, t in tally.sync_answered.items() if m not in stored}
     callbacks: dict[str, int] = counts["callbacks"]
     return {
         "commit": commit,
@@ -126,10 +128,12 @@ def figures_of(
             "answered": len(tally.sync_answered),
             "p50_ms": round(statistics.median(tally.sync_ms), 1) if tally.sync_ms else None,
             "p99_ms": round(percentile(tally.sync_ms, 0.99), 1),
-            "answered_not_stored": len(tally.sync_answered - stored),
+            "answered_not_stored": len(unstored),
+            "answered_not_stored_at_s": sorted(round(t - t0, 2) for t in unstored.values()),
         },
         "errors_steady": dict(tally.errors.most_common()),
         "errors_around_the_kill": dict(tally.errors_near_kill.most_common()),
+        "error_times_s": [(round(t - t0, 2), kind) for t, kind in tally.error_times],
         "rss": rss_of(samples, rss_end, warmup=warmup, restarted=restarted),
         "samples": samples,
     }
@@ -139,6 +143,10 @@ def print_report(figures: Figures) -> None:
     """The figures as two markdown tables (as docs/scaling.md shows them)."""
     a, s, d, c = figures["async"], figures["sync"], figures["deliveries"], figures["callbacks"]
     rows = [
+        (
+            "server2 and worker1 SIGKILLed, back",
+            f"at {figures['kill']['killed_at_s']:.0f} s, {figures['kill']['restarted_at_s']:.0f} s",
+        ),
         ("async executes accepted (202)", f"{a['accepted']:,} of {a['sent']:,} sent"),
         ("  done (ok)", f"{a['done']:,} ({a['done_ok']:,})"),
         ("  lost", f"{a['lost']}"),
