@@ -150,13 +150,16 @@ def cpu_seconds(pid: int) -> float:
     return ticks / TICK
 
 
-def nginx_command(workdir: Path, port: int) -> list[str]:
-    """One nginx process on `port` answering every request with the bench upstream's JSON."""
-    prefix = workdir / "nginx"
+def nginx_command(
+    workdir: Path, port: int, *, template: str = "nginx.conf.template", **fields: str
+) -> list[str]:
+    """One nginx process on `port`: by default answering every request with the bench
+    upstream's JSON; `template` (a file in bench/) and its `fields` make it something else."""
+    prefix = workdir / template.partition(".")[0]
     prefix.mkdir()
-    template = Template((HERE / "nginx.conf.template").read_text(encoding="utf-8"))
+    text = Template((HERE / template).read_text(encoding="utf-8"))
     config = prefix / "nginx.conf"
-    config.write_text(template.substitute(prefix=prefix, port=port), encoding="utf-8")
+    config.write_text(text.substitute(prefix=prefix, port=port, **fields), encoding="utf-8")
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     return [nginx, "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(config)]
 

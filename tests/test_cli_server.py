@@ -35,6 +35,14 @@ from hooksmith.store import (
 )
 from hooksmith.store.callback_secrets import CallbackSecretRepository
 from tests.factories import make_webhook
+from tests.shutdown import (
+    check,
+    refused,
+    slow_webhook,
+    stop_signal_exit,
+    stored_session_ids,
+    under_load,
+)
 from tests.upstream import Upstream
 
 
@@ -342,3 +350,29 @@ def test_sigterm_lets_an_execute_in_flight_finish_and_stores_its_run(
             "SELECT count(*) FROM runs WHERE webhook_id = ? AND kind = 'live'", (created["id"],)
         ).fetchone()
     assert stored == (1,)  # written by the run writer as the server stopped
+
+
+UNLIMITED_COMPANY = {
+    "HOOKSMITH_COMPANY_RATE_PER_SECOND": "100000",
+    "HOOKSMITH_COMPANY_RATE_BURST": "100000",
+    "HOOKSMITH_COMPANY_CONCURRENCY": "1000",
+}
+# Runs wait in the writer for seconds, so that those answered just before SIGTERM are stored
+# only if the writer is flushed on the way out.
+LAZY_WRITER = {"HOOKSMITH_RUN_WRITER_INTERVAL": "30"}
+
+
+def test_sigterm_under_load_stores_every_answered_execute(
+    tmp_path: Path, upstream: Upstream
+) -> None:
+    env = {"HOOKSMITH_EGRESS_ALLOW": "127.0.0.1", **UNLIMITED_COMPANY, **LAZY_WRITER}
+    with serving_process(tmp_path, **env) as (base, printed, proc):
+        token = re.search(r"API token (hs_\S+)", printed)
+        assert token is not None, printed
+        auth = {"Authorization": f"Bearer {token.group(1)}"}
+        status, created, _ = call(base, "POST", "/api/v1/webhooks", slow_webhook(upstream), auth)
+        assert status == 201, created
+        load = under_load(proc, base, token.group(1), created["id"], upstream)
+        assert stop_signal_exit(proc.returncode)
+        assert refused(base)
+    check(load, stored_session_ids(default_database_url(tmp_path / "var")))

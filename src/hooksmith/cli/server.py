@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 from typing import Annotated, Any
 
@@ -16,6 +17,10 @@ from hooksmith.service.bootstrap import first_run_with_settings
 from hooksmith.settings import Settings
 
 WILDCARDS = {"0.0.0.0", "::", ""}
+# The longest time-out a webhook may have (the engine refuses more): after SIGTERM the server
+# waits that long, plus the execute margin and a little, for the requests in flight, so a
+# client that never finishes its request cannot hold a stopping server up for ever.
+LONGEST_WEBHOOK_TIMEOUT = 60
 
 
 def serve(
@@ -58,6 +63,9 @@ def serve(
         "access_log": settings.access_log,
         "loop": "uvloop",
         "http": "httptools",
+        "timeout_graceful_shutdown": math.ceil(
+            LONGEST_WEBHOOK_TIMEOUT + settings.execute_margin_seconds + 5
+        ),
     }
     if workers > 1:
         # Each worker process builds its own app (its runtime, caches and run writer) from the

@@ -9,7 +9,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from hooksmith.store import create_engine, session_maker
 from hooksmith.store.models import RunRow
@@ -76,6 +76,57 @@ async def test_a_worker_killed_mid_job_leaves_its_run_to_another(
     assert run["ok"] is True
     assert receiver.keys == {run_id: 2}  # sent twice, with the run's one key
     assert receiver.effects == {run_id}  # so it took effect once
+    assert (await _runs(postgres_url))[run_id] == ("done", 2)
+
+
+async def _fail_first_result_stored(database_url: str) -> None:
+    """A real database error, once: the first update that marks a run done raises (a sequence,
+    unlike a row, keeps counting when the failing transaction rolls back)."""
+    database = create_engine(database_url)
+    try:
+        async with database.begin() as connection:
+            for statement in (
+                "CREATE SEQUENCE done_updates",
+                """CREATE FUNCTION fail_first_done() RETURNS trigger AS $$
+                BEGIN
+                    IF NEW.status = 'done' AND nextval('done_updates') = 1 THEN
+                        RAISE EXCEPTION 'the database went away for a moment';
+                    END IF;
+                    RETURN NEW;
+                END $$ LANGUAGE plpgsql""",
+                "CREATE TRIGGER fail_first_done BEFORE UPDATE ON runs "
+                "FOR EACH ROW EXECUTE FUNCTION fail_first_done()",
+            ):
+                await connection.execute(text(statement))
+    finally:
+        await database.dispose()
+
+
+async def test_a_run_whose_result_could_not_be_stored_is_tried_again(
+    postgres_url: str, tmp_path: Path, receiver: Receiver
+) -> None:
+    tenant = await seed_tenant(postgres_url)
+    await _fail_first_result_stored(postgres_url)
+    with cluster(postgres_url, tmp_path) as running:
+        running.start_worker("only")
+        async with Api.session() as http:
+            client = Api(http, running.base_url, token=tenant.token)
+            hook = await _webhook(client, receiver.url("/work"))
+            reply = await client.post(f"{WEBHOOKS}/{hook}/execute", {"userName": "Ana"})
+            assert reply.status == 202, reply.text
+            run_id = reply.body["run_id"]
+
+            async def done() -> dict[str, Any] | None:
+                run: dict[str, Any] = (await client.get(f"/api/v1/runs/{run_id}")).body
+                return run if run["status"] == "done" else None
+
+            try:
+                run = await eventually(done, timeout=30)
+            except AssertionError:
+                raise AssertionError(running.logs()) from None
+    assert run["ok"] is True
+    assert "the database went away" in running.log_of("only")
+    assert receiver.keys == {run_id: 2}  # sent again after the failure, with the same key
     assert (await _runs(postgres_url))[run_id] == ("done", 2)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hooksmith.engine import Result
@@ -94,3 +95,42 @@ async def test_a_run_that_cannot_be_stored_costs_no_other_run_its_place(
         await writer.close()
     assert await _count(sessions, tenants, acme) == 3
     assert broken.id in caplog.text
+
+
+async def test_a_run_the_database_refused_once_is_written_on_the_next_try(
+    database_url: str,
+    sessions: async_sessionmaker[AsyncSession],
+    secret_box: SecretBox,
+    tenants: Tenants,
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a database error once (a trigger counting with a sequence) needs PostgreSQL")
+    hook = await _webhook(sessions, secret_box, tenants.acme.id)
+    async with sessions() as session:
+        # A sequence, unlike a row, keeps counting when the failing insert rolls back.
+        for statement in (
+            "CREATE SEQUENCE run_inserts",
+            """CREATE FUNCTION refuse_first_run() RETURNS trigger AS $$
+            BEGIN
+                IF nextval('run_inserts') = 1 THEN
+                    RAISE EXCEPTION 'sorry, too many clients already';
+                END IF;
+                RETURN NEW;
+            END $$ LANGUAGE plpgsql""",
+            "CREATE TRIGGER refuse_first_run BEFORE INSERT ON runs "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_first_run()",
+        ):
+            await session.execute(text(statement))
+        await session.commit()
+    writer = RunWriter(sessions, response_limit=1000, interval=0.01, batch_size=200)
+    writer.start()
+    try:
+        writer.submit(_runs(hook, tenants.acme.id, 1)[0])
+
+        async def written() -> bool:
+            return await _count(sessions, tenants, hook) == 1
+
+        await eventually(written, timeout=5)
+    finally:
+        await writer.close()
+    assert writer.failed == 0

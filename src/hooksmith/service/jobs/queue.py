@@ -37,6 +37,17 @@ RUN_TASK = "hooksmith.run"
 CALLBACK_TASK = "hooksmith.callback"
 
 
+def retry_strategy() -> procrastinate.RetryStrategy:
+    """How a job that raised is tried again: 2, 4, 8 … 1,024 s later, ten times (about 34 min).
+
+    The webhook's own failures are results, not exceptions, so what raises is the database
+    (an outage, no connection left) or a bug; without a retry a run whose result could not be
+    stored would stay `running` for ever, and a callback `pending`. A run tried again is sent
+    again with the same Idempotency-Key; a finished one is not sent again (`perform_run`).
+    """
+    return procrastinate.RetryStrategy(max_attempts=10, exponential_wait=2)
+
+
 def queue_conninfo(database_url: str) -> str:
     """The libpq URL of the SQLAlchemy `database_url` (the queue shares the database)."""
     url = make_url(database_url).set(drivername="postgresql")
@@ -55,12 +66,12 @@ def build_queue(database_url: str, ctx: JobContext | None = None, *, pool_size: 
     if ctx is None:
         return app
 
-    @app.task(name=RUN_TASK, queue=QUEUE_NAME)
+    @app.task(name=RUN_TASK, queue=QUEUE_NAME, retry=retry_strategy())
     async def run(run_id: str) -> None:
         if await perform_run(ctx, run_id):
             await _defer_callback(app, run_id, None)
 
-    @app.task(name=CALLBACK_TASK, queue=QUEUE_NAME)
+    @app.task(name=CALLBACK_TASK, queue=QUEUE_NAME, retry=retry_strategy())
     async def callback(run_id: str) -> None:
         next_at = await deliver_callback(ctx, run_id)
         if next_at is not None:

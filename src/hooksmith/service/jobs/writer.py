@@ -11,6 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hooksmith.store import NewRun, RunRepository
 
 log = logging.getLogger(__name__)
+# Seconds between tries of a batch the database refused: about 3 s in all, so a moment's
+# outage loses no run while the runs behind the batch wait only briefly.
+RETRY_DELAYS = (0.1, 0.5, 2.0)
 
 
 class RunWriter:
@@ -27,11 +30,13 @@ class RunWriter:
         response_limit: int,
         interval: float = 0.05,
         batch_size: int = 200,
+        retry_delays: tuple[float, ...] = RETRY_DELAYS,
     ) -> None:
         self.sessions = sessions
         self.response_limit = response_limit
         self.interval = interval
         self.batch_size = batch_size
+        self.retry_delays = retry_delays
         self._queue: asyncio.Queue[NewRun | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._full = asyncio.Event()  # set once the gathering batch can be filled (or on close)
@@ -100,25 +105,37 @@ class RunWriter:
         return False
 
     async def _write(self, batch: list[NewRun]) -> None:
-        """Insert the batch in one statement; if that fails, each run on its own, so one run
-        that cannot be stored never costs the others theirs."""
+        """Insert the batch in one statement, trying again after `retry_delays` (a database
+        that refused a moment, e.g. with no connection left); if it still fails, each run on
+        its own, so one run that cannot be stored never costs the others theirs."""
         if not batch:
             return
-        try:
-            await self._insert(batch)
-            return
-        except Exception:
-            if len(batch) == 1:
-                self.failed += 1
-                self._lost(batch[0])
+        for delay in (*self.retry_delays, None):
+            try:
+                await self._insert(batch)
                 return
-            log.warning("a batch of %d live runs failed; storing them one by one", len(batch))
+            except Exception as error:
+                if delay is None:
+                    failure = error
+                    break
+                log.warning(
+                    "storing %d live runs failed (%s); trying again in %g s",
+                    len(batch),
+                    type(error).__name__,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+        if len(batch) == 1:
+            self.failed += 1
+            self._lost(batch[0], failure)
+            return
+        log.warning("a batch of %d live runs failed; storing them one by one", len(batch))
         for run in batch:
             try:
                 await self._insert([run])
-            except Exception:
+            except Exception as error:
                 self.failed += 1
-                self._lost(run)
+                self._lost(run, error)
 
     async def _insert(self, batch: list[NewRun]) -> None:
         async with self.sessions() as session:
@@ -126,11 +143,12 @@ class RunWriter:
             await session.commit()
 
     @staticmethod
-    def _lost(run: NewRun) -> None:
+    def _lost(run: NewRun, error: Exception) -> None:
         # Results are redacted already; the ids are enough to trace the loss.
-        log.exception(
+        log.error(
             "could not store live run %s (webhook %d, company %d)",
             run.id,
             run.webhook_id,
             run.company_id,
+            exc_info=error,
         )
