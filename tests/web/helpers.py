@@ -70,3 +70,14 @@ def call_api(page: Page, method: str, path: str, body: Any = None) -> tuple[int,
     """Call the JSON API under /api/v1 from the signed-in page (its session and CSRF token)."""
     status, data = page.evaluate(CALL_API, [method, path, body])
     return int(status), data
+
+
+# Pastes text into the API endpoint as a person does (a ClipboardEvent with the text).
+PASTE = """(text) => {
+  const data = new DataTransfer();
+  data.setData("text/plain", text);
+  const url = document.getElementById("url");
+  url.focus();
+  const options = {clipboardData: data, bubbles: true, cancelable: true};
+  url.dispatchEvent(new ClipboardEvent("paste", options));
+}"""

@@ -8,17 +8,8 @@ from playwright.sync_api import Page, expect
 
 from tests.upstream import Upstream
 from tests.web.conftest import Site
-from tests.web.helpers import builder_ready, row_values, save, section, sign_in
+from tests.web.helpers import PASTE, builder_ready, row_values, save, section, sign_in
 from tests.web.shop import SHOP_TOKEN
-
-PASTE = """(text) => {
-  const data = new DataTransfer();
-  data.setData("text/plain", text);
-  const url = document.getElementById("url");
-  url.focus();
-  const options = {clipboardData: data, bubbles: true, cancelable: true};
-  url.dispatchEvent(new ClipboardEvent("paste", options));
-}"""
 
 
 def test_a_pasted_curl_command_fills_the_form_runs_and_copies_back(

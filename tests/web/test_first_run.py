@@ -1,6 +1,7 @@
 """A new user's first walk through the product: start `hooksmith serve`, sign in with the
 printed demo account, create a webhook from scratch, run it against the built-in echo endpoint
-and map two custom variables by clicking values of the response."""
+and map two custom variables by clicking values of the response; then the same walk starting
+from a cURL command pasted into the API endpoint."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.web.conftest import stop
-from tests.web.helpers import section
+from tests.web.helpers import PASTE, builder_ready, section
 
 BODY = '{"order": "{{ orderNumber }}", "customer": "{{ fb.firstName }}"}'
 PRINTED = re.compile(
@@ -91,9 +92,7 @@ def run_for_real(page: Page) -> None:
         dialog.get_by_role("button", name="Run it for real").click()
 
 
-def test_a_new_user_maps_two_custom_variables_from_the_echo_endpoint(
-    page: Page, first_start: FirstStart, artifacts: Path
-) -> None:
+def sign_in_and_start(page: Page, first_start: FirstStart) -> None:
     page.goto(first_start.url)
     expect(page.get_by_role("heading", name="Sign in to hooksmith")).to_be_visible()
     page.get_by_label("Email").fill(first_start.email)
@@ -103,12 +102,13 @@ def test_a_new_user_maps_two_custom_variables_from_the_echo_endpoint(
 
     page.get_by_role("link", name="Create from scratch").click()
     expect(page.get_by_role("heading", name="Create a webhook from scratch")).to_be_visible()
+    builder_ready(page)
     page.get_by_label("Name", exact=True).fill("Where is my order")
-    page.get_by_label("HTTP request method", exact=True).select_option("POST")
-    page.get_by_label("API endpoint", exact=True).fill(
-        first_start.url + "/echo/orders/{{ orderNumber }}"
-    )
-    page.get_by_label("Request body", exact=False).fill(BODY)
+
+
+def run_map_save_and_reload(page: Page, screenshot: Path) -> None:
+    """Run against the echo endpoint, map two values by clicking them, save, and find both
+    variables again on the webhook's page."""
     sample = page.get_by_label("Sample conversation data (JSON)")
     expect(sample).to_have_value(re.compile(r'"orderNumber": "1042"'))
     expect(sample).to_have_value(re.compile(r'"firstName": "Ana"'))
@@ -144,9 +144,37 @@ def test_a_new_user_maps_two_custom_variables_from_the_echo_endpoint(
     expect(rows.nth(1).locator("[data-outcome]")).to_have_text("Ana")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator("#save-state")).to_contain_text("Saved (revision 1)")
-    page.screenshot(path=str(artifacts / "first-run-flow.png"), full_page=True)
+    page.screenshot(path=str(screenshot), full_page=True)
 
     # Both variables are stored: the list shows the webhook, and its page shows them again.
     page.get_by_role("link", name="Webhooks", exact=True).first.click()
     page.get_by_role("link", name="Where is my order").click()
+    expect(variables.get_by_label("Custom variable 1 name")).to_have_value("order")
     expect(variables.get_by_label("Custom variable 2 name")).to_have_value("customer")
+
+
+def test_a_new_user_maps_two_custom_variables_from_the_echo_endpoint(
+    page: Page, first_start: FirstStart, artifacts: Path
+) -> None:
+    sign_in_and_start(page, first_start)
+    page.get_by_label("HTTP request method", exact=True).select_option("POST")
+    page.get_by_label("API endpoint", exact=True).fill(
+        first_start.url + "/echo/orders/{{ orderNumber }}"
+    )
+    page.get_by_label("Request body", exact=False).fill(BODY)
+    run_map_save_and_reload(page, artifacts / "first-run-flow.png")
+
+
+def test_the_same_walk_starts_from_a_pasted_curl_command(
+    page: Page, first_start: FirstStart, artifacts: Path
+) -> None:
+    sign_in_and_start(page, first_start)
+    command = (
+        f"curl -X POST '{first_start.url}/echo/orders/{{{{ orderNumber }}}}' "
+        f"-H 'Content-Type: application/json' --data-raw '{BODY}'"
+    )
+    page.evaluate(PASTE, command)
+    expect(page.locator("#curl-status")).to_contain_text("Imported from cURL: POST")
+    expect(page.get_by_label("HTTP request method", exact=True)).to_have_value("POST")
+    expect(page.get_by_label("Request body", exact=False)).to_have_value(BODY)
+    run_map_save_and_reload(page, artifacts / "first-run-from-curl.png")
