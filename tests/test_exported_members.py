@@ -24,6 +24,8 @@ def test_engine_exports_what_we_mean() -> None:
         "executor",
         "lookup",
         "mapping",
+        "openapi",
+        "schemas",
         "parsing",
         "phases",
         "placeholders",

@@ -50,6 +50,7 @@ from hooksmith.engine.jsondata import (
     not_text,
     too_deep,
 )
+from hooksmith.engine.openapi import import_openapi, list_operations
 from hooksmith.engine.redaction import WITHHELD_SECRET, masked
 from hooksmith.engine.renderers import RendererPool
 from hooksmith.engine.result import Attempt, Result, ResultError, SentRequest, VariableOutcome
@@ -104,6 +105,8 @@ __all__ = [
     "default_policy",
     "execute",
     "field_path",
+    "import_openapi",
+    "list_operations",
     "load_json",
     "load_webhook",
     "masked",
