@@ -193,7 +193,10 @@ def _auth(
     security = operation.get("security", data.get("security"))
     if not isinstance(security, list) or not security:
         return
-    schemes = resolve(data, (data.get("components") or {}).get("securitySchemes")) or {}
+    components = data.get("components")
+    schemes = resolve(
+        data, components.get("securitySchemes") if isinstance(components, dict) else None
+    )
     skipped: list[str] = []
     for requirement in security:
         if not isinstance(requirement, dict) or not requirement:
@@ -254,7 +257,8 @@ def _body(
                 left_out.append(name)
             else:
                 definition["params"].append({"key": name, "value": value})
-        notes.append("the form body's fields are sent as query params (hooksmith sends JSON)")
+        if definition["params"] or left_out:
+            notes.append("the form body's fields are sent as query params (hooksmith sends JSON)")
         if left_out:
             notes.append("optional form fields left out: " + ", ".join(left_out[:20]))
     else:
@@ -266,11 +270,9 @@ def _response_schema(data: dict[str, Any], operation: dict[str, Any]) -> Any:
     responses = operation.get("responses")
     if not isinstance(responses, dict):
         return None
-    for code in sorted(str(code) for code in responses):
-        if re.fullmatch(r"2(\d\d|XX)", code):
-            response = resolve(
-                data, responses.get(code, responses.get(int(code) if code.isdigit() else code))
-            )
+    for code, raw in sorted(responses.items(), key=lambda pair: str(pair[0])):
+        if re.fullmatch(r"2(\d\d|XX)", str(code)):
+            response = resolve(data, raw)
             content = response.get("content") if isinstance(response, dict) else None
             kind = _json_type(content) if isinstance(content, dict) else None
             media = resolve(data, content[kind]) if kind and isinstance(content, dict) else None

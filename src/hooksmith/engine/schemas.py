@@ -22,14 +22,15 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 MAX_SCHEMA_DEPTH: Final = 6
-MAX_NODES: Final = 300  # schema nodes looked at in one walk
+MAX_NODES: Final = 1500  # schema nodes looked at in one walk
+MAX_PROPERTIES: Final = 60  # of one object in a body skeleton
 MAX_MAPPERS: Final = 20
 MAX_REF_HOPS: Final = 20
 MAX_COMMENT_CHARS: Final = 60
 # Words a Jinja2 expression reads as something other than a variable.
 JINJA_WORDS: Final = frozenset(
     {"and", "or", "not", "in", "is", "if", "else", "true", "false", "none", "True", "False",
-     "None", "loop", "self", "response", "status", "headers"}
+     "None", "loop", "self"}
 )  # fmt: skip
 IDENTIFIER: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SCALARS: Final = frozenset({"string", "integer", "number", "boolean"})
@@ -77,7 +78,7 @@ class _Walk:
 def _flat(walk: _Walk, schema: Any, depth: int) -> dict[str, Any]:
     """The schema resolved, with `allOf` merged and the first `oneOf`/`anyOf` choice taken."""
     schema = resolve(walk.document, schema)
-    if not isinstance(schema, dict) or depth > MAX_SCHEMA_DEPTH:
+    if not isinstance(schema, dict) or depth > MAX_SCHEMA_DEPTH or not walk.spend():
         return {}
     merged = {key: value for key, value in schema.items() if key not in {"allOf", "oneOf"}}
     properties = _dict(merged.get("properties"))
@@ -124,7 +125,11 @@ def _type(schema: dict[str, Any]) -> str:
 
 def _literal(value: Any) -> str:
     """JSON text of a value that a template cannot read as a placeholder."""
-    return json.dumps(value, ensure_ascii=False).replace("{", "\\u007b").replace("}", "\\u007d")
+    return (
+        json.dumps(value, ensure_ascii=False, default=str)
+        .replace("{", "\\u007b")
+        .replace("}", "\\u007d")
+    )
 
 
 def _comment(schema: dict[str, Any], required: bool) -> str:
@@ -140,10 +145,8 @@ def _comment(schema: dict[str, Any], required: bool) -> str:
     return f" // {text}" if text else ""
 
 
-def _unique(walk: _Walk, key: str, parent: str) -> str:
+def _unique(walk: _Walk, key: str) -> str:
     name = placeholder_name(key)
-    if name in walk.names and parent:
-        name = f"{parent}_{name}"
     base, number = name, 2
     while name in walk.names:
         name, number = f"{base}{number}", number + 1
@@ -151,32 +154,46 @@ def _unique(walk: _Walk, key: str, parent: str) -> str:
     return name
 
 
-def _value(walk: _Walk, schema: Any, key: str, depth: int, indent: str) -> str:
+def _ref(schema: Any) -> str | None:
+    ref = schema.get("$ref") if isinstance(schema, dict) else None
+    return ref if isinstance(ref, str) else None
+
+
+def _value(
+    walk: _Walk, schema: Any, key: str, depth: int, indent: str, seen: frozenset[str]
+) -> str:
+    ref = _ref(schema)
+    if ref is not None:
+        if ref in seen:  # a schema that holds itself: the skeleton stops at the repeat
+            return "null"
+        seen = seen | {ref}
     flat = _flat(walk, schema, depth)
     kind = _type(flat)
     if "const" in flat or (isinstance(flat.get("enum"), list) and len(flat["enum"]) == 1):
         return _literal(flat["const"] if "const" in flat else flat["enum"][0])
     if kind == "object":
-        return _object(walk, flat, depth + 1, indent, key)
+        return _object(walk, flat, depth + 1, indent, seen)
     if kind == "array":
         if depth >= MAX_SCHEMA_DEPTH or not walk.spend():
             return "[]"
-        return "[" + _value(walk, flat.get("items"), key, depth + 1, indent) + "]"
-    name = _unique(walk, key or "value", "")
+        return "[" + _value(walk, flat.get("items"), key, depth + 1, indent, seen) + "]"
+    name = _unique(walk, key or "value")
     return f'"{{{{ {name} }}}}"' if kind == "string" else f"{{{{ {name} }}}}"
 
 
-def _object(walk: _Walk, flat: dict[str, Any], depth: int, indent: str, parent: str) -> str:
+def _object(
+    walk: _Walk, flat: dict[str, Any], depth: int, indent: str, seen: frozenset[str]
+) -> str:
     properties = flat.get("properties")
     if not isinstance(properties, dict) or not properties or depth > MAX_SCHEMA_DEPTH:
         return "{}"
     required = set(flat.get("required") or [])
     inner = indent + "  "
     lines: list[tuple[str, str]] = []
-    for key, schema in properties.items():
+    for key, schema in list(properties.items())[:MAX_PROPERTIES]:
         if not isinstance(key, str) or not walk.spend():
             continue
-        value = _value(walk, schema, key if not parent else f"{key}", depth, inner)
+        value = _value(walk, schema, key, depth, inner, seen)
         sub = _flat(walk, schema, depth)
         comment = _comment(sub, key in required) if "\n" not in value else ""
         lines.append((f"{inner}{_literal(key)}: {value}", comment))
@@ -191,7 +208,7 @@ def _object(walk: _Walk, flat: dict[str, Any], depth: int, indent: str, parent: 
 
 def body_skeleton(document: Any, schema: Any) -> str:
     """A body template for a request schema: placeholders for values, examples in comments."""
-    return _value(_Walk(document), schema, "", 0, "")
+    return _value(_Walk(document), schema, "", 0, "", frozenset())
 
 
 def form_fields(document: Any, schema: Any) -> list[tuple[str, bool, dict[str, Any]]]:
@@ -228,17 +245,24 @@ def suggested_mappers(document: Any, schema: Any) -> list[dict[str, str]]:
     found: list[dict[str, str]] = []
     names: set[str] = set()
 
-    def visit(node: Any, expression: str, keys: list[str], depth: int) -> None:
+    def visit(
+        node: Any, expression: str, keys: list[str], depth: int, seen: frozenset[str]
+    ) -> None:
         if len(found) >= MAX_MAPPERS or depth > MAX_SCHEMA_DEPTH - 2 or not walk.spend():
             return
+        ref = _ref(node)
+        if ref is not None:
+            if ref in seen:
+                return
+            seen = seen | {ref}
         flat = _flat(walk, node, depth)
         kind = _type(flat)
         if kind == "object":
             for key, sub in _dict(flat.get("properties")).items():
                 if isinstance(key, str) and not re.search(r"[{}'\"\\\s]", key):
-                    visit(sub, expression + _step(key), [*keys, key], depth + 1)
+                    visit(sub, expression + _step(key), [*keys, key], depth + 1, seen)
         elif kind == "array":
-            visit(flat.get("items"), expression + "[0]", keys, depth + 1)
+            visit(flat.get("items"), expression + "[0]", keys, depth + 1, seen)
         elif kind in SCALARS and keys:
             name, number = _camel(keys), 2
             while name in names:
@@ -246,5 +270,5 @@ def suggested_mappers(document: Any, schema: Any) -> list[dict[str, str]]:
             names.add(name)
             found.append({"name": name, "mapper": expression})
 
-    visit(schema, "response", [], 0)
+    visit(schema, "response", [], 0, frozenset())
     return found
