@@ -68,6 +68,10 @@ def _parse(text: str) -> Any:
             raise _refuse(DOCUMENT, f"not valid JSON: {error}") from None
     try:
         return yaml.load(text, Loader=_NoAliases)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise _refuse(DOCUMENT, f"not valid JSON or YAML: {where}{error.problem}") from None
     except yaml.YAMLError as error:
         raise _refuse(DOCUMENT, f"not valid JSON or YAML: {error}") from None
     except RecursionError:

@@ -1,0 +1,43 @@
+"""OpenAPI import: a document's operations, or one operation as definition data."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from hooksmith.api.deps import ActorDep
+from hooksmith.service import openapi
+
+router = APIRouter(tags=["webhooks"])
+
+
+class OpenApiImport(BaseModel):
+    """An OpenAPI 3 document (an object, or JSON or YAML text) and the operation to import."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"document": {"openapi": "3.0.3", "paths": {}}, "operation": "addPet"}]
+        },
+    )
+
+    document: Any = Field(description="The document, as a JSON object or as JSON or YAML text.")
+    operation: Any = Field(
+        default=None, description="An operationId or 'METHOD /path'; left out: list them."
+    )
+    server: Any = Field(
+        default=None, description="The API's base URL, instead of the document's servers[0]."
+    )
+
+
+@router.post("/import/openapi")
+async def import_openapi(request: OpenApiImport, actor: ActorDep) -> dict[str, Any]:
+    """The document's operations, or one operation as definition data with suggested mappers
+    and notes; nothing is saved (POST the definition to /webhooks to save it)."""
+    # Off the event loop: YAML text of a large document takes a while to read.
+    return await asyncio.to_thread(
+        openapi.import_operation, request.document, request.operation, request.server
+    )
