@@ -96,7 +96,10 @@ async def test_from_operations_to_a_saved_webhook_that_runs_and_maps(
     assert seen["query"] == [("notify", "true")] or seen["query"] == [("notify", "True")]
     assert ("Authorization", "Bearer order-token") in seen["headers"]
     assert '"text": "say \\"hi\\""' in seen["body"]
-    assert run.body["result"]["custom_variables"] == {"method": "POST", "path": "/echo/orders/A-7/notes"}
+    assert run.body["result"]["custom_variables"] == {
+        "method": "POST",
+        "path": "/echo/orders/A-7/notes",
+    }
 
 
 async def test_real_documents_as_objects_and_text(api: ApiFactory, world: World) -> None:
