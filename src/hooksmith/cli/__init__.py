@@ -1,10 +1,10 @@
-"""The `hooksmith` command: definition files (run, render, curl), the server, the worker, admin."""
+"""The `hooksmith` command: definition files (run, render, curl, openapi), server, worker, admin."""
 
 from __future__ import annotations
 
 import typer
 
-from hooksmith.cli import admin, curl, server, webhooks, worker
+from hooksmith.cli import admin, curl, openapi, server, webhooks, worker
 
 
 def build_app() -> typer.Typer:
@@ -17,6 +17,7 @@ def build_app() -> typer.Typer:
     app.command()(webhooks.run)
     app.command()(webhooks.render)
     app.command()(curl.curl)
+    app.command()(openapi.openapi)
     app.command()(server.serve)
     app.command()(worker.worker)
     app.add_typer(admin.build_admin(), name="admin")

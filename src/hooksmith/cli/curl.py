@@ -14,7 +14,8 @@ from hooksmith.cli.webhooks import EXIT_OK, fail_input
 from hooksmith.engine import EngineError, load_webhook, parse_curl, to_curl
 
 
-def _command_text(file: str) -> str:
+def read_text(file: str) -> str:
+    """A file's text, or stdin's for `-`; exits 2 naming what is wrong."""
     if file == "-":
         return sys.stdin.read()
     try:
@@ -55,7 +56,7 @@ def curl(
     if file is None:
         raise fail_input("give a file holding a cURL command (or - for stdin)")
     try:
-        definition = parse_curl(_command_text(file))
+        definition = parse_curl(read_text(file))
     except EngineError as error:
         raise fail_input(error.message) from None
     if as_json:
