@@ -2,6 +2,7 @@
 
 import { wireStoredActions } from "./actions.js";
 import { importCurl, looksLikeCurl, wireCurlPaste } from "./curl.js";
+import { wireOpenApiImport } from "./openapi.js";
 import { api, ApiError } from "./api.js";
 import { ContextFields } from "./context.js";
 import { choose } from "./dialogs.js";
@@ -66,6 +67,7 @@ class Builder {
       this.paramsFromUrl(); this.followUrl(); this.markDirty();
     });
     wireCurlPaste(this);
+    if ($("openapi-import")) wireOpenApiImport(this);
     $("auth-type").addEventListener("change", () => { this.showAuth(); this.markDirty(); });
     $("sample").addEventListener("input", () => { keepSample(this.id, $("sample").value); $("sample-error").hidden = true; });
     watchReliability(() => this.markDirty());

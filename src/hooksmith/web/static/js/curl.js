@@ -25,7 +25,8 @@ function summary(definition) {
   return `Imported from cURL: ${parts.join(", ")}. Check the form, then save.`;
 }
 
-function fill(builder, definition) {
+// Fill the open form with imported definition data (from cURL or OpenAPI).
+export function fill(builder, definition) {
   $("method").value = definition.method;
   builder.params.setAll(definition.params);
   $("url").value = joinUrl(definition.url, definition.params);
