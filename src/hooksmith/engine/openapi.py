@@ -24,7 +24,7 @@ import yaml
 
 from hooksmith.engine.definition import Header, parse_webhook
 from hooksmith.engine.errors import InvalidDefinition
-from hooksmith.engine.jsondata import JsonRefused, load_json
+from hooksmith.engine.jsondata import MAX_DEPTH, JsonRefused, load_json
 from hooksmith.engine.redaction import WITHHELD_SECRET
 from hooksmith.engine.schemas import (
     body_skeleton,
@@ -38,7 +38,7 @@ DOCUMENT: Final = "document"
 VERSION: Final = "openapi"
 OPERATION: Final = "operation"
 SERVER: Final = "server"
-MAX_DOCUMENT_CHARS: Final = 2 * 1024 * 1024  # a large API's excerpt; YAML reads ~1 MB/s
+MAX_DOCUMENT_CHARS: Final = 2 * 1024 * 1024  # a large API's excerpt
 MAX_OPERATIONS: Final = 2000
 METHODS: Final = ("get", "put", "post", "delete", "patch", "head", "options")
 FORM_TYPE: Final = "application/x-www-form-urlencoded"
@@ -49,13 +49,21 @@ def _refuse(field: str, message: str) -> InvalidDefinition:
     return InvalidDefinition([(field, message)])
 
 
-class _NoAliases(yaml.SafeLoader):
-    """YAML without anchors' aliases: a few aliases can stand for billions of nodes."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            raise yaml.YAMLError("aliases (*name) are not accepted; write the value out")
-        return super().compose_node(parent, index)
+def _load_yaml(text: str) -> Any:
+    """YAML read by libyaml when present, refusing aliases (a few can stand for billions of
+    nodes) and nesting deeper than JSON's limit, both found in one pass over its events."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    depth = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.AliasEvent):
+            raise _refuse(DOCUMENT, "YAML aliases (*name) are not accepted; write the value out")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _refuse(DOCUMENT, f"nested deeper than {MAX_DEPTH} levels")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return yaml.load(text, Loader=loader)
 
 
 def _parse(text: str) -> Any:
@@ -67,15 +75,13 @@ def _parse(text: str) -> Any:
         except JsonRefused as error:
             raise _refuse(DOCUMENT, f"not valid JSON: {error}") from None
     try:
-        return yaml.load(text, Loader=_NoAliases)
+        return _load_yaml(text)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         raise _refuse(DOCUMENT, f"not valid JSON or YAML: {where}{error.problem}") from None
-    except yaml.YAMLError as error:
+    except (yaml.YAMLError, ValueError) as error:  # ValueError: a date such as 2024-02-30
         raise _refuse(DOCUMENT, f"not valid JSON or YAML: {error}") from None
-    except RecursionError:
-        raise _refuse(DOCUMENT, "nested too deeply") from None
 
 
 def read_openapi(document: Any) -> dict[str, Any]:

@@ -75,8 +75,15 @@ class _Walk:
         return self.nodes <= MAX_NODES
 
 
-def _flat(walk: _Walk, schema: Any, depth: int) -> dict[str, Any]:
+def _flat(
+    walk: _Walk, schema: Any, depth: int, seen: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """The schema resolved, with `allOf` merged and the first `oneOf`/`anyOf` choice taken."""
+    ref = _ref(schema)
+    if ref is not None:
+        if ref in seen:  # a schema made of itself adds nothing more
+            return {}
+        seen = seen | {ref}
     schema = resolve(walk.document, schema)
     if not isinstance(schema, dict) or depth > MAX_SCHEMA_DEPTH or not walk.spend():
         return {}
@@ -90,7 +97,7 @@ def _flat(walk: _Walk, schema: Any, depth: int) -> dict[str, Any]:
         if isinstance(options, list) and options:
             parts = [*parts, options[0]]
     for part in parts[:20]:
-        flat = _flat(walk, part, depth + 1)
+        flat = _flat(walk, part, depth + 1, seen)
         properties |= _dict(flat.get("properties"))
         required += _names(flat.get("required"))
         merged = {**flat, **merged}
