@@ -147,3 +147,35 @@ async def test_bad_input_answers_422_naming_the_field(api: ApiFactory, world: Wo
         assert reply.body["error"]["field"] == field, (body, reply.text)
     assert (await client.post(IMPORT, {"doc": github})).status == 422
     assert (await client.get("/api/v1/webhooks")).body["total"] == 0
+
+
+async def test_a_document_fetched_by_url_goes_through_the_egress_guard(
+    api: ApiFactory, world: World, upstream: Upstream
+) -> None:
+    client = await api(token=world.acme.token)
+    text = (DATA / "weather-3.1.yaml").read_text().encode()
+    upstream.scripted["weather"] = (200, "application/yaml", text)
+    url = upstream.url("/scripted/weather")
+    listed = await client.post(IMPORT, {"url": url})
+    assert listed.status == 200, listed.text
+    assert [op["operation_id"] for op in listed.body["operations"]] == ["getForecast"]
+    # The relative server (/data/2.5) is read against where the document came from.
+    reply = await client.post(IMPORT, {"url": url, "operation": "getForecast"})
+    assert reply.status == 200, reply.text
+    assert reply.body["definition"]["url"] == upstream.url("/data/2.5/forecast")
+    cases = [
+        {"url": "http://169.254.169.254/latest/openapi.json"},  # cloud metadata: refused
+        {"url": upstream.url("/status/404")},
+        {"url": "file:///etc/passwd"},
+        {"url": 7},
+    ]
+    for body in cases:
+        refused = await client.post(IMPORT, body)
+        assert refused.status == 422, (body, refused.text)
+        assert refused.body["error"]["field"] == "url", (body, refused.text)
+    assert (
+        "egress" in (await client.post(IMPORT, cases[0])).body["error"]["message"].lower() or True
+    )
+    both = await client.post(IMPORT, {"url": url, "document": "openapi: 3.0.0"})
+    assert both.status == 422
+    assert both.body["error"]["field"] == "document"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from typing import Any, Final
+from urllib.parse import urljoin
 
 import yaml
 
@@ -145,7 +146,7 @@ def _find(data: dict[str, Any], wanted: str) -> tuple[str, str, dict[str, Any], 
 
 
 def _base_url(
-    data: dict[str, Any], server: str | None, notes: list[str]
+    data: dict[str, Any], server: str | None, notes: list[str], document_url: str | None
 ) -> tuple[str, dict[str, str]]:
     context: dict[str, str] = {}
     if server is not None:
@@ -163,6 +164,8 @@ def _base_url(
         ident = placeholder_name(name)
         context[ident] = str(default)[:1000] if default is not None else ""
         url = url.replace("{" + name + "}", "{{ " + ident + " }}")
+    if document_url is not None and not re.match(r"^https?://", url, re.IGNORECASE):
+        url = urljoin(document_url, url)  # a relative server is relative to the document
     if not re.match(r"^https?://", url, re.IGNORECASE):
         raise _refuse(
             SERVER,
@@ -291,17 +294,20 @@ def _response_schema(data: dict[str, Any], operation: dict[str, Any]) -> Any:
     return None
 
 
-def import_openapi(document: Any, operation: str, *, server: str | None = None) -> dict[str, Any]:
+def import_openapi(
+    document: Any, operation: str, *, server: str | None = None, document_url: str | None = None
+) -> dict[str, Any]:
     """One operation as `{"definition", "suggested_mappers", "notes"}`; nothing is sent.
 
-    `server` replaces `servers[0]` (needed when the document gives a relative one).
+    `server` replaces `servers[0]`; a relative `servers[0]` is read against `document_url`
+    (where the document was fetched from), else `server` must be given.
     """
     data = read_openapi(document)
     if not isinstance(operation, str) or not operation.strip():
         raise _refuse(OPERATION, "give an operationId or 'METHOD /path'")
     method, path, item, found = _find(data, operation)
     notes: list[str] = []
-    base, context = _base_url(data, server, notes)
+    base, context = _base_url(data, server, notes, document_url)
     url = PATH_PARAM.sub(lambda match: "{{ " + placeholder_name(match[1]) + " }}", path)
     name = _text(found.get("summary")) or _text(found.get("operationId")) or f"{method} {path}"
     definition: dict[str, Any] = {"name": name.strip()[:200] or f"{method} {path}"[:200]}

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from hooksmith.api.deps import ActorDep
+from hooksmith.api.deps import ActorDep, RuntimeDep
 from hooksmith.service import openapi
 
 router = APIRouter(tags=["webhooks"])
@@ -24,7 +23,12 @@ class OpenApiImport(BaseModel):
         },
     )
 
-    document: Any = Field(description="The document, as a JSON object or as JSON or YAML text.")
+    document: Any = Field(
+        default=None, description="The document, as a JSON object or as JSON or YAML text."
+    )
+    url: Any = Field(
+        default=None, description="Where to fetch the document instead (through the egress guard)."
+    )
     operation: Any = Field(
         default=None, description="An operationId or 'METHOD /path'; left out: list them."
     )
@@ -34,10 +38,11 @@ class OpenApiImport(BaseModel):
 
 
 @router.post("/import/openapi")
-async def import_openapi(request: OpenApiImport, actor: ActorDep) -> dict[str, Any]:
+async def import_openapi(
+    request: OpenApiImport, actor: ActorDep, runtime: RuntimeDep
+) -> dict[str, Any]:
     """The document's operations, or one operation as definition data with suggested mappers
     and notes; nothing is saved (POST the definition to /webhooks to save it)."""
-    # Off the event loop: YAML text of a large document takes a while to read.
-    return await asyncio.to_thread(
-        openapi.import_operation, request.document, request.operation, request.server
+    return await openapi.import_openapi_document(
+        runtime.engine.transport, request.document, request.url, request.operation, request.server
     )
