@@ -100,3 +100,21 @@ def test_an_openapi_operation_fills_the_form_and_offers_the_answers_fields(
     assert shop.received[-1]["path"] == "/shop/staging/orders/1042"
     save(page)
     page.screenshot(path=str(artifacts / "openapi-import.png"), full_page=True)
+
+
+def test_a_document_loads_from_its_url(page: Page, site: Site, shop: Upstream) -> None:
+    shop.scripted["shop-api"] = (200, "application/yaml", (SHOP_API % shop.url("")).encode())
+    sign_in(page, site, site.agency_admin)
+    page.get_by_role("link", name="Create from scratch").click()
+    builder_ready(page)
+    page.get_by_text("Import OpenAPI").click()
+    page.get_by_label("or its URL").fill(shop.url("/scripted/shop-api"))
+    page.get_by_role("button", name="Load", exact=True).click()
+    expect(page.locator("#openapi-status")).to_contain_text("2 operations found")
+    page.get_by_role("button", name="Fill the form").click()
+    expect(page.get_by_label("API endpoint", exact=True)).to_have_value(
+        shop.url("/shop/{{ env }}/orders")
+    )
+    page.get_by_label("or its URL").fill(shop.url("/status/404"))
+    page.get_by_role("button", name="Load", exact=True).click()
+    expect(page.locator("#form-error")).to_contain_text("HTTP 404")

@@ -11,14 +11,15 @@ function showError(builder, error, field) {
   builder.showError({ kind: error.kind, message: error.message, field }, "Not imported");
 }
 
-async function loadOperations(builder, text) {
+// `source` is {document: text} or {url}: what the API reads the document from.
+async function loadOperations(builder, source) {
   const select = $("openapi-operation");
   select.disabled = true;
   $("openapi-apply").disabled = true;
   $("openapi-status").textContent = "Reading the document…";
   builder.clearErrors();
   try {
-    const { operations } = await api("POST", "/import/openapi", { document: text });
+    const { operations } = await api("POST", "/import/openapi", source);
     select.replaceChildren(...operations.map((op) => {
       const label = `${op.method} ${op.path}${op.summary ? ` — ${op.summary}` : ""}`;
       return new Option(label, op.operation_id ?? `${op.method} ${op.path}`);
@@ -28,7 +29,7 @@ async function loadOperations(builder, text) {
     $("openapi-status").textContent = `${operations.length} operation${operations.length === 1 ? "" : "s"} found: pick one.`;
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    showError(builder, error, "openapi-file");
+    showError(builder, error, source.url ? "openapi-url" : "openapi-file");
   }
 }
 
@@ -50,10 +51,10 @@ function offerMappers(builder, mappers) {
   $("openapi-mappers").hidden = mappers.length === 0;
 }
 
-async function applyOperation(builder, text) {
+async function applyOperation(builder, source) {
   builder.clearErrors();
   const server = $("openapi-server").value.trim();
-  const request = { document: text, operation: $("openapi-operation").value };
+  const request = { ...source, operation: $("openapi-operation").value };
   if (server) request.server = server;
   try {
     const imported = await api("POST", "/import/openapi", request);
@@ -74,12 +75,16 @@ async function applyOperation(builder, text) {
 }
 
 export function wireOpenApiImport(builder) {
-  let text = "";
+  let source = {};
   $("openapi-file").addEventListener("change", async (event) => {
     const file = event.target.files?.[0];
     if (!file) return;
-    text = await file.text();
-    await loadOperations(builder, text);
+    source = { document: await file.text() };
+    await loadOperations(builder, source);
   });
-  $("openapi-apply").addEventListener("click", () => applyOperation(builder, text));
+  $("openapi-fetch").addEventListener("click", async () => {
+    source = { url: $("openapi-url").value.trim() };
+    await loadOperations(builder, source);
+  });
+  $("openapi-apply").addEventListener("click", () => applyOperation(builder, source));
 }
