@@ -93,9 +93,10 @@ async def test_restore_saves_the_old_definition_as_a_new_revision_without_a_clea
     assert stale.status == 409, stale.text
     assert (await client.get(f"{WEBHOOKS}/{hook_id}")).body["revision"] == 3
 
-    no_revision = await client.post(f"{WEBHOOKS}/{hook_id}/revisions/1/restore", {})
-    assert no_revision.status == 422
-    assert no_revision.body["error"]["field"] == "revision"
+    for wrong in ({}, {"revision": "3"}, {"revision": 2**63}):
+        refused = await client.post(f"{WEBHOOKS}/{hook_id}/revisions/1/restore", wrong)
+        assert refused.status == 422, refused.text
+        assert refused.body["error"]["field"] == "revision"
 
     restored = await client.post(f"{WEBHOOKS}/{hook_id}/revisions/1/restore", {"revision": 3})
     assert restored.status == 200, restored.text

@@ -20,7 +20,7 @@ from hooksmith.service.actors import Actor
 from hooksmith.service.cache import WebhookCache
 from hooksmith.service.errors import InvalidInput, NotFound
 from hooksmith.service.webhooks import Page, WebhookView, save_definition
-from hooksmith.store import RevisionRepository, SecretBox, WebhookRepository
+from hooksmith.store import MAX_ID, RevisionRepository, SecretBox, WebhookRepository
 from hooksmith.store.models import WebhookRevisionRow
 
 
@@ -160,7 +160,7 @@ async def restore_revision(
     """Save revision `revision` as the webhook's new revision, if the caller's `revision` (in
     `data`) is still current."""
     current = data.get("revision") if isinstance(data, dict) else None
-    if isinstance(current, bool) or not isinstance(current, int):
+    if isinstance(current, bool) or not isinstance(current, int) or not 1 <= current <= MAX_ID:
         raise InvalidInput(
             "revision: give the webhook's revision you read (an integer) so a newer save "
             "is not lost",
