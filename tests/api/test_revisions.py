@@ -165,3 +165,20 @@ async def test_another_companys_revisions_answer_404_and_change_nothing(
     current = await acme.get(f"{WEBHOOKS}/{hook_id}")
     assert current.body["revision"] == 2
     assert current.body["name"] == "Mine too"
+
+
+async def test_a_duplicate_starts_its_own_history_at_revision_1(
+    api: ApiFactory, world: World, upstream: Upstream
+) -> None:
+    client = await api(login=world.acme.email)
+    created = await client.post(WEBHOOKS, definition(upstream.url("/echo/a"), name="Quote"))
+    hook_id = created.body["id"]
+    await _put(client, hook_id, definition(upstream.url("/echo/a"), name="Quote v2", revision=1))
+    copy = await client.post(f"{WEBHOOKS}/{hook_id}/duplicate")
+    assert copy.status == 201, copy.text
+    listed = await client.get(f"{WEBHOOKS}/{copy.body['id']}/revisions")
+    assert [item["revision"] for item in listed.body["items"]] == [1]
+    assert listed.body["items"][0]["definition"]["name"] == "Quote v2 (copy)"
+    assert listed.body["items"][0]["author"] == world.acme.email
+    absent = await client.get(f"{WEBHOOKS}/{hook_id}/revisions/1/diff/7")
+    assert absent.status == 404, absent.text
