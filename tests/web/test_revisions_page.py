@@ -51,3 +51,28 @@ def test_history_lists_saves_compares_two_and_restores_one(
     assert webhook["revision"] == 4
     assert webhook["name"] == "Parcel lookup"
     assert webhook["url"] == "https://api.example.com/parcels"
+
+
+def test_a_restore_from_a_stale_page_is_refused_and_changes_nothing(page: Page, site: Site) -> None:
+    sign_in(page, site, site.acme_user)
+    status, created = call_api(
+        page, "POST", "/webhooks", {"name": "Stock", "url": "https://api.example.com/stock"}
+    )
+    assert status == 201, created
+    webhook_id = created["id"]
+    renamed = {"name": "Stock v2", "url": "https://api.example.com/stock", "revision": 1}
+    assert call_api(page, "PUT", f"/webhooks/{webhook_id}", renamed)[0] == 200
+    page.goto(site.url(f"/webhooks/{webhook_id}/revisions"))
+    expect(page.get_by_role("table", name="Revisions").locator("tbody tr")).to_have_count(2)
+
+    # Someone else saves while this page is open.
+    newer = renamed | {"name": "Stock v3", "revision": 2}
+    assert call_api(page, "PUT", f"/webhooks/{webhook_id}", newer)[0] == 200
+    page.get_by_role("button", name="Restore revision 1").click()
+    expect(page.get_by_text("the webhook changed since it was read")).to_be_visible()
+    page.goto(site.url(f"/webhooks/{webhook_id}/revisions"))
+    rows = page.get_by_role("table", name="Revisions").locator("tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_contain_text("3 (current)")
+    status, webhook = call_api(page, "GET", f"/webhooks/{webhook_id}")
+    assert (webhook["revision"], webhook["name"]) == (3, "Stock v3")
