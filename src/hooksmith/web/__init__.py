@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from hooksmith.web import builder, errors, pages
+from hooksmith.web import builder, errors, pages, revisions
 from hooksmith.web.errors import Describe
 from hooksmith.web.templating import STATIC_DIR, make_templates
 
@@ -23,5 +23,6 @@ def install(app: FastAPI, describe: Describe) -> None:
     app.state.templates = templates
     app.include_router(pages.router)
     app.include_router(builder.router)
+    app.include_router(revisions.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     errors.install(app, templates, describe)
