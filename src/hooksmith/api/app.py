@@ -18,6 +18,7 @@ from hooksmith.api.routes import (
     drafts,
     openapi,
     preview,
+    revisions,
     runs,
     session,
     tenants,
@@ -67,7 +68,7 @@ def create_app(settings: Settings, *, trusted_egress: Iterable[str] = ()) -> Fas
     # Added first, so it runs inside every middleware added after it (e.g. body limits).
     app.add_middleware(ExecuteShortcut, prefix=API_PREFIX)
     errors.install(app)
-    for module in (webhooks, runs, preview, drafts, tenants, session, curl, openapi):
+    for module in (webhooks, revisions, runs, preview, drafts, tenants, session, curl, openapi):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(echo.router)
     app.include_router(probes.router)
