@@ -1,10 +1,11 @@
-"""The `hooksmith` command: definition files (run, render, curl), the server, the worker, admin."""
+"""The `hooksmith` command: definition files (run, render, curl), webhooks as code (export,
+apply), the server, the worker, admin."""
 
 from __future__ import annotations
 
 import typer
 
-from hooksmith.cli import admin, curl, server, webhooks, worker
+from hooksmith.cli import admin, ascode, curl, server, webhooks, worker
 
 
 def build_app() -> typer.Typer:
@@ -17,6 +18,8 @@ def build_app() -> typer.Typer:
     app.command()(webhooks.run)
     app.command()(webhooks.render)
     app.command()(curl.curl)
+    app.command()(ascode.export)
+    app.command()(ascode.apply)
     app.command()(server.serve)
     app.command()(worker.worker)
     app.add_typer(admin.build_admin(), name="admin")
