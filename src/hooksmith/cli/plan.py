@@ -163,7 +163,7 @@ def make_plan(
                     file.company,
                     file.name,
                     file.path,
-                    changes=differences({}, normal_form(file.data)),
+                    changes=differences({}, normal_form(_payload(file, secret=False))),
                     payload=payload,
                 )
             )
@@ -176,7 +176,9 @@ def make_plan(
             )
             continue
         view = matches[0]
-        changes = differences(normal_form(definition_of_view(view)), normal_form(file.data))
+        changes = differences(
+            normal_form(definition_of_view(view)), normal_form(_payload(file, secret=False))
+        )
         secret_missing = view.get("needs_secret") is not None
         if file.secret is not None and (changes or secret_missing or set_secrets):
             changes += (
@@ -206,9 +208,9 @@ def make_plan(
     return plan
 
 
-def _payload(file: WebhookFile) -> dict[str, Any]:
+def _payload(file: WebhookFile, *, secret: bool = True) -> dict[str, Any]:
     data = file.data | {"company": file.company}
-    if file.secret is not None:
+    if secret and file.secret is not None:
         data["auth"] = dict(data["auth"]) | {file.secret.field: file.secret.value}
     return data
 
