@@ -107,3 +107,25 @@ def test_an_exported_file_reads_back_with_its_secret_from_the_environment(
     assert "token" not in read.data["auth"]
     with pytest.raises(FileProblem, match="ACME_ORDERS_TOKEN is not set"):
         read_file(path, company=None, environment={})
+
+
+def test_a_credential_header_is_a_reference_in_files_and_diffs(tmp_path: Path) -> None:
+    server = view(1, "Orders", headers=[{"key": "X-Api-Key", "value": "old-key-123456"}])
+    data = exported(server)
+    assert data["headers"] == [{"key": "X-Api-Key", "value": "${ACME_ORDERS_X_API_KEY}"}]
+    path = tmp_path / "orders.yaml"
+    path.write_text(yaml.safe_dump(data))
+
+    same = read_file(path, company=None, environment={"ACME_ORDERS_X_API_KEY": "old-key-123456"})
+    assert make_plan([same], [server]).steps == []
+
+    rotated = read_file(path, company=None, environment={"ACME_ORDERS_X_API_KEY": "new-key-654321"})
+    (step,) = make_plan([rotated], [server]).steps
+    (change,) = step.changes
+    assert change.path == "headers[0].value"
+    assert "old-key-123456" not in str(change.before)
+    assert change.after == "${ACME_ORDERS_X_API_KEY}"
+    assert step.payload is not None
+    assert step.payload["headers"][0]["value"] == "new-key-654321"
+    with pytest.raises(FileProblem, match=r"headers\[0\]\.value: .*ACME_ORDERS_X_API_KEY"):
+        read_file(path, company=None, environment={})

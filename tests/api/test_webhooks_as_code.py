@@ -21,6 +21,8 @@ from tests.upstream import Upstream
 WEBHOOKS = "/api/v1/webhooks"
 SECRET = "s3cret-bearer-value-0042"
 TOKEN_VARIABLE = "ACME_ORDER_STATUS_TOKEN"
+API_KEY = "k-77-header-secret"
+SECRETS = {TOKEN_VARIABLE: SECRET, "ACME_ORDER_STATUS_X_API_KEY": API_KEY}
 
 
 async def hooksmith(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -61,7 +63,10 @@ async def seed_acme(client: Api, upstream: Upstream) -> None:
         "method": "POST",
         "url": upstream.url("/echo/orders"),
         "auth": {"type": "bearer", "token": SECRET},
-        "headers": [{"key": "Accept", "value": "application/json"}],
+        "headers": [
+            {"key": "Accept", "value": "application/json"},
+            {"key": "X-Api-Key", "value": API_KEY},
+        ],
         "body": '{\n  "order": "{{ orderNumber }}",\n  "who": "{{ userName }}"\n}',
         "custom_variables": [{"name": "path", "mapper": "response.path"}],
         "timeout": 7,
@@ -94,9 +99,14 @@ async def test_export_writes_files_without_secrets_and_apply_recreates_them(
     assert files == ["acme--lookup-eu.yaml", "acme--order-status.yaml"]
     order_text = (tmp_path / "acme--order-status.yaml").read_text()
     assert SECRET not in order_text
+    assert API_KEY not in order_text
     order_file = yaml.safe_load(order_text)
     assert order_file["auth"] == {"type": "bearer", "token": f"${{{TOKEN_VARIABLE}}}"}
     assert order_file["company"] == "acme"
+    assert order_file["headers"][1] == {
+        "key": "X-Api-Key",
+        "value": "${ACME_ORDER_STATUS_X_API_KEY}",
+    }
     assert order_file["body"].count("\n") == 3  # a readable block, not one escaped line
     assert "execution" not in order_file  # defaults are left out
 
@@ -105,12 +115,14 @@ async def test_export_writes_files_without_secrets_and_apply_recreates_them(
         str(tmp_path),
         "--company",
         "bolt",
-        **as_ci(server, world.north_admin.token, **{TOKEN_VARIABLE: SECRET}),
+        **as_ci(server, world.north_admin.token, **SECRETS),
     )
     assert applied.returncode == 0, applied.stderr
     assert "+ create bolt/Order status" in applied.stdout
     assert "applied 2 of 2 changes" in applied.stdout
     assert SECRET not in applied.stdout + applied.stderr
+    assert API_KEY not in applied.stdout + applied.stderr
+    assert 'headers[1].value: "${ACME_ORDER_STATUS_X_API_KEY}"' in applied.stdout
 
     acme, bolt = await webhooks_of(admin, "acme"), await webhooks_of(admin, "bolt")
     assert [comparable(view) for view in bolt] == [comparable(view) for view in acme]
@@ -123,6 +135,7 @@ async def test_export_writes_files_without_secrets_and_apply_recreates_them(
     assert ran.status == 200, ran.text
     assert ran.body["ok"] is True, ran.body
     assert ("Authorization", f"Bearer {SECRET}") in upstream.received[-1]["headers"]
+    assert ("X-Api-Key", API_KEY) in upstream.received[-1]["headers"]
 
 
 async def test_apply_twice_changes_nothing_the_second_time(
@@ -132,7 +145,7 @@ async def test_apply_twice_changes_nothing_the_second_time(
     tmp_path.mkdir()
     client = await api(token=world.acme.token)
     await seed_acme(client, upstream)
-    env = as_ci(server, world.acme.token, **{TOKEN_VARIABLE: SECRET})
+    env = as_ci(server, world.acme.token, **SECRETS)
     assert (await hooksmith("export", str(tmp_path), **env)).returncode == 0
     before = {view["id"]: view["revision"] for view in await webhooks_of(client, "acme")}
 
@@ -151,7 +164,7 @@ async def test_dry_run_prints_the_diff_and_changes_nothing(
     tmp_path.mkdir()
     client = await api(token=world.acme.token)
     await seed_acme(client, upstream)
-    env = as_ci(server, world.acme.token, **{TOKEN_VARIABLE: SECRET})
+    env = as_ci(server, world.acme.token, **SECRETS)
     assert (await hooksmith("export", str(tmp_path), **env)).returncode == 0
     path = tmp_path / "acme--lookup-eu.yaml"
     data = yaml.safe_load(path.read_text())
@@ -187,7 +200,7 @@ async def test_deletions_only_with_prune(
     tmp_path.mkdir()
     client = await api(token=world.acme.token)
     await seed_acme(client, upstream)
-    env = as_ci(server, world.acme.token, **{TOKEN_VARIABLE: SECRET})
+    env = as_ci(server, world.acme.token, **SECRETS)
     assert (await hooksmith("export", str(tmp_path), **env)).returncode == 0
     (tmp_path / "acme--lookup-eu.yaml").unlink()
 

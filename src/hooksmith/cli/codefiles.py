@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from hooksmith.cli.plan import SecretToSet, WebhookFile, definition_of_view, normal_form
-from hooksmith.engine import SECRET_FIELDS, InvalidDefinition, Webhook
+from hooksmith.engine import SECRET_FIELDS, InvalidDefinition, Webhook, is_sensitive_header
 
 REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 SUFFIXES = (".yaml", ".yml")
@@ -54,6 +54,14 @@ def exported(view: dict[str, Any]) -> dict[str, Any]:
     if secret_field is not None:
         variable = secret_variable(view["company"], view["name"], secret_field)
         written["auth"] = data["auth"] | {secret_field: f"${{{variable}}}"}
+    if "headers" in written:
+        written["headers"] = [
+            header
+            | {"value": f"${{{secret_variable(view['company'], view['name'], header['key'])}}}"}
+            if is_sensitive_header(header["key"]) and "{{" not in header["value"]
+            else header
+            for header in written["headers"]
+        ]
     order = [*ALWAYS_WRITTEN, *data]
     return {key: written[key] for key in dict.fromkeys(order) if key in written}
 
@@ -113,13 +121,14 @@ def read_file(
         raise FileProblem(f"{path}: company: is required (or give --company)")
     data = dict(data) | {"company": target}
     secret = _secret(path, data, environment)
+    references = _header_references(path, data, environment)
     if secret is not None:
         data["auth"] = {k: v for k, v in data["auth"].items() if k != secret.field}
     try:
         normal = normal_form(data)
     except InvalidDefinition as error:
         raise FileProblem(f"{path}: {error.message}") from None
-    return WebhookFile(str(path), target, normal["name"], data, secret)
+    return WebhookFile(str(path), target, normal["name"], data, secret, references)
 
 
 def _secret(path: Path, data: dict[str, Any], environment: Mapping[str, str]) -> SecretToSet | None:
@@ -143,3 +152,31 @@ def _secret(path: Path, data: dict[str, Any], environment: Mapping[str, str]) ->
             "(it holds the secret this file refers to)"
         )
     return SecretToSet(field, variable, value)
+
+
+def _header_references(
+    path: Path, data: dict[str, Any], environment: Mapping[str, str]
+) -> dict[int, str]:
+    """Resolve `${VARIABLE}` in the values of credential headers (`X-Api-Key`) in place;
+    returns which headers came from which variable."""
+    headers = data.get("headers")
+    if not isinstance(headers, list):
+        return {}
+    resolved: dict[int, str] = {}
+    for index, header in enumerate(headers):
+        if not isinstance(header, dict) or not is_sensitive_header(str(header.get("key"))):
+            continue
+        match = REFERENCE.match(str(header.get("value")))
+        if match is None:
+            continue
+        variable = match.group(1)
+        value = environment.get(variable)
+        if not value:
+            raise FileProblem(
+                f"{path}: headers[{index}].value: the environment variable {variable} is not "
+                "set (it holds the secret this file refers to)"
+            )
+        headers[index] = header | {"value": value}
+        resolved[index] = variable
+    data["headers"] = headers
+    return resolved

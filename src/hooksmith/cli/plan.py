@@ -12,7 +12,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from hooksmith.engine import SECRET_FIELDS, WITHHELD_SECRET, parse_webhook
+from hooksmith.engine import (
+    SECRET_FIELDS,
+    WITHHELD_SECRET,
+    is_sensitive_header,
+    masked,
+    parse_webhook,
+)
 
 # The keys of a server's webhook view that belong to the definition (the rest is bookkeeping).
 VIEW_ONLY = frozenset(
@@ -39,6 +45,8 @@ class WebhookFile:
     name: str
     data: dict[str, Any]
     secret: SecretToSet | None = None
+    # Credential headers whose value came from a reference: index → variable (diffs show it).
+    header_references: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -163,7 +171,9 @@ def make_plan(
                     file.company,
                     file.name,
                     file.path,
-                    changes=differences({}, normal_form(_payload(file, secret=False))),
+                    changes=_hidden(
+                        file, differences({}, normal_form(_payload(file, secret=False)))
+                    ),
                     payload=payload,
                 )
             )
@@ -176,8 +186,11 @@ def make_plan(
             )
             continue
         view = matches[0]
-        changes = differences(
-            normal_form(definition_of_view(view)), normal_form(_payload(file, secret=False))
+        changes = _hidden(
+            file,
+            differences(
+                normal_form(definition_of_view(view)), normal_form(_payload(file, secret=False))
+            ),
         )
         secret_missing = view.get("needs_secret") is not None
         if file.secret is not None and (changes or secret_missing or set_secrets):
@@ -213,6 +226,33 @@ def _payload(file: WebhookFile, *, secret: bool = True) -> dict[str, Any]:
     if secret and file.secret is not None:
         data["auth"] = dict(data["auth"]) | {file.secret.field: file.secret.value}
     return data
+
+
+def _hidden(file: WebhookFile, changes: tuple[FieldChange, ...]) -> tuple[FieldChange, ...]:
+    """The changes with credential header values as their reference (new) or masked (old)."""
+    data = normal_form(_payload(file, secret=False))
+    secret_paths = {
+        f"headers[{index}].value"
+        for index, header in enumerate(data["headers"])
+        if is_sensitive_header(header["key"])
+    }
+    return tuple(
+        FieldChange(
+            change.path,
+            masked(str(change.before)) if change.before is not None else None,
+            _reference(file, change.path, change.after),
+        )
+        if change.path in secret_paths
+        else change
+        for change in changes
+    )
+
+
+def _reference(file: WebhookFile, path: str, value: Any) -> Any:
+    for index, variable in file.header_references.items():
+        if path == f"headers[{index}].value":
+            return f"${{{variable}}}"
+    return masked(str(value)) if value is not None else None
 
 
 def shown(value: Any) -> str:

@@ -50,7 +50,7 @@ from hooksmith.engine.jsondata import (
     not_text,
     too_deep,
 )
-from hooksmith.engine.redaction import WITHHELD_SECRET, masked
+from hooksmith.engine.redaction import WITHHELD_SECRET, is_sensitive_header, masked
 from hooksmith.engine.renderers import RendererPool
 from hooksmith.engine.result import Attempt, Result, ResultError, SentRequest, VariableOutcome
 from hooksmith.engine.retry import IDEMPOTENCY_HEADER, Backoff
@@ -104,6 +104,7 @@ __all__ = [
     "default_policy",
     "execute",
     "field_path",
+    "is_sensitive_header",
     "load_json",
     "load_webhook",
     "masked",
