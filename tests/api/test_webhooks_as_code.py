@@ -250,3 +250,40 @@ async def test_bad_files_name_the_file_and_field_and_change_nothing(
     foreign = await hooksmith("apply", str(tmp_path), "--company", "cobalt", **env)
     assert foreign.returncode == 2
     assert "company: 'cobalt' is not a company this token may see" in foreign.stderr
+
+
+async def test_an_unreachable_server_is_a_failure_not_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "fine.yaml").write_text(
+        yaml.safe_dump({"name": "Fine", "company": "acme", "url": "https://api.example.com/"})
+    )
+    closed = "http://127.0.0.1:9"  # the discard port: nothing listens there
+    for command in (("apply", str(tmp_path)), ("export", str(tmp_path / "out"))):
+        done = await hooksmith(*command, "--server", closed, "--token", "hs_x")
+        assert done.returncode == 1, (command, done.stderr)
+        assert "GET http://127.0.0.1:9/api/v1/" in done.stderr
+        assert "Cannot connect" in done.stderr
+    missing = await hooksmith("apply", str(tmp_path), "--server", closed)
+    assert missing.returncode == 2
+    assert "--token" in missing.stderr
+
+
+async def test_a_new_host_without_a_secret_reference_warns_that_the_secret_is_gone(
+    api: ApiFactory, world: World, server: Server, upstream: Upstream, tmp_path: Path
+) -> None:
+    tmp_path = tmp_path / "hooks"  # beside the test's database files
+    tmp_path.mkdir()
+    client = await api(token=world.acme.token)
+    await seed_acme(client, upstream)
+    env = as_ci(server, world.acme.token, **SECRETS)
+    assert (await hooksmith("export", str(tmp_path), **env)).returncode == 0
+    path = tmp_path / "acme--order-status.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["auth"] = {"type": "bearer"}  # the reference left out: the stored secret is kept…
+    data["url"] = data["url"].replace("127.0.0.1", "localhost")  # …unless the host changes
+    path.write_text(yaml.safe_dump(data))
+
+    done = await hooksmith("apply", str(tmp_path), **env)
+    assert done.returncode == 0, done.stderr
+    assert "acme--order-status.yaml: auth.token: the server holds no secret" in done.stderr
+    (order,) = [v for v in await webhooks_of(client, "acme") if v["name"] == "Order status"]
+    assert order["needs_secret"] == "token"

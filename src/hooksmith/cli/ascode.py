@@ -177,16 +177,25 @@ async def _apply(
 
 
 async def _carry_out(remote: Remote, step: Step) -> None:
+    saved: dict[str, Any] | None = None
     if step.action == "create":
         assert step.payload is not None
-        await remote.create(step.payload)
+        saved = await remote.create(step.payload)
     elif step.action == "update":
         assert step.payload is not None
         assert step.webhook_id is not None
-        await remote.update(step.webhook_id, step.payload)
+        saved = await remote.update(step.webhook_id, step.payload)
     else:
         assert step.webhook_id is not None
         await remote.delete(step.webhook_id)
+    if saved is not None and saved.get("needs_secret"):
+        # An edit of where it sends clears the stored secret; without a reference none is sent.
+        typer.secho(
+            f"warning: {step.source}: auth.{saved['needs_secret']}: the server holds no secret "
+            "for this webhook now; write it as a ${VARIABLE} reference and apply again",
+            err=True,
+            fg=typer.colors.YELLOW,
+        )
 
 
 _MARKS = {"create": ("+", typer.colors.GREEN), "update": ("~", typer.colors.YELLOW)}
