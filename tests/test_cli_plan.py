@@ -129,3 +129,8 @@ def test_a_credential_header_is_a_reference_in_files_and_diffs(tmp_path: Path) -
     assert step.payload["headers"][0]["value"] == "new-key-654321"
     with pytest.raises(FileProblem, match=r"headers\[0\]\.value: .*ACME_ORDERS_X_API_KEY"):
         read_file(path, company=None, environment={})
+
+
+def test_keys_a_view_gains_later_are_not_part_of_the_definition() -> None:
+    plan = make_plan([bearer_file(SECRET)], [view(1, "Orders", **STORED, revision_author="x")])
+    assert plan.unchanged == ["acme/Orders"]

@@ -15,15 +15,15 @@ from typing import Any, Literal
 from hooksmith.engine import (
     SECRET_FIELDS,
     WITHHELD_SECRET,
+    Webhook,
     is_sensitive_header,
     masked,
     parse_webhook,
 )
 
-# The keys of a server's webhook view that belong to the definition (the rest is bookkeeping).
-VIEW_ONLY = frozenset(
-    ("id", "revision", "needs_secret", "created_at", "updated_at", "created_by", "updated_by")
-)
+# The keys of a server's webhook view that belong to the definition; the rest (id, revision,
+# times, authors, and whatever the view gains later) is bookkeeping.
+DEFINITION_FIELDS = frozenset(Webhook.model_fields)
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class PlanError(ValueError):
 
 def definition_of_view(view: dict[str, Any]) -> dict[str, Any]:
     """The definition part of a server's webhook view, without the `*_set` flags of its auth."""
-    data = {key: value for key, value in view.items() if key not in VIEW_ONLY}
+    data = {key: value for key, value in view.items() if key in DEFINITION_FIELDS}
     auth = dict(data.get("auth") or {"type": "none"})
     data["auth"] = {key: value for key, value in auth.items() if not key.endswith("_set")}
     return data
