@@ -46,3 +46,4 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/peers.py
 	$(BIN)/python bench/outbound.py
 	$(BIN)/python bench/hotspots.py
+	$(BIN)/python bench/notices.py

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from hooksmith import web
 from hooksmith.api import create_app
+from hooksmith.api.errors import answer
 from hooksmith.settings import Settings
 
 SERVE_ADDRESS = "HOOKSMITH_SERVE_ADDRESS"  # set by `serve --workers N` for its processes
@@ -23,5 +24,5 @@ def server_from_environment() -> FastAPI:
 def create_server(settings: Settings, *, trusted_egress: Iterable[str] = ()) -> FastAPI:
     """The API app of `create_app` with the builder's pages, static files and error pages."""
     app = create_app(settings, trusted_egress=trusted_egress)
-    web.install(app)
+    web.install(app, describe=answer)
     return app

@@ -90,6 +90,23 @@ async def duplicate_webhook(api: Api, outsider: Outsider, victim: Victim) -> Non
     _status(await api.post(f"{V1}/webhooks/{victim.webhook_id}/duplicate"), 404)
 
 
+async def list_revisions(api: Api, outsider: Outsider, victim: Victim) -> None:
+    _status(await api.get(f"{V1}/webhooks/{victim.webhook_id}/revisions"), 404)
+
+
+async def get_revision(api: Api, outsider: Outsider, victim: Victim) -> None:
+    _status(await api.get(f"{V1}/webhooks/{victim.webhook_id}/revisions/1"), 404)
+
+
+async def diff_revisions(api: Api, outsider: Outsider, victim: Victim) -> None:
+    _status(await api.get(f"{V1}/webhooks/{victim.webhook_id}/revisions/1/diff/1"), 404)
+
+
+async def restore_revision(api: Api, outsider: Outsider, victim: Victim) -> None:
+    path = f"{V1}/webhooks/{victim.webhook_id}/revisions/1/restore"
+    _status(await api.post(path, {"revision": 1}), 404)
+
+
 async def run_test(api: Api, outsider: Outsider, victim: Victim) -> None:
     _status(await api.post(f"{V1}/webhooks/{victim.webhook_id}/test", {"conversation": {}}), 404)
 
@@ -217,6 +234,10 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("PUT", f"{V1}/webhooks/{{webhook_id}}"): update_webhook,
     ("DELETE", f"{V1}/webhooks/{{webhook_id}}"): delete_webhook,
     ("POST", f"{V1}/webhooks/{{webhook_id}}/duplicate"): duplicate_webhook,
+    ("GET", f"{V1}/webhooks/{{webhook_id}}/revisions"): list_revisions,
+    ("GET", f"{V1}/webhooks/{{webhook_id}}/revisions/{{revision}}"): get_revision,
+    ("GET", f"{V1}/webhooks/{{webhook_id}}/revisions/{{before}}/diff/{{after}}"): diff_revisions,
+    ("POST", f"{V1}/webhooks/{{webhook_id}}/revisions/{{revision}}/restore"): restore_revision,
     ("POST", f"{V1}/webhooks/{{webhook_id}}/test"): run_test,
     ("POST", f"{V1}/webhooks/{{webhook_id}}/execute"): execute_webhook,
     ("GET", f"{V1}/webhooks/{{webhook_id}}/runs"): list_runs,
@@ -262,6 +283,7 @@ async def _snapshot(owner: Api, victim: Victim) -> list[Any]:
     paths = [
         f"{V1}/webhooks/{victim.webhook_id}",
         f"{V1}/webhooks/{victim.webhook_id}/runs",
+        f"{V1}/webhooks/{victim.webhook_id}/revisions",
         f"{V1}/webhooks",
         f"{V1}/companies",
         f"{V1}/users",

@@ -21,6 +21,7 @@ TABLES = {
     "callback_secrets",
     "sessions",
     "servers",
+    "webhook_revisions",
 }
 
 

@@ -13,7 +13,16 @@ from hooksmith.api.bodies import BodyLimits, BoundedBodies
 from hooksmith.api.execute import ExecuteShortcut
 from hooksmith.api.headers import SecurityHeaders
 from hooksmith.api.requestids import RequestIds
-from hooksmith.api.routes import curl, drafts, preview, runs, session, tenants, webhooks
+from hooksmith.api.routes import (
+    curl,
+    drafts,
+    preview,
+    revisions,
+    runs,
+    session,
+    tenants,
+    webhooks,
+)
 from hooksmith.service.runs import RetentionTask
 from hooksmith.service.runtime import Runtime
 from hooksmith.settings import Settings
@@ -58,7 +67,7 @@ def create_app(settings: Settings, *, trusted_egress: Iterable[str] = ()) -> Fas
     # Added first, so it runs inside every middleware added after it (e.g. body limits).
     app.add_middleware(ExecuteShortcut, prefix=API_PREFIX)
     errors.install(app)
-    for module in (webhooks, runs, preview, drafts, tenants, session, curl):
+    for module in (webhooks, revisions, runs, preview, drafts, tenants, session, curl):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(echo.router)
     app.include_router(probes.router)

@@ -9,7 +9,9 @@ storage layer's errors never get here, the service translates them.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -36,6 +38,23 @@ STATUS: tuple[tuple[type[Known], int], ...] = (
 LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What an error answers: its status, kind, message, field, every fault and headers."""
+
+    status: int
+    kind: str
+    message: str
+    field: str | None = None
+    errors: list[tuple[str, str]] | None = None
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def response(self) -> JSONResponse:
+        return error_response(
+            self.status, self.kind, self.message, self.field, errors=self.errors, **self.headers
+        )
+
+
 def error_response(
     status: int,
     kind: str,
@@ -51,63 +70,21 @@ def error_response(
     return JSONResponse({"error": error}, status_code=status, headers=headers or None)
 
 
-async def _known(request: Request, error: Exception) -> JSONResponse:
+def answer(request: Request, error: Exception) -> Answer:
+    """This table's answer to `error` (logged when it is a defect), for the API and the pages."""
     for kind_of, status in STATUS:
         if isinstance(error, kind_of):
             headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
             if isinstance(error, service.RateLimited | service.Unavailable):
                 headers = {"Retry-After": str(error.retry_after)}
             every = error.errors if isinstance(error, InvalidDefinition) else None
-            return error_response(
-                status, error.kind, error.message, error.field, errors=every, **headers
-            )
-    return await _unexpected(request, error)
-
-
-KNOWN: tuple[type[Exception], ...] = tuple(kind_of for kind_of, _ in STATUS)
-
-
-async def known_error(request: Request, error: Exception) -> JSONResponse:
-    """The answer of this table to an error of `KNOWN`, for code that runs outside the router."""
-    return await _known(request, error)
-
-
-def request_field(location: tuple[Any, ...]) -> str:
-    """`('body', 'headers', 0, 'key')` → `headers[0].key`; a bare location stays (`body`)."""
-    parts = location[1:] if location and location[0] in LOCATIONS else location
-    return field_path(parts) or (str(location[0]) if location else "")
-
-
-async def _invalid_request(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, RequestValidationError)
-    found = [
-        (request_field(tuple(item.get("loc", ()))), _said(item)) for item in error.errors()
-    ] or [("", "invalid request")]
-    field, message = found[0]
-    return error_response(
-        422,
-        "invalid_input",
-        f"{field}: {message}" if field else message,
-        field,
-        errors=found if len(found) > 1 else None,
-    )
-
-
-def _said(item: Any) -> str:
-    if item.get("type") == "missing":
-        return "is required"
-    return str(item.get("msg", "invalid")).removeprefix("Value error, ")
-
-
-async def _http(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, HTTPException)
-    kinds = {404: "not_found", 405: "method_not_allowed"}
-    return error_response(
-        error.status_code, kinds.get(error.status_code, "http_error"), str(error.detail)
-    )
-
-
-async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+            return Answer(status, error.kind, error.message, error.field, every, headers)
+    if isinstance(error, RequestValidationError):
+        return _invalid_request(error)
+    if isinstance(error, HTTPException):
+        kinds = {404: "not_found", 405: "method_not_allowed"}
+        kind = kinds.get(error.status_code, "http_error")
+        return Answer(error.status_code, kind, str(error.detail))
     unavailable = service.unavailable(error)
     if unavailable is not None:  # an overloaded or unreachable database is not a defect here
         log.warning(
@@ -116,15 +93,41 @@ async def _unexpected(request: Request, error: Exception) -> JSONResponse:
             request.url.path,
             type(error).__name__,
         )
-        return await _known(request, unavailable)
+        return answer(request, unavailable)
     log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
-    return error_response(500, "internal", "something went wrong on the server")
+    return Answer(500, "internal", "something went wrong on the server")
+
+
+KNOWN: tuple[type[Exception], ...] = tuple(kind_of for kind_of, _ in STATUS)
+
+
+async def known_error(request: Request, error: Exception) -> JSONResponse:
+    """The answer of this table to an error, for code that runs outside the router."""
+    return answer(request, error).response()
+
+
+def request_field(location: tuple[Any, ...]) -> str:
+    """`('body', 'headers', 0, 'key')` → `headers[0].key`; a bare location stays (`body`)."""
+    parts = location[1:] if location and location[0] in LOCATIONS else location
+    return field_path(parts) or (str(location[0]) if location else "")
+
+
+def _invalid_request(error: RequestValidationError) -> Answer:
+    found = [
+        (request_field(tuple(item.get("loc", ()))), _said(item)) for item in error.errors()
+    ] or [("", "invalid request")]
+    field, message = found[0]
+    text = f"{field}: {message}" if field else message
+    return Answer(422, "invalid_input", text, field, found if len(found) > 1 else None)
+
+
+def _said(item: Any) -> str:
+    if item.get("type") == "missing":
+        return "is required"
+    return str(item.get("msg", "invalid")).removeprefix("Value error, ")
 
 
 def install(app: FastAPI) -> None:
-    """Register the handlers of this table on `app`."""
-    for kind_of, _ in STATUS:
-        app.add_exception_handler(kind_of, _known)
-    app.add_exception_handler(RequestValidationError, _invalid_request)
-    app.add_exception_handler(HTTPException, _http)
-    app.add_exception_handler(Exception, _unexpected)
+    """Register this table's JSON answers on `app`."""
+    for kind_of in (*KNOWN, RequestValidationError, HTTPException, Exception):
+        app.add_exception_handler(kind_of, known_error)

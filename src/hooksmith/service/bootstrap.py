@@ -11,6 +11,7 @@ from hooksmith.engine import parse_webhook
 from hooksmith.service.database import database_of
 from hooksmith.settings import Settings
 from hooksmith.store import (
+    RevisionRepository,
     SecretBox,
     TenantRepository,
     WebhookRepository,
@@ -80,6 +81,7 @@ async def first_run(
         _, token = await tenants.create_token("demo token", agency_id=agency.id, created_by=user.id)
         webhook = parse_webhook(demo_definition(base_url))
         row = await WebhookRepository(session, box).add(company.id, webhook, user_id=user.id)
+        await RevisionRepository(session).record(row, user_id=user.id)
         await session.commit()
     return FirstRun(
         url=base_url.rstrip("/"),

@@ -48,6 +48,7 @@ class RunView(BaseModel):
     callback_status: str | None = None
     callback_attempts: int = 0
     callback_error: str | None = None
+    revision_url: str = ""  # the API address of the webhook revision this run used
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ def run_view(row: RunRow) -> RunView:
         callback_status=row.callback_status,
         callback_attempts=row.callback_attempts or 0,
         callback_error=row.callback_error,
+        revision_url=f"/api/v1/webhooks/{row.webhook_id}/revisions/{row.webhook_revision}",
     )
 
 

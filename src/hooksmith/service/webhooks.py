@@ -33,6 +33,7 @@ from hooksmith.service.cache import WebhookCache
 from hooksmith.service.errors import Forbidden, InvalidInput, NotFound, store_errors
 from hooksmith.store import (
     PLAIN_FIELDS,
+    RevisionRepository,
     Scope,
     SecretBox,
     SecretUnreadable,
@@ -218,6 +219,7 @@ async def create_webhook(
     repository = WebhookRepository(session, box)
     with store_errors():
         row = await repository.add(company.id, webhook, user_id=actor.user_id)
+    await RevisionRepository(session).record(row, user_id=actor.user_id)
     await session.commit()
     return view(row)
 
@@ -274,6 +276,24 @@ async def update_webhook(
             "revision: give the revision you read (an integer) so a newer save is not lost",
             field="revision",
         )
+    return await save_definition(
+        session, box, cache, actor, webhook_id, payload, expected_revision=revision
+    )
+
+
+async def save_definition(
+    session: AsyncSession,
+    box: SecretBox,
+    cache: WebhookCache,
+    actor: Actor,
+    webhook_id: int,
+    payload: dict[str, Any],
+    *,
+    expected_revision: int,
+    may_keep_secret: bool = True,
+) -> WebhookView:
+    """Save `payload` as the webhook's next revision (the secret rules in the module docstring);
+    `may_keep_secret=False` saves it without the stored secret unless the payload gives one."""
     repository = WebhookRepository(session, box)
     row = await _row(repository, actor.scope, webhook_id)
     company = await _company_for(
@@ -285,7 +305,7 @@ async def update_webhook(
     same_place = isinstance(new_url, str) and isinstance(new_context, dict)
     same_place = same_place and destination(str(new_url), new_context) == before
     payload, clear = _with_secret(
-        payload, row.auth_type, stored_secret(repository, row), keep=same_place
+        payload, row.auth_type, stored_secret(repository, row), keep=same_place and may_keep_secret
     )
     webhook = await checked(payload)
     with store_errors():
@@ -293,7 +313,7 @@ async def update_webhook(
             actor.scope,
             webhook_id,
             webhook,
-            expected_revision=revision,
+            expected_revision=expected_revision,
             company_id=company.id,
             user_id=actor.user_id,
         )
@@ -302,6 +322,7 @@ async def update_webhook(
     if clear:
         await repository.clear_secret(actor.scope, webhook_id)
         updated.auth_secret_ciphertext = None
+    await RevisionRepository(session).record(updated, user_id=actor.user_id)
     await session.commit()
     cache.changed(webhook_id)
     return view(updated)
@@ -339,6 +360,7 @@ async def duplicate_webhook(
     if secret is None and row.auth_type in SECRET_FIELDS:
         await repository.clear_secret(actor.scope, added.id)
         added.auth_secret_ciphertext = None
+    await RevisionRepository(session).record(added, user_id=actor.user_id)
     await session.commit()
     return view(added)
 

@@ -18,6 +18,7 @@ from hooksmith.store.errors import (
 from hooksmith.store.figures import RunFigureRepository, Window
 from hooksmith.store.migrate import downgrade, upgrade
 from hooksmith.store.models import MAX_ID
+from hooksmith.store.revisions import RevisionRepository
 from hooksmith.store.runs import NewRun, RunRepository
 from hooksmith.store.scope import Scope
 from hooksmith.store.secrets import SecretBox, load_or_create_key
@@ -31,6 +32,7 @@ __all__ = [
     "NewRun",
     "NotFound",
     "RevisionConflict",
+    "RevisionRepository",
     "RunFigureRepository",
     "RunRepository",
     "Scope",

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -247,3 +248,22 @@ class RunRow(Base):
     # The bot's W3C trace context (version 00 traceparent), passed on by the worker.
     traceparent: Mapped[str | None] = mapped_column(String(55))
     tracestate: Mapped[str | None] = mapped_column(String(512))
+
+
+class WebhookRevisionRow(Base):
+    """One saved revision of a webhook: its definition as saved, by whom and when.
+
+    The auth secret is never kept here, not even encrypted: only whether one was set, so an old
+    revision can never bring a secret back.
+    """
+
+    __tablename__ = "webhook_revisions"
+    __table_args__ = (UniqueConstraint("webhook_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    secret_set: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

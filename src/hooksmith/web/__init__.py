@@ -9,17 +9,20 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from hooksmith.web import builder, errors, pages
+from hooksmith.web import builder, errors, pages, revisions
+from hooksmith.web.errors import Describe
 from hooksmith.web.templating import STATIC_DIR, make_templates
 
 __all__ = ["install"]
 
 
-def install(app: FastAPI) -> None:
-    """Serve the pages and `/static` on `app` (built by `hooksmith.api.create_app`)."""
+def install(app: FastAPI, describe: Describe) -> None:
+    """Serve the pages and `/static` on `app` (built by `hooksmith.api.create_app`); errors on
+    pages show what `describe` (the API's error table) says of them."""
     templates = make_templates()
     app.state.templates = templates
     app.include_router(pages.router)
     app.include_router(builder.router)
+    app.include_router(revisions.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    errors.install(app, templates)
+    errors.install(app, templates, describe)

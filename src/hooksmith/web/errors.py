@@ -1,16 +1,16 @@
 """Errors on pages: the API's one error table answers, and pages show its answer as HTML.
 
 Every exception handler already installed (the API's table from domain errors to statuses and
-`{"error": {...}}`) is wrapped: under `/api/` it answers as before; elsewhere its status and
-message are shown on an error page. No session sends a person to the login page.
+`{"error": {...}}`) is wrapped: under `/api/` it answers as before; elsewhere the same table's
+status and message (`describe`, given by the app that composes both) are shown on an error
+page. No session sends a person to the login page.
 """
 
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import WebSocketRequestValidationError
@@ -19,6 +19,18 @@ from fastapi.templating import Jinja2Templates
 
 from hooksmith.web.deps import BadForm, LoginRequired, login_url
 
+
+class Described(Protocol):
+    """What the error table says of an error: its status and a message for people."""
+
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def message(self) -> str: ...
+
+
+Describe = Callable[[Request, Exception], Described]
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 Installed = Callable[[Request, Any], Response | Awaitable[Response]]
 # The API's paths, the probes and metrics included: their errors stay JSON, never a page.
@@ -55,28 +67,20 @@ def error_page(templates: Jinja2Templates, request: Request, status: int, messag
     )
 
 
-def _message(response: Response) -> str:
-    try:
-        data: Any = json.loads(bytes(response.body))
-        return str(data["error"]["message"])
-    except (ValueError, KeyError, TypeError):
-        return "the request could not be completed"
-
-
-def _for_pages(original: Installed, templates: Jinja2Templates) -> Handler:
+def _for_pages(original: Installed, templates: Jinja2Templates, describe: Describe) -> Handler:
     async def handle(request: Request, error: Exception) -> Response:
-        answer = original(request, error)
-        response = await answer if inspect.isawaitable(answer) else answer
         if request.url.path.startswith(API_PATHS):
-            return response
-        if response.status_code == 401:
+            answer = original(request, error)
+            return await answer if inspect.isawaitable(answer) else answer
+        described = describe(request, error)
+        if described.status == 401:
             return RedirectResponse(login_url(request.url.path), status_code=303)
-        return error_page(templates, request, response.status_code, _message(response))
+        return error_page(templates, request, described.status, described.message)
 
     return handle
 
 
-def install(app: FastAPI, templates: Jinja2Templates) -> None:
+def install(app: FastAPI, templates: Jinja2Templates, describe: Describe) -> None:
     """Show the already installed handlers' answers as pages outside `/api/`; add the page-only
     errors (no session, stale form)."""
     for kind, handler in list(app.exception_handlers.items()):
@@ -84,7 +88,7 @@ def install(app: FastAPI, templates: Jinja2Templates) -> None:
             continue
         if issubclass(kind, WebSocketRequestValidationError):
             continue
-        app.add_exception_handler(kind, _for_pages(handler, templates))
+        app.add_exception_handler(kind, _for_pages(handler, templates, describe))
 
     async def login_required(request: Request, error: Exception) -> Response:
         assert isinstance(error, LoginRequired)

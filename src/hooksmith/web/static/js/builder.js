@@ -244,6 +244,8 @@ class Builder {
       $("builder-title").textContent = "Edit webhook";
       $("history-link").href = `/webhooks/${view.id}/runs`;
       $("history-link").hidden = false;
+      $("revisions-link").href = `/webhooks/${view.id}/revisions`;
+      $("revisions-link").hidden = false;
       $("stored-actions").hidden = false;
     }
     for (const [secret, flag] of [["password", view.auth.password_set], ["token", view.auth.token_set]]) {
