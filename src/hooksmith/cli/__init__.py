@@ -1,10 +1,11 @@
-"""The `hooksmith` command: definition files (run, render, curl, openapi), server, worker, admin."""
+"""The `hooksmith` command: definition files (run, render, curl, openapi), webhooks as code
+(export, apply), the server, the worker, admin."""
 
 from __future__ import annotations
 
 import typer
 
-from hooksmith.cli import admin, curl, openapi, server, webhooks, worker
+from hooksmith.cli import admin, ascode, curl, openapi, server, webhooks, worker
 
 
 def build_app() -> typer.Typer:
@@ -18,6 +19,8 @@ def build_app() -> typer.Typer:
     app.command()(webhooks.render)
     app.command()(curl.curl)
     app.command()(openapi.openapi)
+    app.command()(ascode.export)
+    app.command()(ascode.apply)
     app.command()(server.serve)
     app.command()(worker.worker)
     app.add_typer(admin.build_admin(), name="admin")

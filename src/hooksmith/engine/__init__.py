@@ -51,7 +51,7 @@ from hooksmith.engine.jsondata import (
     too_deep,
 )
 from hooksmith.engine.openapi import import_openapi, list_operations
-from hooksmith.engine.redaction import WITHHELD_SECRET, masked
+from hooksmith.engine.redaction import WITHHELD_SECRET, is_sensitive_header, masked
 from hooksmith.engine.renderers import RendererPool
 from hooksmith.engine.result import Attempt, Result, ResultError, SentRequest, VariableOutcome
 from hooksmith.engine.retry import IDEMPOTENCY_HEADER, Backoff
@@ -106,6 +106,7 @@ __all__ = [
     "execute",
     "field_path",
     "import_openapi",
+    "is_sensitive_header",
     "list_operations",
     "load_json",
     "load_webhook",
