@@ -147,6 +147,17 @@ async def import_curl(api: Api, outsider: Outsider, victim: Victim) -> None:
     _status(reply, 200)  # pure: reads nothing stored, saves nothing, sends nothing
 
 
+async def import_openapi(api: Api, outsider: Outsider, victim: Victim) -> None:
+    document = {
+        "openapi": "3.0.3",
+        "info": {"title": "Victim", "version": "1"},
+        "servers": [{"url": victim.upstream_url}],
+        "paths": {"/orders": {"get": {"operationId": "listOrders"}}},
+    }
+    reply = await api.post(f"{V1}/import/openapi", {"document": document})
+    _status(reply, 200)  # pure: reads nothing stored, saves nothing, sends nothing
+
+
 async def run_curl(api: Api, outsider: Outsider, victim: Victim) -> None:
     reply = await api.get(f"{V1}/runs/{victim.run_id}/curl")
     _status(reply, 404)
@@ -246,6 +257,7 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("POST", f"{V1}/drafts/run"): run_draft,
     ("GET", f"{V1}/webhooks/{{webhook_id}}/curl"): webhook_curl,
     ("POST", f"{V1}/import/curl"): import_curl,
+    ("POST", f"{V1}/import/openapi"): import_openapi,
     ("GET", f"{V1}/runs/{{run_id}}/curl"): run_curl,
     ("GET", f"{V1}/runs/{{run_id}}"): get_run,
     ("GET", f"{V1}/me"): me,
