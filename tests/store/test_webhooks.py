@@ -7,6 +7,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hooksmith.engine import WITHHELD_SECRET
 from hooksmith.engine.definition import Webhook
 from hooksmith.store import (
     NotFound,
@@ -100,7 +101,7 @@ async def test_a_definition_without_its_secret_keeps_the_auth_shape(
     )
     withheld = to_definition(row, None)
     assert withheld.auth.type == "bearer"
-    assert withheld.secrets() == [""]
+    assert withheld.secrets() == [WITHHELD_SECRET]  # the one stand-in, never the secret
     assert TOKEN not in str(withheld.to_data())
 
 
