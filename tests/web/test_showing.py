@@ -161,7 +161,7 @@ def test_the_sticky_bar_stays_one_line_and_covers_no_focused_field(page: Page, s
     assert title.evaluate("e => getComputedStyle(e).textOverflow") == "ellipsis"
 
     # Scrolled down, a field reached by Tab or by its label sits below the bar, not under it.
-    page.mouse.wheel(0, 900)
+    page.evaluate("window.scrollBy(0, 900)")  # at once: a wheel scrolls on after focus()
     timeout = page.get_by_label("Time-out (seconds)")
     timeout.focus()
     field = timeout.bounding_box()
