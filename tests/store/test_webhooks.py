@@ -86,7 +86,7 @@ async def test_basic_auth_and_no_auth_round_trip(session: AsyncSession, tenants:
     plain = make_webhook(name="Plain")
     basic_row = await repository.add(tenants.acme.id, basic)
     plain_row = await repository.add(tenants.acme.id, plain)
-    assert basic_row.auth_username == "bot"
+    assert basic_row.definition["auth"] == {"type": "basic", "username": "bot"}
     assert "pw-123" not in (basic_row.auth_secret_ciphertext or "")
     assert repository.definition(basic_row).to_data() == basic.to_data() | {"company": "acme"}
     assert plain_row.auth_secret_ciphertext is None
@@ -116,7 +116,10 @@ async def test_a_ciphertext_copied_to_another_webhook_does_not_decrypt(
         await session.execute(
             update(WebhookRow)
             .where(WebhookRow.id == target.id)
-            .values(auth_type="bearer", auth_secret_ciphertext=victim.auth_secret_ciphertext)
+            .values(
+                definition=target.definition | {"auth": {"type": "bearer"}},
+                auth_secret_ciphertext=victim.auth_secret_ciphertext,
+            )
         )
         copied = await repository.get(Scope.everything(), target.id)
         assert copied is not None

@@ -32,7 +32,7 @@ from hooksmith.service.errors import InvalidInput, NotFound
 from hooksmith.service.execution import conversation_or_refuse, run_webhook
 from hooksmith.service.preview import limit_key
 from hooksmith.service.runtime import Runtime
-from hooksmith.service.webhooks import destination, stored_secret
+from hooksmith.service.webhooks import destination, stored_destination, stored_secret
 from hooksmith.store import WebhookRepository
 from hooksmith.store.models import WebhookRow
 
@@ -63,7 +63,7 @@ def _same_destination(row: WebhookRow, draft: dict[str, Any]) -> bool:
     url, context = draft.get("url"), draft.get("context") or {}
     if not isinstance(url, str) or not isinstance(context, dict):
         return False
-    return destination(url, context) == destination(row.url, row.context)
+    return destination(url, context) == stored_destination(row)
 
 
 def secret_to_clear(row: WebhookRow, draft: dict[str, Any]) -> str | None:
@@ -150,6 +150,6 @@ def _may_use_stored_secret(row: WebhookRow, draft: dict[str, Any]) -> bool:
     auth = draft.get("auth")
     if not isinstance(auth, dict) or auth.get("type") != row.auth_type:
         return False
-    if draft.get("host_from_conversation") is True and not row.host_from_conversation:
+    if draft.get("host_from_conversation") is True and not row.definition["host_from_conversation"]:
         return False
     return _same_destination(row, draft)

@@ -32,7 +32,6 @@ from hooksmith.service.actors import Actor
 from hooksmith.service.cache import WebhookCache
 from hooksmith.service.errors import Forbidden, InvalidInput, NotFound, store_errors
 from hooksmith.store import (
-    PLAIN_FIELDS,
     RevisionRepository,
     Scope,
     SecretBox,
@@ -57,28 +56,15 @@ class Page(BaseModel, Generic[T]):
     limit: int
 
 
-class WebhookView(BaseModel):
-    """A stored webhook as callers see it: every field of a webhook, secrets replaced by `*_set`."""
+class WebhookView(Webhook):
+    """A stored webhook as callers see it: every field of a webhook (the engine's model), its
+    id, revision and authorship, and the auth's secret replaced by `password_set` / `token_set`."""
 
     id: int
     revision: int
-    name: str
     company: str
-    method: str
-    url: str
-    response_type: str
-    execution: str
-    timeout: float
-    auth: dict[str, Any]
-    headers: list[dict[str, str]]
-    params: list[dict[str, str]]
-    context: dict[str, str]
-    body: str | None
-    custom_variables: list[dict[str, Any]]
-    retry: dict[str, Any] | None
-    success_condition: str | None
-    host_from_conversation: bool
-    needs_secret: str | None = None  # "token" or "password": required by the auth, not stored
+    auth: dict[str, Any]  # type: ignore[assignment]  # the auth without its write-only secret
+    needs_secret: str | None = None  # the secret field the auth requires but does not have
     created_at: datetime
     updated_at: datetime
     created_by: int | None
@@ -87,25 +73,23 @@ class WebhookView(BaseModel):
 
 def view(row: WebhookRow) -> WebhookView:
     """The view of a row; the secret itself is never read here."""
-    auth: dict[str, Any] = {"type": row.auth_type}
-    if row.auth_type == "basic":
-        auth |= {
-            "username": row.auth_username,
-            "password_set": row.auth_secret_ciphertext is not None,
+    auth = dict(row.definition["auth"])
+    field = SECRET_FIELDS.get(row.auth_type)
+    if field is not None:
+        auth[f"{field}_set"] = row.auth_secret_ciphertext is not None
+    return WebhookView.model_validate(
+        row.definition
+        | {
+            "id": row.id,
+            "revision": row.revision,
+            "company": row.company.slug,
+            "auth": auth,
+            "needs_secret": _needs_secret(row),
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+            "created_by": row.created_by,
+            "updated_by": row.updated_by,
         }
-    elif row.auth_type == "bearer":
-        auth["token_set"] = row.auth_secret_ciphertext is not None
-    return WebhookView(
-        id=row.id,
-        revision=row.revision,
-        company=row.company.slug,
-        auth=auth,
-        **{name: getattr(row, name) for name in PLAIN_FIELDS},
-        needs_secret=_needs_secret(row),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        created_by=row.created_by,
-        updated_by=row.updated_by,
     )
 
 
@@ -144,6 +128,11 @@ def destination(url: str, context: dict[str, str]) -> tuple[str, str, tuple[str 
     names = [name.strip() for name in _EXPRESSION.findall(authority)]
     normal = _EXPRESSION.sub(lambda m: "{{" + m.group(1).strip() + "}}", authority).lower()
     return scheme, normal, tuple(context.get(name) for name in names)
+
+
+def stored_destination(row: WebhookRow) -> tuple[str, str, tuple[str | None, ...]]:
+    """Where the stored webhook `row` sends (see `destination`)."""
+    return destination(row.definition["url"], row.definition["context"])
 
 
 def _payload(data: Any) -> dict[str, Any]:
@@ -299,7 +288,7 @@ async def save_definition(
     company = await _company_for(
         TenantRepository(session), actor, payload.get("company"), row.company_id
     )
-    before = destination(row.url, row.context)
+    before = stored_destination(row)
     new_url = payload.get("url")
     new_context = payload.get("context") or {}
     same_place = isinstance(new_url, str) and isinstance(new_context, dict)

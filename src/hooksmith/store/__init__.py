@@ -23,11 +23,10 @@ from hooksmith.store.runs import NewRun, RunRepository
 from hooksmith.store.scope import Scope
 from hooksmith.store.secrets import SecretBox, load_or_create_key
 from hooksmith.store.tenants import TenantRepository, hash_password, verify_password
-from hooksmith.store.webhooks import PLAIN_FIELDS, WebhookRepository, to_definition
+from hooksmith.store.webhooks import WebhookRepository, to_definition
 
 __all__ = [
     "MAX_ID",
-    "PLAIN_FIELDS",
     "Duplicate",
     "NewRun",
     "NotFound",

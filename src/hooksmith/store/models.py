@@ -20,7 +20,6 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
-    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -164,7 +163,12 @@ class SessionRow(Base):
 
 
 class WebhookRow(Base):
-    """A stored webhook definition with its revision counter and authorship."""
+    """A stored webhook: its definition, its encrypted auth secret, revision counter and authorship.
+
+    `definition` holds every field of the webhook but the company (the foreign key) and the auth
+    secret (write-only, encrypted apart), as the engine's model dumps it: a new field of a webhook
+    needs no column. `name` repeats the definition's name for searching and sorting.
+    """
 
     __tablename__ = "webhooks"
     __table_args__ = (Index("ix_webhooks_company_id_name", "company_id", "name"),)
@@ -172,24 +176,8 @@ class WebhookRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
     name: Mapped[str] = mapped_column(String(200))
-    method: Mapped[str] = mapped_column(String(10))
-    url: Mapped[str] = mapped_column(Text)
-    response_type: Mapped[str] = mapped_column(String(10))
-    execution: Mapped[str] = mapped_column(String(10))
-    timeout: Mapped[float] = mapped_column(Float)
-    auth_type: Mapped[str] = mapped_column(String(10))
-    auth_username: Mapped[str | None] = mapped_column(String(500))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
     auth_secret_ciphertext: Mapped[str | None] = mapped_column(Text)
-    headers: Mapped[list[dict[str, str]]] = mapped_column(JSON)
-    params: Mapped[list[dict[str, str]]] = mapped_column(JSON)
-    context: Mapped[dict[str, str]] = mapped_column(JSON)
-    body: Mapped[str | None] = mapped_column(Text)
-    custom_variables: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    retry: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    success_condition: Mapped[str | None] = mapped_column(Text)
-    host_from_conversation: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default=false()
-    )
     revision: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -197,6 +185,11 @@ class WebhookRow(Base):
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     company: Mapped[Company] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def auth_type(self) -> str:
+        """The kind of the webhook's auth (`none`, `basic`, `bearer`, ...)."""
+        return str(self.definition["auth"]["type"])
 
 
 class RunRow(Base):

@@ -1,7 +1,7 @@
 """The revision repository: each saved definition of a webhook, kept with who and when.
 
-A revision holds the webhook's columns as saved (`definition_columns`), the company's slug and
-whether an auth secret was set; never the secret itself.
+A revision holds the webhook's stored definition as saved (`stored_definition`), the company's
+slug and whether an auth secret was set; never the secret itself.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hooksmith.store.models import User, WebhookRevisionRow, WebhookRow
 from hooksmith.store.scope import Scope
-from hooksmith.store.webhooks import PLAIN_FIELDS
 
 # Revisions are seen through their webhook's company now (a webhook may have moved).
 _WEBHOOK = WebhookRow.id == WebhookRevisionRow.webhook_id
@@ -22,11 +21,7 @@ _WEBHOOK = WebhookRow.id == WebhookRevisionRow.webhook_id
 
 def revision_definition(row: WebhookRow) -> dict[str, Any]:
     """The definition a webhook row holds now, as a revision keeps it (no secret)."""
-    auth: dict[str, Any] = {"type": row.auth_type}
-    if row.auth_type == "basic":
-        auth["username"] = row.auth_username
-    plain = {name: getattr(row, name) for name in PLAIN_FIELDS}
-    return plain | {"company": row.company.slug, "auth": auth}
+    return row.definition | {"company": row.company.slug}
 
 
 class RevisionRepository:

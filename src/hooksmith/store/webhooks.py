@@ -5,37 +5,48 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import SecretStr
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hooksmith.engine import WITHHELD_SECRET, BasicAuth, BearerAuth, Webhook, parse_webhook
+from hooksmith.engine import SECRET_FIELDS, WITHHELD_SECRET, Webhook, parse_webhook
 from hooksmith.store.errors import NotFound, RevisionConflict
 from hooksmith.store.models import Company, WebhookRow, utcnow
 from hooksmith.store.scope import Scope
 from hooksmith.store.secrets import SecretBox
 
-# Every field of a webhook has a column of its own name, but the company (a foreign key) and
-# the auth (its type, user name and encrypted secret); a new field needs its column, nothing more.
-PLAIN_FIELDS: tuple[str, ...] = tuple(
-    name for name in Webhook.model_fields if name not in {"company", "auth"}
-)
+
+def stored_definition(webhook: Webhook) -> dict[str, Any]:
+    """What the `definition` column keeps of `webhook`: every field but the company and the auth
+    secret, which is encrypted apart (`auth_secret`).
+
+    >>> from hooksmith.engine import parse_webhook
+    >>> hook = parse_webhook({"name": "n", "company": "acme", "url": "https://x.test",
+    ...     "auth": {"type": "bearer", "token": "s3cret"}})
+    >>> kept = stored_definition(hook)
+    >>> "company" in kept, kept["auth"]
+    (False, {'type': 'bearer'})
+    """
+    data = webhook.to_data()
+    del data["company"]
+    field = SECRET_FIELDS.get(webhook.auth.type)
+    if field is not None:
+        data["auth"] = {key: value for key, value in data["auth"].items() if key != field}
+    return data
 
 
 def definition_columns(webhook: Webhook) -> dict[str, Any]:
-    """The columns that hold `webhook` (every field of a webhook but the company and secret)."""
-    data = webhook.to_data()
-    auth = data["auth"]
-    plain = {name: data[name] for name in PLAIN_FIELDS}
-    return plain | {"auth_type": auth["type"], "auth_username": auth.get("username")}
+    """The columns that hold `webhook`: its stored definition and the name it is found by."""
+    return {"name": webhook.name, "definition": stored_definition(webhook)}
 
 
 def auth_secret(webhook: Webhook) -> str | None:
-    """The one secret of the webhook's auth (basic password or bearer token), if it has auth."""
-    if isinstance(webhook.auth, BasicAuth):
-        return webhook.auth.password.get_secret_value()
-    if isinstance(webhook.auth, BearerAuth):
-        return webhook.auth.token.get_secret_value()
-    return None
+    """The one write-only secret of the webhook's auth, if its kind of auth has one."""
+    field = SECRET_FIELDS.get(webhook.auth.type)
+    if field is None:
+        return None
+    value: SecretStr = getattr(webhook.auth, field)
+    return value.get_secret_value()
 
 
 def to_definition(row: WebhookRow, secret: str | None) -> Webhook:
@@ -44,15 +55,11 @@ def to_definition(row: WebhookRow, secret: str | None) -> Webhook:
     A row with auth and `secret=None` yields the withheld stand-in: the shape of the auth without
     its value, for views that must not hold it.
     """
-    secret = secret or WITHHELD_SECRET
-    auth: dict[str, Any] = {"type": row.auth_type}
-    if row.auth_type == "basic":
-        auth |= {"username": row.auth_username, "password": secret}
-    data: dict[str, Any] = {name: getattr(row, name) for name in PLAIN_FIELDS}
-    data["company"] = row.company.slug
-    if row.auth_type == "bearer":
-        auth["token"] = secret
-    return parse_webhook(data | {"auth": auth})
+    data = row.definition | {"company": row.company.slug}
+    field = SECRET_FIELDS.get(row.auth_type)
+    if field is not None:
+        data["auth"] = data["auth"] | {field: secret or WITHHELD_SECRET}
+    return parse_webhook(data)
 
 
 class WebhookRepository:

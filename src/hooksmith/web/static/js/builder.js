@@ -152,11 +152,8 @@ class Builder {
     }
     const timeout = Number($("timeout").value);
     const definition = {
-      name: $("name").value,
-      method: $("method").value,
+      ...plainFields(this.form),
       url: splitUrl($("url").value).base,
-      response_type: $("response_type").value,
-      execution: $("execution").value,
       timeout: $("timeout").value === "" || Number.isNaN(timeout) ? $("timeout").value : timeout,
       auth,
       headers: this.collectRows(this.headers, ["key", "value"]),
@@ -165,7 +162,6 @@ class Builder {
       body: this.body.value.trim() ? this.body.value : null,
       custom_variables: variableDefinitions(this.collectRows(this.variables, ["name", "mapper", "default"])),
       ...collectReliability(),
-      host_from_conversation: $("host-from-conversation").checked,
     };
     const company = $("company");
     if (company && company.value) definition.company = company.value;
@@ -395,4 +391,17 @@ const form = document.getElementById("builder");
 if (form) {
   window.hooksmithBuilder = new Builder(form);
   form.dataset.ready = "true"; // its controls answer from now on (tests wait for this)
+}
+
+// The value of every plain field of the form: a control marked `data-plain` whose `data-field`
+// is the field's name (a checkbox gives true or false, `data-plain="nullable"` gives null when
+// blank), so a new field of a webhook needs only its control in the template.
+function plainFields(form) {
+  const values = {};
+  for (const control of form.querySelectorAll("[data-plain][data-field]")) {
+    let value = control.type === "checkbox" ? control.checked : control.value;
+    if (control.dataset.plain === "nullable" && !String(value).trim()) value = null;
+    values[control.dataset.field] = value;
+  }
+  return values;
 }

@@ -47,7 +47,14 @@ export function fieldName(path) {
   if (path in FIELDS) return FIELDS[path];
   const context = /^context\.(.+)$/.exec(path);
   if (context) return `Context value ${context[1]}`;
-  return null;
+  return labelOf(path);
+}
+
+// The text of the label of the form's control for `path` (a field the table above does not name).
+function labelOf(path) {
+  const control = document.querySelector(`[data-field="${CSS.escape(path)}"]`);
+  const label = control?.labels?.[0]?.textContent.trim();
+  return label || null;
 }
 
 // "Body line 3" for a body error that names its line, else the body's own name.
