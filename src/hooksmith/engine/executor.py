@@ -313,9 +313,9 @@ class Engine:
 
         if renew:
             carried = next(v for k, v in prepared.headers if k == "Authorization")
-            token = await self.tokens.renew(key, carried.removeprefix("Bearer "), fetch)
+            token = await self.tokens.renew(key, company, carried.removeprefix("Bearer "), fetch)
         else:
-            token = await self.tokens.token(key, fetch)
+            token = await self.tokens.token(key, company, fetch)
         headers = [(k, v) for k, v in prepared.headers if k != "Authorization"]
         headers.append(("Authorization", f"Bearer {token.value}"))
         return dataclasses.replace(

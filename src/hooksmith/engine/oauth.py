@@ -47,11 +47,15 @@ class Token:
 
 
 class TokenStore(Protocol):
-    """Tokens shared between processes, by key (a hash that holds no secret)."""
+    """Tokens shared between processes, by key (a hash that holds no secret) and company.
 
-    async def load(self, key: str) -> Token | None: ...
+    A store that cannot answer (its database is away) says it has no token: the token is
+    then fetched, never an execute failed for it.
+    """
 
-    async def save(self, key: str, token: Token) -> None: ...
+    async def load(self, key: str, company: Hashable) -> Token | None: ...
+
+    async def save(self, key: str, company: Hashable, token: Token) -> None: ...
 
     async def drop(self, key: str) -> None: ...
 
@@ -90,14 +94,14 @@ class TokenCache:
         self._fetching: dict[str, asyncio.Future[Token]] = {}
         self.fetches = 0  # token requests sent by this process (a figure for tests and metrics)
 
-    async def token(self, key: str, fetch: Fetch) -> Token:
+    async def token(self, key: str, company: Hashable, fetch: Fetch) -> Token:
         """A usable token for `key`: kept here, else in the store, else fetched (once)."""
         found = self._tokens.get(key)
         if found is not None and found.usable(time.time()):
             return found
-        return await self._single_flight(key, fetch, shared=True)
+        return await self._single_flight(key, company, fetch, shared=True)
 
-    async def renew(self, key: str, rejected: str, fetch: Fetch) -> Token:
+    async def renew(self, key: str, company: Hashable, rejected: str, fetch: Fetch) -> Token:
         """A new token after the API refused `rejected`; a token someone renewed already is
         taken as it is, so concurrent refusals cost one fetch."""
         found = self._tokens.get(key)
@@ -107,20 +111,22 @@ class TokenCache:
             self._tokens.pop(key, None)
             if self.store is not None:
                 await self.store.drop(key)
-        return await self._single_flight(key, fetch, shared=False)
+        return await self._single_flight(key, company, fetch, shared=False)
 
-    async def _single_flight(self, key: str, fetch: Fetch, *, shared: bool) -> Token:
+    async def _single_flight(
+        self, key: str, company: Hashable, fetch: Fetch, *, shared: bool
+    ) -> Token:
         pending = self._fetching.get(key)
         if pending is None:
-            pending = asyncio.ensure_future(self._obtain(key, fetch, shared=shared))
+            pending = asyncio.ensure_future(self._obtain(key, company, fetch, shared=shared))
             self._fetching[key] = pending
             pending.add_done_callback(lambda _: self._fetching.pop(key, None))
         # Shielded: one caller giving up (its deadline) does not cancel the others' fetch.
         return await asyncio.shield(pending)
 
-    async def _obtain(self, key: str, fetch: Fetch, *, shared: bool) -> Token:
+    async def _obtain(self, key: str, company: Hashable, fetch: Fetch, *, shared: bool) -> Token:
         if shared and self.store is not None:
-            stored = await self.store.load(key)
+            stored = await self.store.load(key, company)
             if stored is not None and stored.usable(time.time()):
                 self._keep(key, stored)
                 return stored
@@ -128,7 +134,7 @@ class TokenCache:
         token = await fetch()
         self._keep(key, token)
         if self.store is not None:
-            await self.store.save(key, token)
+            await self.store.save(key, company, token)
         return token
 
     def _keep(self, key: str, token: Token) -> None:

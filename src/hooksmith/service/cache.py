@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hooksmith.engine import Webhook
+from hooksmith.engine import SECRET_FIELDS, Webhook
 from hooksmith.store import (
     Scope,
     SecretBox,
@@ -34,7 +34,8 @@ class ReadyWebhook:
 
 def ready(repository: WebhookRepository, row: WebhookRow) -> ReadyWebhook:
     """The executable form of `row`; a missing or unreadable secret is named, not raised."""
-    field = {"basic": "auth.password", "bearer": "auth.token"}.get(row.auth_type)
+    secret_field = SECRET_FIELDS.get(row.auth_type)
+    field = f"auth.{secret_field}" if secret_field is not None else None
     try:
         secret = repository.secret(row)
     except SecretUnreadable:

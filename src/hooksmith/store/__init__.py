@@ -18,12 +18,13 @@ from hooksmith.store.errors import (
 from hooksmith.store.figures import RunFigureRepository, Window
 from hooksmith.store.migrate import downgrade, upgrade
 from hooksmith.store.models import MAX_ID
+from hooksmith.store.oauth_tokens import OAuthTokenRepository
 from hooksmith.store.revisions import RevisionRepository
 from hooksmith.store.runs import NewRun, RunRepository
 from hooksmith.store.scope import Scope
 from hooksmith.store.secrets import SecretBox, load_or_create_key
 from hooksmith.store.tenants import TenantRepository, hash_password, verify_password
-from hooksmith.store.webhooks import PLAIN_FIELDS, WebhookRepository, to_definition
+from hooksmith.store.webhooks import PLAIN_FIELDS, WebhookRepository, stored_auth, to_definition
 
 __all__ = [
     "MAX_ID",
@@ -31,6 +32,7 @@ __all__ = [
     "Duplicate",
     "NewRun",
     "NotFound",
+    "OAuthTokenRepository",
     "RevisionConflict",
     "RevisionRepository",
     "RunFigureRepository",
@@ -48,6 +50,7 @@ __all__ = [
     "hash_password",
     "load_or_create_key",
     "session_maker",
+    "stored_auth",
     "to_definition",
     "unreachable",
     "upgrade",

@@ -180,6 +180,8 @@ class WebhookRow(Base):
     auth_type: Mapped[str] = mapped_column(String(10))
     auth_username: Mapped[str | None] = mapped_column(String(500))
     auth_secret_ciphertext: Mapped[str | None] = mapped_column(Text)
+    # The auth's other fields but the user name (an API key's name, an OAuth2 token URL, …).
+    auth_options: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     headers: Mapped[list[dict[str, str]]] = mapped_column(JSON)
     params: Mapped[list[dict[str, str]]] = mapped_column(JSON)
     context: Mapped[dict[str, str]] = mapped_column(JSON)
@@ -267,3 +269,18 @@ class WebhookRevisionRow(Base):
     secret_set: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class OAuthTokenRow(Base):
+    """An OAuth2 access token shared by the servers, encrypted, until shortly before it expires.
+
+    `key` is a hash of the company, token URL, client id, scope, audience and a fingerprint of
+    the client secret: a changed secret or scope never finds an old token.
+    """
+
+    __tablename__ = "oauth_tokens"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    token_ciphertext: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

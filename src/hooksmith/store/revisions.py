@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hooksmith.store.models import User, WebhookRevisionRow, WebhookRow
 from hooksmith.store.scope import Scope
-from hooksmith.store.webhooks import PLAIN_FIELDS
+from hooksmith.store.webhooks import PLAIN_FIELDS, stored_auth
 
 # Revisions are seen through their webhook's company now (a webhook may have moved).
 _WEBHOOK = WebhookRow.id == WebhookRevisionRow.webhook_id
@@ -22,11 +22,8 @@ _WEBHOOK = WebhookRow.id == WebhookRevisionRow.webhook_id
 
 def revision_definition(row: WebhookRow) -> dict[str, Any]:
     """The definition a webhook row holds now, as a revision keeps it (no secret)."""
-    auth: dict[str, Any] = {"type": row.auth_type}
-    if row.auth_type == "basic":
-        auth["username"] = row.auth_username
     plain = {name: getattr(row, name) for name in PLAIN_FIELDS}
-    return plain | {"company": row.company.slug, "auth": auth}
+    return plain | {"company": row.company.slug, "auth": stored_auth(row)}
 
 
 class RevisionRepository:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hooksmith.engine import WITHHELD_SECRET, BasicAuth, BearerAuth, Webhook, parse_webhook
+from hooksmith.engine import SECRET_FIELDS, WITHHELD_SECRET, Webhook, auth_secret, parse_webhook
 from hooksmith.store.errors import NotFound, RevisionConflict
 from hooksmith.store.models import Company, WebhookRow, utcnow
 from hooksmith.store.scope import Scope
@@ -26,16 +26,24 @@ def definition_columns(webhook: Webhook) -> dict[str, Any]:
     data = webhook.to_data()
     auth = data["auth"]
     plain = {name: data[name] for name in PLAIN_FIELDS}
-    return plain | {"auth_type": auth["type"], "auth_username": auth.get("username")}
+    options = {
+        name: value
+        for name, value in auth.items()
+        if name not in {"type", "username", SECRET_FIELDS.get(auth["type"])}
+    }
+    return plain | {
+        "auth_type": auth["type"],
+        "auth_username": auth.get("username"),
+        "auth_options": options or None,
+    }
 
 
-def auth_secret(webhook: Webhook) -> str | None:
-    """The one secret of the webhook's auth (basic password or bearer token), if it has auth."""
-    if isinstance(webhook.auth, BasicAuth):
-        return webhook.auth.password.get_secret_value()
-    if isinstance(webhook.auth, BearerAuth):
-        return webhook.auth.token.get_secret_value()
-    return None
+def stored_auth(row: WebhookRow) -> dict[str, Any]:
+    """The auth a row holds, without its secret (as a revision keeps it)."""
+    auth: dict[str, Any] = {"type": row.auth_type}
+    if row.auth_type == "basic":
+        auth["username"] = row.auth_username
+    return auth | (row.auth_options or {})
 
 
 def to_definition(row: WebhookRow, secret: str | None) -> Webhook:
@@ -44,14 +52,12 @@ def to_definition(row: WebhookRow, secret: str | None) -> Webhook:
     A row with auth and `secret=None` yields the withheld stand-in: the shape of the auth without
     its value, for views that must not hold it.
     """
-    secret = secret or WITHHELD_SECRET
-    auth: dict[str, Any] = {"type": row.auth_type}
-    if row.auth_type == "basic":
-        auth |= {"username": row.auth_username, "password": secret}
+    auth = stored_auth(row)
+    field = SECRET_FIELDS.get(row.auth_type)
+    if field is not None:
+        auth[field] = secret or WITHHELD_SECRET
     data: dict[str, Any] = {name: getattr(row, name) for name in PLAIN_FIELDS}
     data["company"] = row.company.slug
-    if row.auth_type == "bearer":
-        auth["token"] = secret
     return parse_webhook(data | {"auth": auth})
 
 
@@ -213,7 +219,7 @@ class WebhookRepository:
         return count
 
     def _seal(self, webhook: Webhook, company_id: int, webhook_id: int) -> str | None:
-        secret = auth_secret(webhook)
+        secret = auth_secret(webhook.auth)
         if secret is None:
             return None
         return self.box.encrypt(secret, company_id=company_id, webhook_id=webhook_id)
