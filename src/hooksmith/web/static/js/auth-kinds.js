@@ -26,3 +26,18 @@ export function authFields(type) {
   if (secret) auth[kind.secret] = secret;
   return auth;
 }
+
+// Fill the chosen kind's inputs from imported auth data (cURL, OpenAPI); a value left out empties it.
+export function fillAuthFields(auth) {
+  const kind = KINDS[auth.type];
+  if (!kind) return;
+  for (const name of [...kind.plain, kind.secret]) {
+    const input = $(`auth-${name}`);
+    const value = auth[name];
+    if (input.tagName === "SELECT") {
+      if (value) input.value = value;
+    } else {
+      input.value = value ?? "";
+    }
+  }
+}
