@@ -76,7 +76,7 @@ class PreparedRequest:
 def redactor_for(webhook: Webhook) -> Redactor:
     basic = None
     if isinstance(webhook.auth, BasicAuth):
-        basic = f"{webhook.auth.username}:{webhook.auth.password.get_secret_value()}"
+        basic = f"{webhook.auth.username}:{auth_secret(webhook.auth) or ''}"
     return Redactor(webhook.secrets(), basic_credentials=basic)
 
 
