@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from hooksmith.engine import Result, parse_webhook
+from hooksmith.engine import Result, parse_webhook, render
 from tests.factories import loopback_engine
 from tests.token_endpoint import CLIENT_ID, CLIENT_SECRET, TokenEndpoint, oauth2_auth
 from tests.upstream import Upstream
@@ -290,3 +290,10 @@ async def test_tokens_are_kept_per_company(token_endpoint: TokenEndpoint) -> Non
         await engine.execute(webhook, {}, company=2)
         await engine.execute(webhook, {}, company=1)
     assert len(token_endpoint.requests) == 2
+
+
+def test_a_preview_of_oauth2_says_the_token_comes_when_sent(token_endpoint: TokenEndpoint) -> None:
+    result = render(oauth_hook(token_endpoint), {})
+    assert result.ok
+    assert any("fetched when the webhook is sent" in warning for warning in result.warnings)
+    assert token_endpoint.requests == []

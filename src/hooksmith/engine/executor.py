@@ -127,7 +127,7 @@ class Engine:
                 prepared = prepare(sandbox, webhook, conversation, deadline=deadline)
         except EngineError as error:
             return _failed(error, redactor_for(webhook), started)
-        return _rendered(prepared, started)
+        return _rendered(webhook, prepared, started)
 
     async def render_async(
         self, webhook: Webhook, conversation: Mapping[str, Any], *, owner: object = None
@@ -139,7 +139,7 @@ class Engine:
             prepared = await self._prepare(webhook, conversation, started + webhook.timeout, owner)
         except EngineError as error:
             return _failed(error, redactor_for(webhook), started)
-        return _rendered(prepared, started)
+        return _rendered(webhook, prepared, started)
 
     async def _prepare(
         self,
@@ -482,12 +482,15 @@ class Engine:
         )
 
 
-def _rendered(prepared: PreparedRequest, started: float) -> Result:
+def _rendered(webhook: Webhook, prepared: PreparedRequest, started: float) -> Result:
+    warnings = list(prepared.warnings)
+    if isinstance(webhook.auth, OAuth2Auth):
+        warnings.append(
+            "auth: the OAuth2 access token is fetched when the webhook is sent, so this "
+            "preview has no Authorization header"
+        )
     return Result(
-        ok=True,
-        duration_ms=_ms_since(started),
-        request=prepared.shown(),
-        warnings=list(prepared.warnings),
+        ok=True, duration_ms=_ms_since(started), request=prepared.shown(), warnings=warnings
     )
 
 
