@@ -8,11 +8,12 @@ import base64
 import hashlib
 import hmac
 import time
+from collections.abc import Hashable
 from typing import Any
 
 import pytest
 
-from hooksmith.engine import Result, parse_webhook, render
+from hooksmith.engine import Result, Token, parse_webhook, render
 from tests.factories import loopback_engine
 from tests.token_endpoint import CLIENT_ID, CLIENT_SECRET, TokenEndpoint, oauth2_auth
 from tests.upstream import Upstream
@@ -297,3 +298,39 @@ def test_a_preview_of_oauth2_says_the_token_comes_when_sent(token_endpoint: Toke
     assert result.ok
     assert any("fetched when the webhook is sent" in warning for warning in result.warnings)
     assert token_endpoint.requests == []
+
+
+class SharedTokens:
+    """A `TokenStore` two engines share, as servers share the database's table."""
+
+    def __init__(self) -> None:
+        self.tokens: dict[str, Token] = {}
+
+    async def load(self, key: str, company: Hashable) -> Token | None:
+        return self.tokens.get(key)
+
+    async def save(self, key: str, company: Hashable, token: Token) -> None:
+        self.tokens[key] = token
+
+    async def drop(self, key: str) -> None:
+        self.tokens.pop(key, None)
+
+
+async def test_a_token_renewed_by_another_server_is_taken_not_fetched_again(
+    token_endpoint: TokenEndpoint,
+) -> None:
+    shared = SharedTokens()
+    webhook = oauth_hook(token_endpoint)
+    async with loopback_engine(tokens=shared) as one, loopback_engine(tokens=shared) as two:
+        assert (await one.execute(webhook, {}, company=1)).ok
+        assert (await two.execute(webhook, {}, company=1)).ok  # the shared token
+        assert len(token_endpoint.requests) == 1
+        token_endpoint.revoked.add(token_endpoint.issued[0])
+        renewed = await two.execute(webhook, {}, company=1)  # 401: fetched again, shared
+        assert renewed.ok
+        assert len(token_endpoint.requests) == 2
+        taken = await one.execute(webhook, {}, company=1)  # 401 with its old one: takes the new
+        assert taken.ok
+        assert [attempt.status for attempt in taken.attempts] == [401, 200]
+    assert len(token_endpoint.requests) == 2
+    assert token_endpoint.api_calls[-1] == token_endpoint.issued[1]

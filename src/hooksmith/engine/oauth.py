@@ -99,37 +99,43 @@ class TokenCache:
         found = self._tokens.get(key)
         if found is not None and found.usable(time.time()):
             return found
-        return await self._single_flight(key, company, fetch, shared=True)
+        return await self._single_flight(key, company, fetch, None)
 
     async def renew(self, key: str, company: Hashable, rejected: str, fetch: Fetch) -> Token:
-        """A new token after the API refused `rejected`; a token someone renewed already is
-        taken as it is, so concurrent refusals cost one fetch."""
+        """A new token after the API refused `rejected`. A token renewed already, here or by
+        another server, is taken as it is, so concurrent refusals cost one fetch."""
         found = self._tokens.get(key)
         if found is not None and found.value != rejected and found.usable(time.time()):
             return found
-        if key not in self._fetching:
+        if found is not None and found.value == rejected:
+            del self._tokens[key]
+        token = await self._single_flight(key, company, fetch, rejected)
+        if token.value == rejected:  # it joined a fetch begun before the refusal
             self._tokens.pop(key, None)
-            if self.store is not None:
-                await self.store.drop(key)
-        return await self._single_flight(key, company, fetch, shared=False)
+            token = await self._single_flight(key, company, fetch, rejected)
+        return token
 
     async def _single_flight(
-        self, key: str, company: Hashable, fetch: Fetch, *, shared: bool
+        self, key: str, company: Hashable, fetch: Fetch, rejected: str | None
     ) -> Token:
         pending = self._fetching.get(key)
         if pending is None:
-            pending = asyncio.ensure_future(self._obtain(key, company, fetch, shared=shared))
+            pending = asyncio.ensure_future(self._obtain(key, company, fetch, rejected))
             self._fetching[key] = pending
             pending.add_done_callback(lambda _: self._fetching.pop(key, None))
         # Shielded: one caller giving up (its deadline) does not cancel the others' fetch.
         return await asyncio.shield(pending)
 
-    async def _obtain(self, key: str, company: Hashable, fetch: Fetch, *, shared: bool) -> Token:
-        if shared and self.store is not None:
+    async def _obtain(
+        self, key: str, company: Hashable, fetch: Fetch, rejected: str | None
+    ) -> Token:
+        if self.store is not None:
             stored = await self.store.load(key, company)
-            if stored is not None and stored.usable(time.time()):
+            if stored is not None and stored.value != rejected and stored.usable(time.time()):
                 self._keep(key, stored)
                 return stored
+            if stored is not None:  # refused or expired: no other server should load it
+                await self.store.drop(key)
         self.fetches += 1
         token = await fetch()
         self._keep(key, token)
