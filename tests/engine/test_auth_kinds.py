@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from hooksmith.engine import Result, Token, parse_webhook, render
+from hooksmith.engine import WITHHELD_SECRET, Result, Token, parse_webhook, render
 from tests.factories import loopback_engine
 from tests.token_endpoint import CLIENT_ID, CLIENT_SECRET, TokenEndpoint, oauth2_auth
 from tests.upstream import Upstream
@@ -334,3 +334,12 @@ async def test_a_token_renewed_by_another_server_is_taken_not_fetched_again(
         assert [attempt.status for attempt in taken.attempts] == [401, 200]
     assert len(token_endpoint.requests) == 2
     assert token_endpoint.api_calls[-1] == token_endpoint.issued[1]
+
+
+def test_a_preview_without_the_signing_secret_shows_no_made_up_signature() -> None:
+    webhook = hook("https://api.example.com/in", {"type": "hmac", "secret": WITHHELD_SECRET})
+    result = render(webhook, {})
+    assert result.request is not None
+    sent = {line.key: line.value for line in result.request.headers}
+    assert sent["X-Hooksmith-Signature"] == "(signed with the saved secret when sent)"
+    assert sent["X-Hooksmith-Timestamp"].isdigit()

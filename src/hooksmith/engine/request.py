@@ -25,7 +25,7 @@ from hooksmith.engine.definition import (
 )
 from hooksmith.engine.errors import EgressBlocked, RenderError
 from hooksmith.engine.lookup import path_of, read_text
-from hooksmith.engine.redaction import Redactor
+from hooksmith.engine.redaction import WITHHELD_SECRET, Redactor
 from hooksmith.engine.result import SentRequest
 from hooksmith.engine.sandbox import Sandbox
 from hooksmith.engine.signing import signed_headers
@@ -109,13 +109,16 @@ def auth_header_names(webhook: Webhook) -> frozenset[str]:
 def signed(prepared: PreparedRequest, auth: HmacAuth) -> PreparedRequest:
     """The request with its timestamp and signature headers, over the exact body bytes sent."""
     body = prepared.outgoing().body or b""
-    added = signed_headers(
-        auth_secret(auth) or "",
+    secret = auth_secret(auth) or ""
+    timestamp, signature = signed_headers(
+        secret,
         body,
         signature_header=auth.signature_header,
         timestamp_header=auth.timestamp_header,
     )
-    return dataclasses.replace(prepared, headers=(*prepared.headers, *added))
+    if secret == WITHHELD_SECRET:  # a preview without the secret: no signature to show
+        signature = (auth.signature_header, "(signed with the saved secret when sent)")
+    return dataclasses.replace(prepared, headers=(*prepared.headers, timestamp, signature))
 
 
 def prepare(
