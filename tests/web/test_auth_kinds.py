@@ -32,8 +32,8 @@ def test_each_kind_shows_its_fields_and_a_save_round_trips(
     auth = section(page, "Authentication")
     kind = auth.get_by_label("Type of authentication")
     for chosen, shown, hidden in (
-        ("api_key", "API key", "Token URL"),
-        ("oauth2", "Token URL", "Signing secret"),
+        ("api_key", "API key", "OAuth2 endpoint URL"),
+        ("oauth2", "OAuth2 endpoint URL", "Signing secret"),
         ("hmac", "Signing secret", "API key"),
     ):
         kind.select_option(chosen)
@@ -78,7 +78,7 @@ def test_oauth2_and_hmac_fields_are_saved(page: Page, site: Site, shop: Upstream
     new_webhook(page, shop, "OAuth2 webhook")
     auth = section(page, "Authentication")
     auth.get_by_label("Type of authentication").select_option("oauth2")
-    auth.get_by_label("Token URL").fill("https://auth.example.com/oauth/token")
+    auth.get_by_label("OAuth2 endpoint URL").fill("https://auth.example.com/oauth/token")
     auth.get_by_label("Client ID").fill("bot-client")
     auth.get_by_label("Client secret").fill(CLIENT_SECRET)
     auth.get_by_label("Scope (optional)").fill("orders:read")

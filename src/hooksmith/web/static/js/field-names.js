@@ -17,7 +17,7 @@ const FIELDS = {
   "auth.location": "Send the key in",
   "auth.name": "Header or parameter name",
   "auth.key": "API key",
-  "auth.token_url": "Token URL",
+  "auth.token_url": "OAuth2 endpoint URL",
   "auth.client_id": "Client ID",
   "auth.client_secret": "Client secret",
   "auth.scope": "Scope",
