@@ -109,6 +109,40 @@ def test_an_exported_file_reads_back_with_its_secret_from_the_environment(
         read_file(path, company=None, environment={})
 
 
+@pytest.mark.parametrize(
+    ("auth", "field"),
+    [
+        ({"type": "api_key", "location": "query", "name": "api_key", "key_set": True}, "key"),
+        (
+            {
+                "type": "oauth2",
+                "token_url": "https://auth.example.com/token",
+                "client_id": "bot",
+                "scope": "read",
+                "audience": None,
+                "client_auth": "basic",
+                "client_secret_set": True,
+            },
+            "client_secret",
+        ),
+        ({"type": "hmac", "signature_header": "X-Sig", "secret_set": True}, "secret"),
+    ],
+)
+def test_the_new_auth_kinds_export_their_secret_as_a_reference(
+    tmp_path: Path, auth: dict[str, Any], field: str
+) -> None:
+    path = tmp_path / "orders.yaml"
+    data = exported(view(1, "Orders", auth=auth))
+    variable = f"ACME_ORDERS_{field.upper()}"
+    assert data["auth"][field] == f"${{{variable}}}"
+    assert not any(key.endswith("_set") for key in data["auth"])
+    path.write_text(yaml.safe_dump(data))
+    read = read_file(path, company=None, environment={variable: "s-9"})
+    assert read.secret == SecretToSet(field, variable, "s-9")
+    kept = {k: v for k, v in auth.items() if not k.endswith("_set") and v is not None}
+    assert kept.items() <= read.data["auth"].items()
+
+
 def test_a_credential_header_is_a_reference_in_files_and_diffs(tmp_path: Path) -> None:
     server = view(1, "Orders", headers=[{"key": "X-Api-Key", "value": "old-key-123456"}])
     data = exported(server)

@@ -81,11 +81,16 @@ def test_petstore_post_gets_server_variables_as_context_bearer_auth_and_a_body_s
     assert mappers["tagsLabel"] == "response.tags[0].label"
 
 
-def test_petstore_operation_by_method_and_path_with_an_api_key_header_and_no_auth() -> None:
+def test_petstore_operation_by_method_and_path_with_an_api_key_header_as_auth() -> None:
     shown = import_openapi(document("petstore.yaml"), "get /pets/{petId}")["definition"]
     assert shown["url"].endswith("/v2/pets/{{ petId }}")
-    assert shown["auth"] == {"type": "none"}
-    assert shown["headers"] == [{"key": "X-Store-Key", "value": "{{ X_Store_Key }}"}]
+    assert shown["auth"] == {
+        "type": "api_key",
+        "name": "X-Store-Key",
+        "location": "header",
+        "key": "",
+    }
+    assert shown["headers"] == []
     assert shown["body"] is None
     listed = import_openapi(document("petstore.yaml"), "listPets")
     # An optional parameter with a default keeps it; one without is named in the notes.
@@ -161,12 +166,18 @@ def test_openapi_3_1_with_a_relative_server_needs_a_base_url() -> None:
     assert definition["params"] == [
         {"key": "q", "value": "{{ q }}"},
         {"key": "units", "value": "metric"},
-        {"key": "appid", "value": "{{ appid }}"},
     ]
+    assert definition["auth"] == {
+        "type": "api_key",
+        "name": "appid",
+        "location": "query",
+        "key": "",
+    }
     mappers = {m["name"]: m["mapper"] for m in imported["suggested_mappers"]}
     assert mappers["cityCountry"] == "response.city.country"  # type: [string, "null"]
     assert mappers["listMainFeelsLike"] == "response.list[0].main['feels-like']"
-    assert template_problems(webhook_of(imported)) == []
+    keyed = webhook_of(imported, auth=definition["auth"] | {"key": "k-123"})
+    assert template_problems(keyed) == []
 
 
 @pytest.mark.parametrize(
@@ -247,3 +258,44 @@ def test_hostile_schemas_end_in_bounded_output() -> None:
     assert sent.request is not None
     # Text that looks like a template lands as data, never evaluated.
     assert json.loads(sent.request.body or "")["{{ 7*7 }}"] == "{% x %}"
+
+
+CLIENT_CREDENTIALS = """
+openapi: 3.0.3
+info: {title: Orders, version: "1"}
+servers: [{url: https://api.orders.example.com}]
+security: [{partner: [orders.read, orders.write]}]
+paths:
+  /orders:
+    get:
+      operationId: listOrders
+      responses: {"200": {description: ok}}
+components:
+  securitySchemes:
+    partner:
+      type: oauth2
+      flows:
+        clientCredentials:
+          tokenUrl: https://auth.orders.example.com/oauth/token
+          scopes: {orders.read: read, orders.write: write}
+"""
+
+
+def test_an_oauth2_client_credentials_scheme_imports_as_oauth2_auth() -> None:
+    imported = import_openapi(CLIENT_CREDENTIALS, "listOrders")
+    assert imported["definition"]["auth"] == {
+        "type": "oauth2",
+        "token_url": "https://auth.orders.example.com/oauth/token",
+        "client_id": "",
+        "client_secret": "",
+        "scope": "orders.read orders.write",
+    }
+    assert any("client id and client secret" in note for note in imported["notes"])
+    given = imported["definition"]["auth"] | {"client_id": "bot", "client_secret": "s"}
+    assert webhook_of(imported, auth=given).auth.type == "oauth2"
+    # Another flow (authorization code) has no token to fetch unattended: a bearer token.
+    code_flow = CLIENT_CREDENTIALS.replace("clientCredentials:", "authorizationCode:")
+    code_flow = code_flow.replace(
+        "scopes:", "authorizationUrl: https://a.example/auth\n          scopes:"
+    )
+    assert import_openapi(code_flow, "listOrders")["definition"]["auth"]["type"] == "bearer"

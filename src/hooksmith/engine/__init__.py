@@ -9,18 +9,23 @@ from hooksmith.engine.capacity import OutboundLimits
 from hooksmith.engine.checks import template_problems
 from hooksmith.engine.curl import parse_curl, request_as_curl, to_curl
 from hooksmith.engine.definition import (
+    AUTH_KINDS,
     SECRET_FIELDS,
+    ApiKeyAuth,
     BasicAuth,
     BearerAuth,
     CustomVariable,
     Execution,
     Header,
+    HmacAuth,
     Method,
     NoAuth,
+    OAuth2Auth,
     Param,
     ResponseType,
     Retry,
     Webhook,
+    auth_secret,
     field_path,
     load_webhook,
     omitted_secret,
@@ -29,6 +34,7 @@ from hooksmith.engine.definition import (
 )
 from hooksmith.engine.egress import EgressPolicy, check_host, check_path
 from hooksmith.engine.errors import (
+    AuthFailed,
     CircuitOpen,
     ConnectError,
     EgressBlocked,
@@ -50,20 +56,25 @@ from hooksmith.engine.jsondata import (
     not_text,
     too_deep,
 )
+from hooksmith.engine.oauth import Token, TokenStore
 from hooksmith.engine.openapi import import_openapi, list_operations
 from hooksmith.engine.redaction import WITHHELD_SECRET, is_sensitive_header, masked
 from hooksmith.engine.renderers import RendererPool
 from hooksmith.engine.result import Attempt, Result, ResultError, SentRequest, VariableOutcome
 from hooksmith.engine.retry import IDEMPOTENCY_HEADER, Backoff
+from hooksmith.engine.signing import signature
 from hooksmith.engine.tracecontext import TraceContext
 from hooksmith.engine.transport import OutgoingRequest, Transport
 
 __all__ = [
+    "AUTH_KINDS",
     "IDEMPOTENCY_HEADER",
     "NOT_A_CONVERSATION",
     "SECRET_FIELDS",
     "WITHHELD_SECRET",
+    "ApiKeyAuth",
     "Attempt",
+    "AuthFailed",
     "Backoff",
     "BasicAuth",
     "BearerAuth",
@@ -76,6 +87,7 @@ __all__ = [
     "EngineError",
     "Execution",
     "Header",
+    "HmacAuth",
     "InvalidDefinition",
     "InvalidResponse",
     "JsonRefused",
@@ -83,6 +95,7 @@ __all__ = [
     "Method",
     "NoAuth",
     "NoFreeConnection",
+    "OAuth2Auth",
     "OutboundLimits",
     "OutgoingRequest",
     "Param",
@@ -94,11 +107,14 @@ __all__ = [
     "Retry",
     "SentRequest",
     "Timeout",
+    "Token",
+    "TokenStore",
     "TooLarge",
     "TraceContext",
     "Transport",
     "VariableOutcome",
     "Webhook",
+    "auth_secret",
     "check_host",
     "check_path",
     "conversation_data",
@@ -117,6 +133,7 @@ __all__ = [
     "parse_webhook",
     "render",
     "request_as_curl",
+    "signature",
     "template_problems",
     "to_curl",
     "too_deep",

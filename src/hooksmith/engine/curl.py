@@ -18,7 +18,14 @@ import shlex
 from typing import Any, Final
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
-from hooksmith.engine.definition import BasicAuth, BearerAuth, Webhook, parse_webhook
+from hooksmith.engine.definition import (
+    ApiKeyAuth,
+    BasicAuth,
+    BearerAuth,
+    Webhook,
+    auth_secret,
+    parse_webhook,
+)
 from hooksmith.engine.errors import InvalidDefinition
 from hooksmith.engine.redaction import is_sensitive_header
 from hooksmith.engine.result import SentRequest
@@ -356,15 +363,21 @@ def to_curl(webhook: Webhook, *, reveal_secrets: bool = False) -> str:
     if isinstance(auth, BasicAuth):
         user = auth.username + ":"
         if reveal_secrets:
-            lines.append(f"-u {_quoted(user + auth.password.get_secret_value())}")
+            lines.append(f"-u {_quoted(user + (auth_secret(auth) or ''))}")
         else:
             lines.append(f'-u {_quoted(user)}"{PASSWORD_PLACEHOLDER}"')
     elif isinstance(auth, BearerAuth):
         prefix = "Authorization: Bearer "
         if reveal_secrets:
-            lines.append(f"-H {_quoted(prefix + auth.token.get_secret_value())}")
+            lines.append(f"-H {_quoted(prefix + (auth_secret(auth) or ''))}")
         else:
             lines.append(f'-H {_quoted(prefix)}"{TOKEN_PLACEHOLDER}"')
+    elif isinstance(auth, ApiKeyAuth) and auth.location == "header":
+        prefix = f"{auth.name}: "
+        if reveal_secrets:
+            lines.append(f"-H {_quoted(prefix + (auth_secret(auth) or ''))}")
+        else:
+            lines.append(f'-H {_quoted(prefix)}"{SECRET_PLACEHOLDER}"')
     for header in webhook.headers:
         line = f"{header.key}: {header.value}" if header.value else f"{header.key};"
         lines.append(f"-H {_quoted(line)}")

@@ -24,6 +24,7 @@ from pydantic import (
     JsonValue,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -104,10 +105,97 @@ class BearerAuth(_Value):
     token: SecretStr = Field(min_length=1, max_length=8000)
 
 
-Auth = Annotated[NoAuth | BasicAuth | BearerAuth, Field(discriminator="type")]
+class ApiKeyAuth(_Value):
+    """An API key sent as a header or a query parameter named `name`."""
 
-# The write-only field of each kind of auth (its stand-in when withheld: WITHHELD_SECRET).
-SECRET_FIELDS: Final = {"basic": "password", "bearer": "token"}
+    type: Literal["api_key"]
+    location: Literal["header", "query"] = "header"
+    name: str = Field(min_length=1, max_length=200)
+    key: SecretStr = Field(min_length=1, max_length=8000)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, name: str, info: ValidationInfo) -> str:
+        if info.data.get("location", "header") == "header":
+            return check_header_name(name)  # the rules of a configured header's name
+        if any(ch in name for ch in "\x00\r\n&=#"):
+            raise ValueError("must not contain control characters, '&', '=' or '#'")
+        return name
+
+
+class OAuth2Auth(_Value):
+    """OAuth2 client credentials: a token fetched from `token_url`, sent as a bearer token.
+
+    See docs/design.md#oauth2-client-credentials.
+    """
+
+    type: Literal["oauth2"]
+    token_url: str = Field(min_length=1, max_length=2000)
+    client_id: str = Field(min_length=1, max_length=500)
+    client_secret: SecretStr = Field(min_length=1, max_length=8000)
+    scope: str | None = Field(default=None, max_length=2000)
+    audience: str | None = Field(default=None, max_length=2000)
+    client_auth: Literal["basic", "body"] = "basic"
+
+    @field_validator("token_url")
+    @classmethod
+    def _token_url(cls, url: str) -> str:
+        if not re.match(r"^https?://[^/?#\s]+", url, re.IGNORECASE):
+            raise ValueError(f"must be an http:// or https:// URL (got {url[:40]!r})")
+        if any(ch in url for ch in "\r\n\t\x00 {}"):
+            raise ValueError("must be a plain URL, without spaces, control characters or {{ }}")
+        return url
+
+    @field_validator("scope", "audience")
+    @classmethod
+    def _optional(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+
+class HmacAuth(_Value):
+    """HMAC-SHA256 signing of each request; see docs/design.md#hmac-signing."""
+
+    type: Literal["hmac"]
+    secret: SecretStr = Field(min_length=1, max_length=8000)
+    signature_header: str = Field(default="X-Hooksmith-Signature", min_length=1, max_length=200)
+    timestamp_header: str = Field(default="X-Hooksmith-Timestamp", min_length=1, max_length=200)
+
+    _names = field_validator("signature_header", "timestamp_header")(
+        lambda name: check_header_name(name)
+    )
+
+    @model_validator(mode="after")
+    def _header_names(self) -> HmacAuth:
+        if self.signature_header.lower() == self.timestamp_header.lower():
+            raise ValueError("signature_header and timestamp_header must differ")
+        return self
+
+
+AnyAuth = NoAuth | BasicAuth | BearerAuth | ApiKeyAuth | OAuth2Auth | HmacAuth
+Auth = Annotated[AnyAuth, Field(discriminator="type")]
+AUTH_KINDS: Final = ("none", "basic", "bearer", "api_key", "oauth2", "hmac")
+
+# The one write-only field of each kind of auth (its stand-in when withheld: WITHHELD_SECRET).
+SECRET_FIELDS: Final = {
+    "basic": "password",
+    "bearer": "token",
+    "api_key": "key",
+    "oauth2": "client_secret",
+    "hmac": "secret",
+}
+
+
+def auth_secret(auth: AnyAuth) -> str | None:
+    """The one secret value of an auth, or None: every auth secret is read here and only here.
+
+    >>> auth_secret(BearerAuth(type="bearer", token="t0ken")), auth_secret(NoAuth())
+    ('t0ken', None)
+    """
+    field = SECRET_FIELDS.get(auth.type)
+    if field is None:
+        return None
+    secret: SecretStr = getattr(auth, field)
+    return secret.get_secret_value()
 
 
 def omitted_secret(auth: Any) -> str | None:
@@ -143,20 +231,25 @@ class Header(_Value):
     @field_validator("key")
     @classmethod
     def _token(cls, key: str) -> str:
-        if not TOKEN.fullmatch(key):
-            raise ValueError(
-                f"{key!r} is not a valid header name (letters, digits and !#$%&'*+-.^_`|~ only)"
-            )
-        lowered = key.lower()
-        if lowered in FRAMING_HEADERS or lowered.startswith("proxy-"):
-            raise ValueError(f"{key!r} is set by hooksmith itself and cannot be configured")
-        if lowered in ORIGIN_HEADERS or lowered.startswith("x-forwarded-"):
-            raise ValueError(
-                f"{key!r} tells a server where a request came from; a webhook cannot set it"
-            )
-        return key
+        return check_header_name(key)
 
     _value = field_validator("value")(_check_template_value)
+
+
+def check_header_name(key: str) -> str:
+    """`key` if it is a header name a webhook may set, else a ValueError saying why."""
+    if not TOKEN.fullmatch(key):
+        raise ValueError(
+            f"{key!r} is not a valid header name (letters, digits and !#$%&'*+-.^_`|~ only)"
+        )
+    lowered = key.lower()
+    if lowered in FRAMING_HEADERS or lowered.startswith("proxy-"):
+        raise ValueError(f"{key!r} is set by hooksmith itself and cannot be configured")
+    if lowered in ORIGIN_HEADERS or lowered.startswith("x-forwarded-"):
+        raise ValueError(
+            f"{key!r} tells a server where a request came from; a webhook cannot set it"
+        )
+    return key
 
 
 class Param(_Value):
@@ -343,19 +436,15 @@ class Webhook(_Value):
 
     def secrets(self) -> list[str]:
         """Every secret value of this webhook, for redaction."""
-        if isinstance(self.auth, BasicAuth):
-            return [s for s in (self.auth.password.get_secret_value(),) if s]
-        if isinstance(self.auth, BearerAuth):
-            return [self.auth.token.get_secret_value()]
-        return []
+        secret = auth_secret(self.auth)
+        return [secret] if secret else []
 
     def to_data(self) -> dict[str, Any]:
         """The definition as plain data with its secrets in clear (for files and storage)."""
         data = self.model_dump(mode="json")
-        if isinstance(self.auth, BasicAuth):
-            data["auth"]["password"] = self.auth.password.get_secret_value()
-        elif isinstance(self.auth, BearerAuth):
-            data["auth"]["token"] = self.auth.token.get_secret_value()
+        secret = auth_secret(self.auth)
+        if secret is not None:
+            data["auth"][SECRET_FIELDS[self.auth.type]] = secret
         return data
 
 
@@ -365,7 +454,7 @@ def field_path(location: tuple[int | str, ...]) -> str:
     for part in location:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif part in {"none", "basic", "bearer"} and path.endswith("auth"):
+        elif part in AUTH_KINDS and path.endswith("auth"):
             continue
         else:
             path += f".{part}" if path else str(part)
@@ -384,7 +473,8 @@ def validation_errors(error: ValidationError) -> list[tuple[str, str]]:
         elif kind == "missing":
             message = "is required"
         elif kind == "union_tag_invalid":
-            message = f"type must be one of none, basic, bearer (got {item['input'].get('type')!r})"
+            kinds = ", ".join(AUTH_KINDS)
+            message = f"type must be one of {kinds} (got {item['input'].get('type')!r})"
         elif kind == "enum":
             expected = item.get("ctx", {}).get("expected", "")
             message = f"must be one of {expected} (got {item['input']!r})"

@@ -4,6 +4,7 @@
      ├── InvalidDefinition      the webhook definition breaks a rule of "The webhook"
      ├── RenderError            a template, URL, header or body could not be rendered
      ├── EgressBlocked          the target address is refused by the egress guard
+     ├── AuthFailed             no credentials to send: the OAuth2 token endpoint gave no token
      ├── CircuitOpen            the target's circuit breaker is open: nothing was sent
      ├── SendError
      │    ├── ConnectError      no connection could be made (DNS, refused, TLS)
@@ -47,6 +48,16 @@ class RenderError(EngineError):
 
 class EgressBlocked(EngineError):
     kind = "egress_blocked"
+
+
+class AuthFailed(EngineError):
+    """No token could be obtained for the webhook's auth; `status` is the token endpoint's."""
+
+    kind = "auth_failed"
+
+    def __init__(self, message: str, *, field: str | None = None, status: int | None = None):
+        super().__init__(message, field=field)
+        self.status = status
 
 
 class CircuitOpen(EngineError):

@@ -21,9 +21,10 @@ from typing import Any, TypeVar
 from hooksmith.engine.breaker import CircuitBreaker
 from hooksmith.engine.budget import INLINE_SHARE, InlineShare
 from hooksmith.engine.capacity import Capacity, OutboundLimits
-from hooksmith.engine.definition import Webhook
+from hooksmith.engine.definition import OAuth2Auth, Webhook
 from hooksmith.engine.egress import EgressPolicy
 from hooksmith.engine.errors import EngineError, MappingError
+from hooksmith.engine.oauth import Token, TokenCache, TokenStore, fetch_token, token_key
 from hooksmith.engine.parsing import decode_text, parse_body
 from hooksmith.engine.phases import Reading, read_answer
 from hooksmith.engine.redaction import Redactor
@@ -40,6 +41,7 @@ from hooksmith.engine.retry import (
     IDEMPOTENCY_HEADER,
     Backoff,
     RetryPlan,
+    Sent,
     new_idempotency_key,
     send_with_retries,
 )
@@ -76,7 +78,9 @@ class Engine:
         breaker_cooldown: float = 30.0,
         renderers: RendererPool | None = None,
         outbound: OutboundLimits | None = None,
+        tokens: TokenStore | None = None,
     ) -> None:
+        """`tokens` shares OAuth2 tokens with other processes (else they are kept here only)."""
         self.policy = policy or EgressPolicy()
         self.limits = limits
         self.renderers = renderers
@@ -92,6 +96,7 @@ class Engine:
         self.result_body_limit = result_body_limit
         self.backoff = backoff or Backoff()
         self.breaker = CircuitBreaker(threshold=breaker_threshold, cooldown=breaker_cooldown)
+        self.tokens = TokenCache(tokens)
 
     async def __aenter__(self) -> Engine:
         return self
@@ -122,7 +127,7 @@ class Engine:
                 prepared = prepare(sandbox, webhook, conversation, deadline=deadline)
         except EngineError as error:
             return _failed(error, redactor_for(webhook), started)
-        return _rendered(prepared, started)
+        return _rendered(webhook, prepared, started)
 
     async def render_async(
         self, webhook: Webhook, conversation: Mapping[str, Any], *, owner: object = None
@@ -134,7 +139,7 @@ class Engine:
             prepared = await self._prepare(webhook, conversation, started + webhook.timeout, owner)
         except EngineError as error:
             return _failed(error, redactor_for(webhook), started)
-        return _rendered(prepared, started)
+        return _rendered(webhook, prepared, started)
 
     async def _prepare(
         self,
@@ -238,15 +243,32 @@ class Engine:
             prepared = dataclasses.replace(prepared, headers=headers)
         if trace is not None:
             prepared = _traced(prepared, trace)
-        sent = await send_with_retries(
-            self.transport,
-            prepared.outgoing(),
-            plan,
-            deadline=deadline,
-            breaker=self.breaker,
-            backoff=self.backoff,
-            company=company,
-        )
+        oauth = webhook.auth if isinstance(webhook.auth, OAuth2Auth) else None
+        if oauth is not None:
+            try:
+                prepared = await self._with_token(oauth, prepared, deadline, company)
+            except EngineError as error:
+                return self._unsent(webhook, error, prepared, started)
+        sent = await self._send(prepared, plan, deadline, company)
+        if oauth is not None and sent.reply is not None and sent.reply.status == 401:
+            # The token may have been revoked before its time: drop it, get one more, re-send once.
+            try:
+                again = await self._with_token(oauth, prepared, deadline, company, renew=True)
+            except EngineError as error:
+                sent.warnings.append(f"the API answered 401 and {error.message}")
+            else:
+                first = sent
+                prepared = again
+                sent = await self._send(prepared, plan, deadline, company)
+                sent.attempts = [
+                    attempt.model_copy(update={"number": number})
+                    for number, attempt in enumerate([*first.attempts, *sent.attempts], 1)
+                ]
+                sent.warnings[:0] = [
+                    *first.warnings,
+                    "the API answered 401: the OAuth2 token was fetched again and the "
+                    "request sent once more",
+                ]
         if sent.reply is not None:
             result = await self._finish(
                 webhook, conversation, prepared, sent.reply, started, deadline, company
@@ -258,6 +280,55 @@ class Engine:
             result.warnings = list(prepared.warnings)
         result.attempts = sent.attempts
         result.warnings.extend(prepared.redactor.text(w) for w in sent.warnings)
+        return result
+
+    async def _send(
+        self, prepared: PreparedRequest, plan: RetryPlan, deadline: float, company: Hashable
+    ) -> Sent:
+        return await send_with_retries(
+            self.transport,
+            prepared.outgoing(),
+            plan,
+            deadline=deadline,
+            breaker=self.breaker,
+            backoff=self.backoff,
+            company=company,
+        )
+
+    async def _with_token(
+        self,
+        auth: OAuth2Auth,
+        prepared: PreparedRequest,
+        deadline: float,
+        company: Hashable,
+        *,
+        renew: bool = False,
+    ) -> PreparedRequest:
+        """The request with an OAuth2 access token (kept, shared or fetched once) as its bearer
+        token; `renew` replaces the token the request carries. Raises `AuthFailed`."""
+        key = token_key(company, auth)
+
+        async def fetch() -> Token:
+            return await fetch_token(self.transport, auth, deadline=deadline, company=company)
+
+        if renew:
+            carried = next(v for k, v in prepared.headers if k == "Authorization")
+            token = await self.tokens.renew(key, company, carried.removeprefix("Bearer "), fetch)
+        else:
+            token = await self.tokens.token(key, company, fetch)
+        headers = [(k, v) for k, v in prepared.headers if k != "Authorization"]
+        headers.append(("Authorization", f"Bearer {token.value}"))
+        return dataclasses.replace(
+            prepared, headers=tuple(headers), redactor=prepared.redactor.adding(token.value)
+        )
+
+    def _unsent(
+        self, webhook: Webhook, error: EngineError, prepared: PreparedRequest, started: float
+    ) -> Result:
+        """The result of an execution stopped before sending (no credentials to send)."""
+        result = self._failed(webhook, error, prepared.redactor, started)
+        result.request = prepared.shown()
+        result.warnings = list(prepared.warnings)
         return result
 
     async def _finish(
@@ -411,12 +482,15 @@ class Engine:
         )
 
 
-def _rendered(prepared: PreparedRequest, started: float) -> Result:
+def _rendered(webhook: Webhook, prepared: PreparedRequest, started: float) -> Result:
+    warnings = list(prepared.warnings)
+    if isinstance(webhook.auth, OAuth2Auth):
+        warnings.append(
+            "auth: the OAuth2 access token is fetched when the webhook is sent, so this "
+            "preview has no Authorization header"
+        )
     return Result(
-        ok=True,
-        duration_ms=_ms_since(started),
-        request=prepared.shown(),
-        warnings=list(prepared.warnings),
+        ok=True, duration_ms=_ms_since(started), request=prepared.shown(), warnings=warnings
     )
 
 

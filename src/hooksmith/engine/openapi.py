@@ -23,7 +23,7 @@ from urllib.parse import urljoin
 
 import yaml
 
-from hooksmith.engine.definition import Header, parse_webhook
+from hooksmith.engine.definition import SECRET_FIELDS, ApiKeyAuth, Header, parse_webhook
 from hooksmith.engine.errors import InvalidDefinition
 from hooksmith.engine.jsondata import MAX_DEPTH, JsonRefused, load_json
 from hooksmith.engine.redaction import WITHHELD_SECRET
@@ -223,21 +223,54 @@ def _auth(
         how = str(scheme.get("scheme", "")).lower() if isinstance(scheme, dict) else ""
         where = scheme.get("in") if isinstance(scheme, dict) else None
         key = scheme.get("name") if isinstance(scheme, dict) else None
-        if (kind == "http" and how == "bearer") or kind in {"oauth2", "openIdConnect"}:
+        token_url = _client_credentials_url(data, scheme)
+        if token_url is not None:
+            scopes = requirement[name] if isinstance(requirement[name], list) else []
+            definition["auth"] = {
+                "type": "oauth2",
+                "token_url": token_url,
+                "client_id": "",
+                "client_secret": "",
+                "scope": " ".join(str(scope) for scope in scopes) or None,
+            }
+            notes.append(f"auth ({name}): give the OAuth2 client id and client secret")
+        elif (kind == "http" and how == "bearer") or kind in {"oauth2", "openIdConnect"}:
             definition["auth"] = {"type": "bearer", "token": ""}
             notes.append(f"auth ({name}): give the bearer token")
         elif kind == "http" and how == "basic":
             definition["auth"] = {"type": "basic", "username": "", "password": ""}
             notes.append(f"auth ({name}): give the username and password")
-        elif kind == "apiKey" and where in {"header", "query"} and isinstance(key, str):
-            entry = {"key": key, "value": "{{ " + placeholder_name(key) + " }}"}
-            definition["headers" if where == "header" else "params"].append(entry)
-            notes.append(f"auth ({name}): put the API key in the {where} {key}")
+        elif kind == "apiKey" and where in {"header", "query"} and _api_key_name(key, where):
+            definition["auth"] = {"type": "api_key", "name": key, "location": where, "key": ""}
+            notes.append(f"auth ({name}): give the API key (sent in the {where} {key})")
         else:
             skipped.append(f"{name} ({kind or 'unknown'})")
             continue
         return
     notes.append("auth not imported, set it by hand: " + ", ".join(skipped[:5]))
+
+
+def _client_credentials_url(data: dict[str, Any], scheme: Any) -> str | None:
+    """The absolute token URL of an OAuth2 scheme's client credentials flow, if it has one."""
+    if not isinstance(scheme, dict) or scheme.get("type") != "oauth2":
+        return None
+    flows = resolve(data, scheme.get("flows"))
+    flow = resolve(data, flows.get("clientCredentials")) if isinstance(flows, dict) else None
+    url = flow.get("tokenUrl") if isinstance(flow, dict) else None
+    if not isinstance(url, str) or not url.lower().startswith(("https://", "http://")):
+        return None
+    return url if not any(ch in url for ch in " {}\r\n\t\x00") else None
+
+
+def _api_key_name(key: Any, where: Any) -> bool:
+    """Whether an API key's name can be an `api_key` auth's name in `where`."""
+    if not isinstance(key, str) or not key:
+        return False
+    try:
+        ApiKeyAuth(type="api_key", name=key, location=where, key="k")
+    except ValueError:
+        return False
+    return True
 
 
 def _json_type(content: dict[str, Any]) -> str | None:
@@ -336,11 +369,13 @@ def import_openapi(
             notes.append(f"the header {header['key'][:40]!r} cannot be set by a webhook")
     definition["headers"] = headers
     auth = definition["auth"]
-    stand_in = {"type": "none"}
-    if auth["type"] == "bearer":
-        stand_in = {"type": "bearer", "token": WITHHELD_SECRET}
-    elif auth["type"] == "basic":
-        stand_in = {"type": "basic", "username": "user", "password": WITHHELD_SECRET}
+    # What the author gives later (the secret, a user name or client id) stood in for the check.
+    stand_in = dict(auth)
+    if auth["type"] in SECRET_FIELDS:
+        stand_in[SECRET_FIELDS[auth["type"]]] = WITHHELD_SECRET
+    for given_later in ("username", "client_id"):
+        if given_later in stand_in:
+            stand_in[given_later] = "user"
     parse_webhook(definition | {"auth": stand_in})
     schema = _response_schema(data, found)
     mappers = suggested_mappers(data, schema) if schema is not None else []

@@ -78,6 +78,13 @@ class Redactor:
             forms.add(base64.b64encode(basic_credentials.encode()).decode())
         self._forms = sorted(forms, key=len, reverse=True)
 
+    def adding(self, secret: str) -> Redactor:
+        """This redactor with one more secret (a token obtained while sending)."""
+        more = Redactor([secret])
+        both = Redactor([])
+        both._forms = sorted({*self._forms, *more._forms}, key=len, reverse=True)
+        return both
+
     def text(self, value: str) -> str:
         for form in self._forms:
             if form in value:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 import weakref
 from collections.abc import Mapping
@@ -13,12 +14,21 @@ from typing import Any
 from urllib.parse import quote_plus, urlsplit, urlunsplit
 
 from hooksmith.engine.body import render_body
-from hooksmith.engine.definition import BasicAuth, BearerAuth, Webhook
+from hooksmith.engine.definition import (
+    ApiKeyAuth,
+    BasicAuth,
+    BearerAuth,
+    HmacAuth,
+    OAuth2Auth,
+    Webhook,
+    auth_secret,
+)
 from hooksmith.engine.errors import EgressBlocked, RenderError
 from hooksmith.engine.lookup import path_of, read_text
-from hooksmith.engine.redaction import Redactor
+from hooksmith.engine.redaction import WITHHELD_SECRET, Redactor
 from hooksmith.engine.result import SentRequest
 from hooksmith.engine.sandbox import Sandbox
+from hooksmith.engine.signing import signed_headers
 from hooksmith.engine.transport import OutgoingRequest
 from hooksmith.engine.url import host_placeholders, render_url
 
@@ -66,17 +76,49 @@ class PreparedRequest:
 def redactor_for(webhook: Webhook) -> Redactor:
     basic = None
     if isinstance(webhook.auth, BasicAuth):
-        basic = f"{webhook.auth.username}:{webhook.auth.password.get_secret_value()}"
+        basic = f"{webhook.auth.username}:{auth_secret(webhook.auth) or ''}"
     return Redactor(webhook.secrets(), basic_credentials=basic)
 
 
-def auth_header(webhook: Webhook) -> str | None:
-    if isinstance(webhook.auth, BasicAuth):
-        pair = f"{webhook.auth.username}:{webhook.auth.password.get_secret_value()}"
-        return "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
-    if isinstance(webhook.auth, BearerAuth):
-        return "Bearer " + webhook.auth.token.get_secret_value()
+def auth_header(webhook: Webhook) -> tuple[str, str] | None:
+    """The header the webhook's auth adds as it is (an OAuth2 token is added when sent)."""
+    auth, secret = webhook.auth, auth_secret(webhook.auth) or ""
+    if isinstance(auth, BasicAuth):
+        pair = f"{auth.username}:{secret}"
+        return "Authorization", "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
+    if isinstance(auth, BearerAuth):
+        return "Authorization", "Bearer " + secret
+    if isinstance(auth, ApiKeyAuth) and auth.location == "header":
+        return auth.name, secret
     return None
+
+
+def auth_header_names(webhook: Webhook) -> frozenset[str]:
+    """The (lowercase) names of the headers the webhook's auth sets; a configured header of one
+    of these names is replaced by the auth's."""
+    auth = webhook.auth
+    if isinstance(auth, BasicAuth | BearerAuth | OAuth2Auth):
+        return frozenset({"authorization"})
+    if isinstance(auth, ApiKeyAuth) and auth.location == "header":
+        return frozenset({auth.name.lower()})
+    if isinstance(auth, HmacAuth):
+        return frozenset({auth.signature_header.lower(), auth.timestamp_header.lower()})
+    return frozenset()
+
+
+def signed(prepared: PreparedRequest, auth: HmacAuth) -> PreparedRequest:
+    """The request with its timestamp and signature headers, over the exact body bytes sent."""
+    body = prepared.outgoing().body or b""
+    secret = auth_secret(auth) or ""
+    timestamp, signature = signed_headers(
+        secret,
+        body,
+        signature_header=auth.signature_header,
+        timestamp_header=auth.timestamp_header,
+    )
+    if secret == WITHHELD_SECRET:  # a preview without the secret: no signature to show
+        signature = (auth.signature_header, "(signed with the saved secret when sent)")
+    return dataclasses.replace(prepared, headers=(*prepared.headers, timestamp, signature))
 
 
 def prepare(
@@ -136,7 +178,7 @@ def prepare(
                 warnings.append(non_ascii_header_warning(index, text))
             headers.append((key, text))
         else:
-            warnings.append(f"headers[{index}]: Authorization is replaced by the webhook's auth")
+            warnings.append(f"headers[{index}]: {key} is replaced by the webhook's auth")
     headers.extend(plan.trailing_headers)
 
     body: str | None = None
@@ -145,7 +187,7 @@ def prepare(
         warnings.extend(rendered.warnings)
         body = _escape_surrogates(rendered.value)
 
-    return PreparedRequest(
+    prepared = PreparedRequest(
         method=plan.method,
         url=full_url,
         headers=tuple(headers),
@@ -153,6 +195,9 @@ def prepare(
         redactor=plan.redactor,
         warnings=tuple(warnings),
     )
+    if isinstance(webhook.auth, HmacAuth):
+        return signed(prepared, webhook.auth)
+    return prepared
 
 
 def non_ascii_header_warning(index: int, value: str) -> str:
@@ -249,9 +294,10 @@ class RequestPlan:
         """The plan of `webhook`; anything that fails a check is left to be rendered per call,
         where the check raises as it always did."""
         authorization = auth_header(webhook)
+        replaced = auth_header_names(webhook)
         headers: list[tuple[int, str, str, _Part]] = []
         for index, header in enumerate(webhook.headers):
-            if authorization and header.key.lower() == "authorization":
+            if header.key.lower() in replaced:
                 kind = _Part.REPLACED
             elif "{" in header.value or _NOT_IN_HEADER.search(header.value):
                 kind = _Part.TEMPLATE
@@ -260,7 +306,7 @@ class RequestPlan:
             headers.append((index, header.key, header.value, kind))
         trailing: list[tuple[str, str]] = []
         if authorization:
-            trailing.append(("Authorization", authorization))
+            trailing.append(authorization)
         sent = [key for _, key, _, kind in headers if kind is not _Part.REPLACED]
         if webhook.body is not None and not any(key.lower() == "content-type" for key in sent):
             trailing.append(("Content-Type", "application/json"))
@@ -270,6 +316,10 @@ class RequestPlan:
             else (index, quote_plus(param.key), quote_plus(param.value), False)
             for index, param in enumerate(webhook.params)
         )
+        auth = webhook.auth
+        if isinstance(auth, ApiKeyAuth) and auth.location == "query":
+            key = quote_plus(auth_secret(auth) or "")
+            params = (*params, (len(params), quote_plus(auth.name), key, False))
         full_url = None
         if "{" not in webhook.url and not any(templated for *_, templated in params):
             try:

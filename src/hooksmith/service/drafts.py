@@ -5,8 +5,9 @@ docs/design.md#the-webhook, and the templates and mappers that can never work) a
 saving it would clear the stored secret of the webhook it edits. A draft run executes the draft
 as it is, stores nothing and makes no revision; it may use the stored secret of the webhook it
 edits, but only while the draft still sends where the stored webhook sends
-(`webhooks.destination`) with the same kind of auth, so a draft can never carry a stored secret
-to another host. The secret itself never leaves the service: results redact it like any secret.
+(`webhooks.destination`, and for OAuth2 the token URL's host) with the same kind of auth, so a
+draft can never carry a stored secret to another host. The secret itself never leaves the
+service: results redact it like any secret.
 """
 
 from __future__ import annotations
@@ -32,7 +33,12 @@ from hooksmith.service.errors import InvalidInput, NotFound
 from hooksmith.service.execution import conversation_or_refuse, run_webhook
 from hooksmith.service.preview import limit_key
 from hooksmith.service.runtime import Runtime
-from hooksmith.service.webhooks import destination, stored_destination, stored_secret
+from hooksmith.service.webhooks import (
+    destination,
+    stored_destination,
+    stored_secret,
+    token_origin,
+)
 from hooksmith.store import WebhookRepository
 from hooksmith.store.models import WebhookRow
 
@@ -48,7 +54,7 @@ class DraftCheck(BaseModel):
     """What is wrong with a draft, and which stored secret saving it would clear."""
 
     problems: list[Problem]
-    clears_secret: str | None = None  # "token" or "password"
+    clears_secret: str | None = None  # the secret field: "token", "password", "key", …
 
 
 def _draft(data: Any) -> dict[str, Any]:
@@ -60,8 +66,11 @@ def _draft(data: Any) -> dict[str, Any]:
 
 
 def _same_destination(row: WebhookRow, draft: dict[str, Any]) -> bool:
+    """The draft sends where `row` sends, and an OAuth2 client secret goes where it went."""
     url, context = draft.get("url"), draft.get("context") or {}
     if not isinstance(url, str) or not isinstance(context, dict):
+        return False
+    if token_origin(draft.get("auth")) != token_origin(row.definition["auth"]):
         return False
     return destination(url, context) == stored_destination(row)
 

@@ -44,6 +44,7 @@ ERROR_KINDS: Final = frozenset(
         "invalid_definition",
         "render_error",
         "egress_blocked",
+        "auth_failed",
         "circuit_open",
         "send_error",
         "connect_error",

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hooksmith.engine import SECRET_FIELDS
 from hooksmith.service.actors import Actor
 from hooksmith.service.cache import WebhookCache
 from hooksmith.service.errors import InvalidInput, NotFound
@@ -55,10 +56,9 @@ class RevisionDiff(BaseModel):
 def _definition(kept: WebhookRevisionRow) -> dict[str, Any]:
     definition = dict(kept.definition)
     auth = dict(definition.get("auth") or {})
-    if auth.get("type") == "basic":
-        auth["password_set"] = kept.secret_set
-    elif auth.get("type") == "bearer":
-        auth["token_set"] = kept.secret_set
+    field = SECRET_FIELDS.get(str(auth.get("type")))
+    if field is not None:
+        auth[f"{field}_set"] = kept.secret_set
     return definition | {"auth": auth}
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hooksmith.engine import EgressPolicy, Engine, RendererPool
+from hooksmith.engine import EgressPolicy, Engine, RendererPool, TokenStore
 from hooksmith.service.actors import Actors
 from hooksmith.service.cache import WebhookCache
 from hooksmith.service.cookies import SessionCodec, derive_session_secret
@@ -20,6 +20,7 @@ from hooksmith.service.jobs.runs import Dispatcher, JobContext
 from hooksmith.service.jobs.writer import RunWriter
 from hooksmith.service.limits import CompanyLimits
 from hooksmith.service.metrics import Metrics
+from hooksmith.service.oauth_tokens import StoredTokens
 from hooksmith.service.probes import ReadinessProbe
 from hooksmith.service.roll import ServerRoll
 from hooksmith.service.signed_in import SignedInSessions
@@ -75,7 +76,7 @@ class Runtime:
         database = await open_database(settings)
         url, sessions, box = database.url, database.sessions, database.box
         key = settings.secret_key.get_secret_value() if settings.secret_key else None
-        engine = await open_engine(settings, trusted_egress)
+        engine = await open_engine(settings, trusted_egress, tokens=StoredTokens(sessions, box))
         cache = WebhookCache(sessions, box, max_age=settings.webhook_cache_seconds)
         signed_in = SignedInSessions(
             sessions,
@@ -176,8 +177,11 @@ class Runtime:
         gc.unfreeze()
 
 
-async def open_engine(settings: Settings, trusted_egress: Iterable[str] = ()) -> Engine:
-    """The process's one HTTP engine, with its renderer processes (started now if configured)."""
+async def open_engine(
+    settings: Settings, trusted_egress: Iterable[str] = (), *, tokens: TokenStore | None = None
+) -> Engine:
+    """The process's one HTTP engine, with its renderer processes (started now if configured);
+    `tokens` shares OAuth2 tokens with the other servers and workers."""
     allow = ",".join(part for part in (settings.egress_allow, *trusted_egress) if part)
     renderers = RendererPool(
         processes=settings.renderer_processes, memory_mb=settings.renderer_memory_mb
@@ -191,6 +195,7 @@ async def open_engine(settings: Settings, trusted_egress: Iterable[str] = ()) ->
         proxy=settings.proxy,
         renderers=renderers,
         outbound=settings.outbound_limits(),
+        tokens=tokens,
     )
 
 

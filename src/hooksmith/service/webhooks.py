@@ -1,9 +1,10 @@
 """Webhook use cases: create, read, list, update, delete and duplicate, under the tenancy rules.
 
-Secrets are write-only: views say `password_set` / `token_set`, and `needs_secret` names the
-one a webhook's auth requires while none is stored; an update that omits the secret keeps the
-stored one, unless it changes where the webhook sends (scheme, host, port or the placeholders
-of the host), which clears it unless the same request sets it again.
+Secrets are write-only: views say `password_set`, `token_set` (`<secret field>_set`), and
+`needs_secret` names the one a webhook's auth requires while none is stored; an update that
+omits the secret keeps the stored one, unless it changes where the webhook sends (scheme, host,
+port or the placeholders of the host) or where an OAuth2 client secret goes (the token URL's
+scheme and host), which clears it unless the same request sets it again.
 
 A definition is saved only when every template and mapper can work (`template_problems`):
 a save with a syntax error, or a body no data can make JSON, is refused with every problem
@@ -16,6 +17,7 @@ import asyncio
 import re
 from datetime import datetime
 from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -133,6 +135,21 @@ def destination(url: str, context: dict[str, str]) -> tuple[str, str, tuple[str 
 def stored_destination(row: WebhookRow) -> tuple[str, str, tuple[str | None, ...]]:
     """Where the stored webhook `row` sends (see `destination`)."""
     return destination(row.definition["url"], row.definition["context"])
+
+
+def token_origin(auth: Any) -> str | None:
+    """Where an OAuth2 auth sends its client secret (the token URL's scheme and host), if any.
+
+    >>> token_origin({"type": "oauth2", "token_url": "https://Auth.example/t?x=1"})
+    'https://auth.example'
+    """
+    if not isinstance(auth, dict) or auth.get("type") != "oauth2":
+        return None
+    url = auth.get("token_url")
+    if not isinstance(url, str):
+        return None
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
 def _payload(data: Any) -> dict[str, Any]:
@@ -293,6 +310,9 @@ async def save_definition(
     new_context = payload.get("context") or {}
     same_place = isinstance(new_url, str) and isinstance(new_context, dict)
     same_place = same_place and destination(str(new_url), new_context) == before
+    same_place = same_place and token_origin(payload.get("auth")) == token_origin(
+        row.definition["auth"]
+    )
     payload, clear = _with_secret(
         payload, row.auth_type, stored_secret(repository, row), keep=same_place and may_keep_secret
     )

@@ -18,6 +18,7 @@ from hooksmith.store.errors import (
 from hooksmith.store.figures import RunFigureRepository, Window
 from hooksmith.store.migrate import downgrade, upgrade
 from hooksmith.store.models import MAX_ID
+from hooksmith.store.oauth_tokens import OAuthTokenRepository
 from hooksmith.store.revisions import RevisionRepository
 from hooksmith.store.runs import NewRun, RunRepository
 from hooksmith.store.scope import Scope
@@ -30,6 +31,7 @@ __all__ = [
     "Duplicate",
     "NewRun",
     "NotFound",
+    "OAuthTokenRepository",
     "RevisionConflict",
     "RevisionRepository",
     "RunFigureRepository",

@@ -260,3 +260,18 @@ class WebhookRevisionRow(Base):
     secret_set: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class OAuthTokenRow(Base):
+    """An OAuth2 access token shared by the servers, encrypted, until shortly before it expires.
+
+    `key` is a hash of the company, token URL, client id, scope, audience and a fingerprint of
+    the client secret: a changed secret or scope never finds an old token.
+    """
+
+    __tablename__ = "oauth_tokens"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    token_ciphertext: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import SecretStr
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hooksmith.engine import SECRET_FIELDS, WITHHELD_SECRET, Webhook, parse_webhook
+from hooksmith.engine import SECRET_FIELDS, WITHHELD_SECRET, Webhook, auth_secret, parse_webhook
 from hooksmith.store.errors import NotFound, RevisionConflict
 from hooksmith.store.models import Company, WebhookRow, utcnow
 from hooksmith.store.scope import Scope
@@ -38,15 +37,6 @@ def stored_definition(webhook: Webhook) -> dict[str, Any]:
 def definition_columns(webhook: Webhook) -> dict[str, Any]:
     """The columns that hold `webhook`: its stored definition and the name it is found by."""
     return {"name": webhook.name, "definition": stored_definition(webhook)}
-
-
-def auth_secret(webhook: Webhook) -> str | None:
-    """The one write-only secret of the webhook's auth, if its kind of auth has one."""
-    field = SECRET_FIELDS.get(webhook.auth.type)
-    if field is None:
-        return None
-    value: SecretStr = getattr(webhook.auth, field)
-    return value.get_secret_value()
 
 
 def to_definition(row: WebhookRow, secret: str | None) -> Webhook:
@@ -220,7 +210,7 @@ class WebhookRepository:
         return count
 
     def _seal(self, webhook: Webhook, company_id: int, webhook_id: int) -> str | None:
-        secret = auth_secret(webhook)
+        secret = auth_secret(webhook.auth)
         if secret is None:
             return None
         return self.box.encrypt(secret, company_id=company_id, webhook_id=webhook_id)

@@ -10,6 +10,7 @@ from hooksmith.service.database import open_database
 from hooksmith.service.jobs.queue import build_queue, run_worker
 from hooksmith.service.jobs.runs import JobContext
 from hooksmith.service.metrics import Metrics
+from hooksmith.service.oauth_tokens import StoredTokens
 from hooksmith.service.runtime import change_notices, open_engine
 from hooksmith.settings import Settings
 
@@ -28,7 +29,7 @@ async def work(settings: Settings, *, concurrency: int, name: str | None = None)
             "(or HOOKSMITH_QUEUE=postgres); with SQLite, async runs execute inside the server"
         )
     database = await open_database(settings)
-    engine = await open_engine(settings)
+    engine = await open_engine(settings, tokens=StoredTokens(database.sessions, database.box))
     cache = WebhookCache(database.sessions, database.box, max_age=settings.webhook_cache_seconds)
     notices = await change_notices(database.url, cache)
     try:

@@ -4,6 +4,7 @@ import { wireStoredActions } from "./actions.js";
 import { importCurl, looksLikeCurl, wireCurlPaste } from "./curl.js";
 import { wireOpenApiImport } from "./openapi.js";
 import { api, ApiError } from "./api.js";
+import { AUTH_INPUTS, AUTH_SECRETS, authFields } from "./auth-kinds.js";
 import { ContextFields } from "./context.js";
 import { choose } from "./dialogs.js";
 import { confirmSecretLoss, DraftChecker, runForm, wireEchoTry, wireRunKeys } from "./drafts.js";
@@ -52,7 +53,7 @@ class Builder {
   }
 
   wire() {
-    for (const id of ["name", "method", "response_type", "execution", "timeout", "auth-username", "auth-password", "auth-token", "company"]) {
+    for (const id of ["name", "method", "response_type", "execution", "timeout", "auth-username", "auth-password", "auth-token", ...AUTH_INPUTS, "company"]) {
       $(id)?.addEventListener("input", () => this.markDirty());
     }
     // Also shown once now: a name typed before this script ran fired no input event.
@@ -149,6 +150,8 @@ class Builder {
       if ($("auth-password").value) auth.password = $("auth-password").value;
     } else if (auth.type === "bearer" && $("auth-token").value) {
       auth.token = $("auth-token").value;
+    } else {
+      Object.assign(auth, authFields(auth.type));
     }
     const timeout = Number($("timeout").value);
     const definition = {
@@ -246,7 +249,8 @@ class Builder {
       $("revisions-link").hidden = false;
       $("stored-actions").hidden = false;
     }
-    for (const [secret, flag] of [["password", view.auth.password_set], ["token", view.auth.token_set]]) {
+    for (const secret of ["password", "token", ...AUTH_SECRETS]) {
+      const flag = view.auth[`${secret}_set`];
       const input = $(`auth-${secret}`);
       input.value = "";
       input.dataset.secretSet = String(Boolean(flag));

@@ -1,6 +1,7 @@
 // cURL in and out: a command pasted into the API endpoint fills the form; "Copy as cURL" exports.
 
 import { api, ApiError } from "./api.js";
+import { fillAuthFields } from "./auth-kinds.js";
 import { joinUrl } from "./urlparts.js";
 
 const $ = (id) => document.getElementById(id);
@@ -36,6 +37,7 @@ export function fill(builder, definition) {
   $("auth-username").value = auth.username ?? "";
   $("auth-password").value = auth.password ?? "";
   $("auth-token").value = auth.token ?? "";
+  fillAuthFields(auth);
   builder.showAuth();
   builder.body.value = definition.body ?? "";
   if (definition.timeout !== undefined) $("timeout").value = String(definition.timeout);

@@ -7,7 +7,7 @@ import { choose } from "./dialogs.js";
 
 const $ = (id) => document.getElementById(id);
 const CHECK_DELAY_MS = 500;
-const SECRET_NAMES = { token: "token", password: "password" };
+const SECRET_NAMES = { token: "token", password: "password", key: "API key", client_secret: "client secret", secret: "signing secret" };
 
 export class DraftChecker {
   constructor(builder) {
