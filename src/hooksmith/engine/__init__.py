@@ -7,6 +7,16 @@ from __future__ import annotations
 
 from hooksmith.engine.capacity import OutboundLimits
 from hooksmith.engine.checks import template_problems
+from hooksmith.engine.company import (
+    VALUE_NAME,
+    CompanySecret,
+    CompanyValues,
+    HostNotAllowed,
+    UnknownSecret,
+    UnknownVariable,
+    allowed_host_problem,
+    references,
+)
 from hooksmith.engine.curl import parse_curl, request_as_curl, to_curl
 from hooksmith.engine.definition import (
     SECRET_FIELDS,
@@ -62,12 +72,15 @@ __all__ = [
     "IDEMPOTENCY_HEADER",
     "NOT_A_CONVERSATION",
     "SECRET_FIELDS",
+    "VALUE_NAME",
     "WITHHELD_SECRET",
     "Attempt",
     "Backoff",
     "BasicAuth",
     "BearerAuth",
     "CircuitOpen",
+    "CompanySecret",
+    "CompanyValues",
     "ConnectError",
     "CustomVariable",
     "EgressBlocked",
@@ -76,6 +89,7 @@ __all__ = [
     "EngineError",
     "Execution",
     "Header",
+    "HostNotAllowed",
     "InvalidDefinition",
     "InvalidResponse",
     "JsonRefused",
@@ -97,8 +111,11 @@ __all__ = [
     "TooLarge",
     "TraceContext",
     "Transport",
+    "UnknownSecret",
+    "UnknownVariable",
     "VariableOutcome",
     "Webhook",
+    "allowed_host_problem",
     "check_host",
     "check_path",
     "conversation_data",
@@ -115,6 +132,7 @@ __all__ = [
     "omitted_secret",
     "parse_curl",
     "parse_webhook",
+    "references",
     "render",
     "request_as_curl",
     "template_problems",

@@ -13,6 +13,7 @@ import dataclasses
 import json
 import os
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
@@ -21,6 +22,15 @@ from typing import Any, TypeVar
 from hooksmith.engine.breaker import CircuitBreaker
 from hooksmith.engine.budget import INLINE_SHARE, InlineShare
 from hooksmith.engine.capacity import Capacity, OutboundLimits
+from hooksmith.engine.company import (
+    CompanyValues,
+    ReferenceMemo,
+    References,
+    scopes,
+    secret_hosts,
+    unknown_names,
+    with_company_auth,
+)
 from hooksmith.engine.definition import Webhook
 from hooksmith.engine.egress import EgressPolicy
 from hooksmith.engine.errors import EngineError, MappingError
@@ -92,6 +102,10 @@ class Engine:
         self.result_body_limit = result_body_limit
         self.backoff = backoff or Backoff()
         self.breaker = CircuitBreaker(threshold=breaker_threshold, cooldown=breaker_cooldown)
+        self.references = ReferenceMemo()
+        self._filled: OrderedDict[tuple[int, int], tuple[Webhook, CompanyValues, Webhook]] = (
+            OrderedDict()
+        )
 
     async def __aenter__(self) -> Engine:
         return self
@@ -125,16 +139,64 @@ class Engine:
         return _rendered(prepared, started)
 
     async def render_async(
-        self, webhook: Webhook, conversation: Mapping[str, Any], *, owner: object = None
+        self,
+        webhook: Webhook,
+        conversation: Mapping[str, Any],
+        *,
+        owner: object = None,
+        values: CompanyValues | None = None,
     ) -> Result:
         """As `render`, with templates that are not straight-line rendered in the renderers
-        (`owner`, e.g. the company, is who has a turn at them)."""
+        (`owner`, e.g. the company, is who has a turn at them); `values` are the company's
+        secrets and variables."""
         started = time.monotonic()
         try:
-            prepared = await self._prepare(webhook, conversation, started + webhook.timeout, owner)
+            company = self._company(webhook, conversation, values)
         except EngineError as error:
             return _failed(error, redactor_for(webhook), started)
-        return _rendered(prepared, started)
+        try:
+            prepared = await self._prepare(
+                company.webhook,
+                company.conversation,
+                started + webhook.timeout,
+                owner,
+                company.request_scope,
+            )
+        except EngineError as error:
+            return _failed(error, company.redactor, started)
+        return _rendered(company.applied(prepared), started)
+
+    def _company(
+        self, webhook: Webhook, conversation: Mapping[str, Any], values: CompanyValues | None
+    ) -> _WithCompany:
+        """The webhook and data with the company's secrets and variables it names; raises
+        `UnknownSecret`, `UnknownVariable` or a `RenderError` of its auth."""
+        found = self.references.of(webhook)
+        if not found:
+            return _WithCompany(webhook, conversation, redactor_for(webhook))
+        values = values or CompanyValues()
+        missing = unknown_names(found, values)
+        if missing is not None:
+            raise missing
+        key = (id(webhook), id(values))
+        entry = self._filled.get(key)
+        if entry is not None and entry[0] is webhook and entry[1] is values:
+            filled = entry[2]
+        else:
+            filled = with_company_auth(webhook, values)
+            self._filled[key] = (webhook, values, filled)
+            if len(self._filled) > 1024:
+                self._filled.popitem(last=False)
+        request_scope, body_scope = scopes(conversation, found, values)
+        carried = tuple(values.secrets[name].value for name in found.secrets)
+        return _WithCompany(
+            filled,
+            body_scope,
+            redactor_for(filled, carried),
+            request_scope,
+            found,
+            secret_hosts(found, values),
+        )
 
     async def _prepare(
         self,
@@ -142,17 +204,30 @@ class Engine:
         conversation: Mapping[str, Any],
         deadline: float,
         owner: object = None,
+        request_scope: Mapping[str, Any] | None = None,
     ) -> PreparedRequest:
         """The rendered request: inline when straight-line, else in a renderer process."""
         if self.renderers is None:
-            return prepare(self.sandbox, webhook, conversation, deadline=deadline)
+            return prepare(
+                self.sandbox, webhook, conversation, deadline=deadline, request_scope=request_scope
+            )
         try:
             return await self._inline(
-                lambda: prepare(self.sandbox, webhook, conversation, deadline=deadline)
+                lambda: prepare(
+                    self.sandbox,
+                    webhook,
+                    conversation,
+                    deadline=deadline,
+                    request_scope=request_scope,
+                )
             )
         except NotInline:
             return await self.renderers.prepare(
-                webhook, conversation, deadline=deadline, owner=owner
+                webhook,
+                conversation,
+                deadline=deadline,
+                owner=owner,
+                request_scope=request_scope,
             )
 
     async def _inline(self, phase: Callable[[], T]) -> T:
@@ -212,6 +287,7 @@ class Engine:
         idempotency_key: str | None = None,
         company: Hashable = None,
         trace: TraceContext | None = None,
+        values: CompanyValues | None = None,
     ) -> Result:
         """Send the webhook with this conversation's data and map its custom variables.
 
@@ -221,14 +297,23 @@ class Engine:
         author set stays as it is. `company` (the tenant's id)
         is whose per-company connection limit the request counts against and who has a turn at
         the renderer processes. `trace` (the caller's W3C trace) is passed on to the upstream
-        as a new span of that trace, unless the webhook sets `traceparent` itself.
+        as a new span of that trace, unless the webhook sets `traceparent` itself. `values`
+        are the company's secrets and variables (docs/design.md#company-secrets-and-variables).
         """
         started = time.monotonic()
         deadline = started + webhook.timeout
         try:
-            prepared = await self._prepare(webhook, conversation, deadline, company)
+            with_company = self._company(webhook, conversation, values)
         except EngineError as error:
             return self._failed(webhook, error, redactor_for(webhook), started)
+        webhook, conversation = with_company.webhook, with_company.conversation
+        try:
+            prepared = await self._prepare(
+                webhook, conversation, deadline, company, with_company.request_scope
+            )
+        except EngineError as error:
+            return self._failed(webhook, error, with_company.redactor, started)
+        prepared = with_company.applied(prepared)
         plan = RetryPlan.of(webhook)
         if (plan.needs_idempotency_key or idempotency_key) and not any(
             key.lower() == IDEMPOTENCY_HEADER.lower() for key, _ in prepared.headers
@@ -411,6 +496,25 @@ class Engine:
         )
 
 
+@dataclasses.dataclass(frozen=True)
+class _WithCompany:
+    """A webhook and its data with the company values it names filled in, and the redactor
+    that hides its secrets and the company's."""
+
+    webhook: Webhook
+    conversation: Mapping[str, Any]
+    redactor: Redactor
+    request_scope: Mapping[str, Any] | None = None
+    found: References | None = None
+    secret_hosts: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def applied(self, prepared: PreparedRequest) -> PreparedRequest:
+        """`prepared` with this redactor and the hosts its company secrets may go to."""
+        if self.found is None:
+            return prepared
+        return dataclasses.replace(prepared, redactor=self.redactor, secret_hosts=self.secret_hosts)
+
+
 def _rendered(prepared: PreparedRequest, started: float) -> Result:
     return Result(
         ok=True,
@@ -478,6 +582,7 @@ async def execute(
     idempotency_key: str | None = None,
     company: Hashable = None,
     trace: TraceContext | None = None,
+    values: CompanyValues | None = None,
 ) -> Result:
     """Execute a webhook once; pass a long-lived `Engine` to reuse its connection pool.
 
@@ -486,7 +591,11 @@ async def execute(
     (True, {'user_id': 7})
     """
     data = conversation or {}
-    options: dict[str, Any] = {"idempotency_key": idempotency_key, "company": company}
+    options: dict[str, Any] = {
+        "idempotency_key": idempotency_key,
+        "company": company,
+        "values": values,
+    }
     if engine is not None:
         return await engine.execute(webhook, data, trace=trace, **options)
     async with Engine(policy=default_policy()) as oneshot:
