@@ -22,6 +22,8 @@ TABLES = {
     "sessions",
     "servers",
     "webhook_revisions",
+    "company_secrets",
+    "company_variables",
 }
 
 
