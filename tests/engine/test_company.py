@@ -146,8 +146,11 @@ async def test_a_template_rendered_in_a_renderer_process_gets_the_secret(
         headers=[{"key": "X-Key", "value": "{% for n in [1, 2] %}{{ secrets.KEY }}{% endfor %}"}],
         body='{"v": "{% for n in [1] %}{{ vars.A }}{% endfor %}"}',
         method="POST",
+        timeout=60,  # a busy machine starts a renderer process slowly
     )
-    async with loopback_engine(renderers=RendererPool(processes=1)) as engine:
+    pool = RendererPool(processes=1)
+    await pool.start()
+    async with loopback_engine(renderers=pool) as engine:
         result = await engine.execute(hook, {}, values=_values(A="from-var"))
     assert result.ok, result.error
     seen = upstream.received[-1]

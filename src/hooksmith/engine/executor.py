@@ -103,7 +103,8 @@ class Engine:
         self.backoff = backoff or Backoff()
         self.breaker = CircuitBreaker(threshold=breaker_threshold, cooldown=breaker_cooldown)
         self.references = ReferenceMemo()
-        self._filled: OrderedDict[tuple[int, int], tuple[Webhook, CompanyValues, Webhook]] = (
+        # Per (webhook, company values) object pair: the filled-in webhook and its redactor.
+        self._filled: OrderedDict[tuple[int, int], tuple[Webhook, CompanyValues, _WithCompany]] = (
             OrderedDict()
         )
 
@@ -173,30 +174,28 @@ class Engine:
         `UnknownSecret`, `UnknownVariable` or a `RenderError` of its auth."""
         found = self.references.of(webhook)
         if not found:
-            return _WithCompany(webhook, conversation, redactor_for(webhook))
+            return _WithCompany(webhook, conversation)
         values = values or CompanyValues()
         missing = unknown_names(found, values)
         if missing is not None:
             raise missing
         key = (id(webhook), id(values))
         entry = self._filled.get(key)
-        if entry is not None and entry[0] is webhook and entry[1] is values:
-            filled = entry[2]
-        else:
+        if entry is None or entry[0] is not webhook or entry[1] is not values:
             filled = with_company_auth(webhook, values)
-            self._filled[key] = (webhook, values, filled)
+            carried = tuple(values.secrets[name].value for name in found.secrets)
+            ready = _WithCompany(
+                filled,
+                {},
+                redactor_for(filled, carried),
+                found=found,
+                secret_hosts=secret_hosts(found, values),
+            )
+            entry = self._filled[key] = (webhook, values, ready)
             if len(self._filled) > 1024:
                 self._filled.popitem(last=False)
         request_scope, body_scope = scopes(conversation, found, values)
-        carried = tuple(values.secrets[name].value for name in found.secrets)
-        return _WithCompany(
-            filled,
-            body_scope,
-            redactor_for(filled, carried),
-            request_scope,
-            found,
-            secret_hosts(found, values),
-        )
+        return dataclasses.replace(entry[2], conversation=body_scope, request_scope=request_scope)
 
     async def _prepare(
         self,
@@ -302,18 +301,26 @@ class Engine:
         """
         started = time.monotonic()
         deadline = started + webhook.timeout
-        try:
-            with_company = self._company(webhook, conversation, values)
-        except EngineError as error:
-            return self._failed(webhook, error, redactor_for(webhook), started)
-        webhook, conversation = with_company.webhook, with_company.conversation
+        with_company: _WithCompany | None = None
+        if self.references.of(webhook):  # most webhooks name no company value: no more work
+            try:
+                with_company = self._company(webhook, conversation, values)
+            except EngineError as error:
+                return self._failed(webhook, error, redactor_for(webhook), started)
+            webhook, conversation = with_company.webhook, with_company.conversation
         try:
             prepared = await self._prepare(
-                webhook, conversation, deadline, company, with_company.request_scope
+                webhook,
+                conversation,
+                deadline,
+                company,
+                with_company.request_scope if with_company is not None else None,
             )
         except EngineError as error:
-            return self._failed(webhook, error, with_company.redactor, started)
-        prepared = with_company.applied(prepared)
+            redactor = with_company.redactor if with_company else redactor_for(webhook)
+            return self._failed(webhook, error, redactor, started)
+        if with_company is not None:
+            prepared = with_company.applied(prepared)
         plan = RetryPlan.of(webhook)
         if (plan.needs_idempotency_key or idempotency_key) and not any(
             key.lower() == IDEMPOTENCY_HEADER.lower() for key, _ in prepared.headers
@@ -503,16 +510,24 @@ class _WithCompany:
 
     webhook: Webhook
     conversation: Mapping[str, Any]
-    redactor: Redactor
+    company_redactor: Redactor | None = None
     request_scope: Mapping[str, Any] | None = None
     found: References | None = None
     secret_hosts: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
+    @property
+    def redactor(self) -> Redactor:
+        """The redactor of the webhook's secrets and the company secrets it carries (made only
+        when needed: a webhook without company values has it in its request plan already)."""
+        return self.company_redactor or redactor_for(self.webhook)
+
     def applied(self, prepared: PreparedRequest) -> PreparedRequest:
         """`prepared` with this redactor and the hosts its company secrets may go to."""
-        if self.found is None:
+        if self.company_redactor is None:
             return prepared
-        return dataclasses.replace(prepared, redactor=self.redactor, secret_hosts=self.secret_hosts)
+        return dataclasses.replace(
+            prepared, redactor=self.company_redactor, secret_hosts=self.secret_hosts
+        )
 
 
 def _rendered(prepared: PreparedRequest, started: float) -> Result:
