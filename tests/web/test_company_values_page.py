@@ -51,3 +51,8 @@ def test_a_secret_is_added_rotated_and_deleted_without_its_value_shown(
 
     page.get_by_role("button", name="Delete secret PAGE_KEY").click()
     expect(page.get_by_role("table", name="Secrets")).not_to_contain_text("PAGE_KEY")
+
+    # Another company's page is out of reach, exactly like one that does not exist.
+    other = page.goto(site.url("/secrets?company=acme"))
+    assert other is not None
+    assert other.status == 404
