@@ -13,6 +13,7 @@ def test_engine_exports_what_we_mean() -> None:
         "capacity",
         "caps",
         "checks",
+        "company",
         "condition",
         "curl",
         "decoding",

@@ -82,3 +82,40 @@ async def test_a_sign_out_reaches_the_other_server_at_once(
 
                 await eventually(refused, timeout=5, step=0.01)
                 assert time.monotonic() - started < 1.0
+
+
+async def test_a_rotated_company_secret_reaches_the_other_server_at_once(
+    server: Server, settings: Settings, api: ApiFactory, world: World, upstream: Upstream
+) -> None:
+    first = await api(token=world.acme.token)
+    secrets = "/api/v1/companies/acme/secrets/API_KEY"
+    put = await first.put(secrets, {"value": "key-before-rotation", "allowed_hosts": ["127.0.0.1"]})
+    assert put.status == 200, put.text
+    hook = definition(
+        upstream.url("/echo/keyed"),
+        method="GET",
+        body=None,
+        headers=[{"key": "X-Custom", "value": "{{ secrets.API_KEY }}"}],
+    )
+    path = f"{WEBHOOKS}/{(await first.post(WEBHOOKS, hook)).body['id']}"
+
+    def sent_key() -> str | None:
+        headers = upstream.received[-1]["headers"]
+        return next((v for k, v in headers if k.lower() == "x-custom"), None)
+
+    with serve_app(settings) as other_server:
+        async with aiohttp.ClientSession() as http:
+            other = Api(http, other_server.base_url, token=world.acme.token)
+            assert (await other.post(f"{path}/execute", {})).body["ok"] is True  # now cached
+            assert sent_key() == "key-before-rotation"
+
+            rotated = {"value": "key-after-rotation", "allowed_hosts": ["127.0.0.1"]}
+            assert (await first.put(secrets, rotated)).status == 200
+            started = time.monotonic()
+
+            async def rotated_there() -> bool:
+                await other.post(f"{path}/execute", {})
+                return sent_key() == "key-after-rotation"
+
+            await eventually(rotated_there, timeout=5, step=0.01)
+            assert time.monotonic() - started < 1.0

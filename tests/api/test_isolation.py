@@ -195,6 +195,40 @@ async def rotate_callback_secret(api: Api, outsider: Outsider, victim: Victim) -
     assert "whsec_" not in reply.text
 
 
+async def list_secrets(api: Api, outsider: Outsider, victim: Victim) -> None:
+    reply = await api.get(f"{V1}/companies/acme/secrets")
+    _status(reply, 404, field="company")
+    assert "VICTIM_KEY" not in reply.text
+
+
+async def put_secret(api: Api, outsider: Outsider, victim: Victim) -> None:
+    for name in ("VICTIM_KEY", "NEW_KEY"):
+        reply = await api.put(
+            f"{V1}/companies/acme/secrets/{name}",
+            {"value": "outsider-value", "allowed_hosts": ["evil.example.com"]},
+        )
+        _status(reply, 404, field="company")
+
+
+async def delete_secret(api: Api, outsider: Outsider, victim: Victim) -> None:
+    _status(await api.delete(f"{V1}/companies/acme/secrets/VICTIM_KEY"), 404, field="company")
+
+
+async def list_variables(api: Api, outsider: Outsider, victim: Victim) -> None:
+    reply = await api.get(f"{V1}/companies/acme/variables")
+    _status(reply, 404, field="company")
+    assert "victim-variable" not in reply.text
+
+
+async def put_variable(api: Api, outsider: Outsider, victim: Victim) -> None:
+    reply = await api.put(f"{V1}/companies/acme/variables/VICTIM_VAR", {"value": "changed"})
+    _status(reply, 404, field="company")
+
+
+async def delete_variable(api: Api, outsider: Outsider, victim: Victim) -> None:
+    _status(await api.delete(f"{V1}/companies/acme/variables/VICTIM_VAR"), 404, field="company")
+
+
 async def list_users(api: Api, outsider: Outsider, victim: Victim) -> None:
     reply = await api.get(f"{V1}/users")
     _admin_only(outsider, reply, 200)
@@ -264,6 +298,12 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", f"{V1}/companies"): list_companies,
     ("POST", f"{V1}/companies"): create_company,
     ("POST", f"{V1}/companies/{{company}}/callback-secret"): rotate_callback_secret,
+    ("GET", f"{V1}/companies/{{company}}/secrets"): list_secrets,
+    ("PUT", f"{V1}/companies/{{company}}/secrets/{{name}}"): put_secret,
+    ("DELETE", f"{V1}/companies/{{company}}/secrets/{{name}}"): delete_secret,
+    ("GET", f"{V1}/companies/{{company}}/variables"): list_variables,
+    ("PUT", f"{V1}/companies/{{company}}/variables/{{name}}"): put_variable,
+    ("DELETE", f"{V1}/companies/{{company}}/variables/{{name}}"): delete_variable,
     ("GET", f"{V1}/users"): list_users,
     ("POST", f"{V1}/users"): create_user,
     ("DELETE", f"{V1}/users/{{user_id}}/sessions"): end_user_sessions,
@@ -298,6 +338,8 @@ async def _snapshot(owner: Api, victim: Victim) -> list[Any]:
         f"{V1}/webhooks/{victim.webhook_id}/revisions",
         f"{V1}/webhooks",
         f"{V1}/companies",
+        f"{V1}/companies/acme/secrets",
+        f"{V1}/companies/acme/variables",
         f"{V1}/users",
         f"{V1}/tokens",
     ]
@@ -325,6 +367,15 @@ async def test_outsiders_get_404_and_change_nothing(
         ),
     )
     hook_id = created.body["id"]
+    stored = await owner.put(
+        f"{V1}/companies/acme/secrets/VICTIM_KEY",
+        {"value": "victim-company-secret", "allowed_hosts": ["api.example.com"]},
+    )
+    assert stored.status == 200, stored.text
+    stored = await owner.put(
+        f"{V1}/companies/acme/variables/VICTIM_VAR", {"value": "victim-variable"}
+    )
+    assert stored.status == 200, stored.text
     run = await owner.post(f"{V1}/webhooks/{hook_id}/test", {"conversation": {}})
     victim = Victim(
         hook_id,

@@ -23,6 +23,8 @@ TABLES = {
     "servers",
     "webhook_revisions",
     "oauth_tokens",
+    "company_secrets",
+    "company_variables",
 }
 
 

@@ -112,8 +112,8 @@ def rotate_secrets() -> None:
 
     done = _on_database(work)
     typer.echo(
-        f"{done.webhook_secrets} webhook secrets and {done.callback_secrets} callback secrets "
-        "re-encrypted with the newest key"
+        f"{done.webhook_secrets} webhook secrets, {done.callback_secrets} callback secrets and "
+        f"{done.company_secrets} company secrets re-encrypted with the newest key"
     )
 
 

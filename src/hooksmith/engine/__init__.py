@@ -7,6 +7,16 @@ from __future__ import annotations
 
 from hooksmith.engine.capacity import OutboundLimits
 from hooksmith.engine.checks import template_problems
+from hooksmith.engine.company import (
+    VALUE_NAME,
+    CompanySecret,
+    CompanyValues,
+    HostNotAllowed,
+    UnknownSecret,
+    UnknownVariable,
+    allowed_host_problem,
+    references,
+)
 from hooksmith.engine.curl import parse_curl, request_as_curl, to_curl
 from hooksmith.engine.definition import (
     AUTH_KINDS,
@@ -71,6 +81,7 @@ __all__ = [
     "IDEMPOTENCY_HEADER",
     "NOT_A_CONVERSATION",
     "SECRET_FIELDS",
+    "VALUE_NAME",
     "WITHHELD_SECRET",
     "ApiKeyAuth",
     "Attempt",
@@ -79,6 +90,8 @@ __all__ = [
     "BasicAuth",
     "BearerAuth",
     "CircuitOpen",
+    "CompanySecret",
+    "CompanyValues",
     "ConnectError",
     "CustomVariable",
     "EgressBlocked",
@@ -88,6 +101,7 @@ __all__ = [
     "Execution",
     "Header",
     "HmacAuth",
+    "HostNotAllowed",
     "InvalidDefinition",
     "InvalidResponse",
     "JsonRefused",
@@ -112,8 +126,11 @@ __all__ = [
     "TooLarge",
     "TraceContext",
     "Transport",
+    "UnknownSecret",
+    "UnknownVariable",
     "VariableOutcome",
     "Webhook",
+    "allowed_host_problem",
     "auth_secret",
     "check_host",
     "check_path",
@@ -131,6 +148,7 @@ __all__ = [
     "omitted_secret",
     "parse_curl",
     "parse_webhook",
+    "references",
     "render",
     "request_as_curl",
     "signature",

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hooksmith.engine.body import check_body
+from hooksmith.engine.company import company_value_problems
 from hooksmith.engine.definition import Webhook
 from hooksmith.engine.errors import MappingError, RenderError
 from hooksmith.engine.mapping import check_mapper
@@ -49,6 +50,7 @@ def template_problems(webhook: Webhook) -> list[tuple[str, str]]:
             f"custom_variables[{index}].mapper",
             lambda m=mapper: check_mapper(sandbox, m),  # type: ignore[misc]
         )
+    problems.extend(company_value_problems(webhook))
     return problems
 
 

@@ -13,6 +13,7 @@ import dataclasses
 import json
 import os
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
@@ -21,6 +22,15 @@ from typing import Any, TypeVar
 from hooksmith.engine.breaker import CircuitBreaker
 from hooksmith.engine.budget import INLINE_SHARE, InlineShare
 from hooksmith.engine.capacity import Capacity, OutboundLimits
+from hooksmith.engine.company import (
+    CompanyValues,
+    ReferenceMemo,
+    References,
+    scopes,
+    secret_hosts,
+    unknown_names,
+    with_company_auth,
+)
 from hooksmith.engine.definition import OAuth2Auth, Webhook
 from hooksmith.engine.egress import EgressPolicy
 from hooksmith.engine.errors import EngineError, MappingError
@@ -97,6 +107,11 @@ class Engine:
         self.backoff = backoff or Backoff()
         self.breaker = CircuitBreaker(threshold=breaker_threshold, cooldown=breaker_cooldown)
         self.tokens = TokenCache(tokens)
+        self.references = ReferenceMemo()
+        # Per (webhook, company values) object pair: the filled-in webhook and its redactor.
+        self._filled: OrderedDict[tuple[int, int], tuple[Webhook, CompanyValues, _WithCompany]] = (
+            OrderedDict()
+        )
 
     async def __aenter__(self) -> Engine:
         return self
@@ -130,16 +145,62 @@ class Engine:
         return _rendered(webhook, prepared, started)
 
     async def render_async(
-        self, webhook: Webhook, conversation: Mapping[str, Any], *, owner: object = None
+        self,
+        webhook: Webhook,
+        conversation: Mapping[str, Any],
+        *,
+        owner: object = None,
+        values: CompanyValues | None = None,
     ) -> Result:
         """As `render`, with templates that are not straight-line rendered in the renderers
-        (`owner`, e.g. the company, is who has a turn at them)."""
+        (`owner`, e.g. the company, is who has a turn at them); `values` are the company's
+        secrets and variables."""
         started = time.monotonic()
         try:
-            prepared = await self._prepare(webhook, conversation, started + webhook.timeout, owner)
+            company = self._company(webhook, conversation, values)
         except EngineError as error:
             return _failed(error, redactor_for(webhook), started)
-        return _rendered(webhook, prepared, started)
+        try:
+            prepared = await self._prepare(
+                company.webhook,
+                company.conversation,
+                started + webhook.timeout,
+                owner,
+                company.request_scope,
+            )
+        except EngineError as error:
+            return _failed(error, company.redactor, started)
+        return _rendered(webhook, company.applied(prepared), started)
+
+    def _company(
+        self, webhook: Webhook, conversation: Mapping[str, Any], values: CompanyValues | None
+    ) -> _WithCompany:
+        """The webhook and data with the company's secrets and variables it names; raises
+        `UnknownSecret`, `UnknownVariable` or a `RenderError` of its auth."""
+        found = self.references.of(webhook)
+        if not found:
+            return _WithCompany(webhook, conversation)
+        values = values or CompanyValues()
+        missing = unknown_names(found, values)
+        if missing is not None:
+            raise missing
+        key = (id(webhook), id(values))
+        entry = self._filled.get(key)
+        if entry is None or entry[0] is not webhook or entry[1] is not values:
+            filled = with_company_auth(webhook, values)
+            carried = tuple(values.secrets[name].value for name in found.secrets)
+            ready = _WithCompany(
+                filled,
+                {},
+                redactor_for(filled, carried),
+                found=found,
+                secret_hosts=secret_hosts(found, values),
+            )
+            entry = self._filled[key] = (webhook, values, ready)
+            if len(self._filled) > 1024:
+                self._filled.popitem(last=False)
+        request_scope, body_scope = scopes(conversation, found, values)
+        return dataclasses.replace(entry[2], conversation=body_scope, request_scope=request_scope)
 
     async def _prepare(
         self,
@@ -147,17 +208,30 @@ class Engine:
         conversation: Mapping[str, Any],
         deadline: float,
         owner: object = None,
+        request_scope: Mapping[str, Any] | None = None,
     ) -> PreparedRequest:
         """The rendered request: inline when straight-line, else in a renderer process."""
         if self.renderers is None:
-            return prepare(self.sandbox, webhook, conversation, deadline=deadline)
+            return prepare(
+                self.sandbox, webhook, conversation, deadline=deadline, request_scope=request_scope
+            )
         try:
             return await self._inline(
-                lambda: prepare(self.sandbox, webhook, conversation, deadline=deadline)
+                lambda: prepare(
+                    self.sandbox,
+                    webhook,
+                    conversation,
+                    deadline=deadline,
+                    request_scope=request_scope,
+                )
             )
         except NotInline:
             return await self.renderers.prepare(
-                webhook, conversation, deadline=deadline, owner=owner
+                webhook,
+                conversation,
+                deadline=deadline,
+                owner=owner,
+                request_scope=request_scope,
             )
 
     async def _inline(self, phase: Callable[[], T]) -> T:
@@ -217,6 +291,7 @@ class Engine:
         idempotency_key: str | None = None,
         company: Hashable = None,
         trace: TraceContext | None = None,
+        values: CompanyValues | None = None,
     ) -> Result:
         """Send the webhook with this conversation's data and map its custom variables.
 
@@ -226,14 +301,31 @@ class Engine:
         author set stays as it is. `company` (the tenant's id)
         is whose per-company connection limit the request counts against and who has a turn at
         the renderer processes. `trace` (the caller's W3C trace) is passed on to the upstream
-        as a new span of that trace, unless the webhook sets `traceparent` itself.
+        as a new span of that trace, unless the webhook sets `traceparent` itself. `values`
+        are the company's secrets and variables (docs/design.md#company-secrets-and-variables).
         """
         started = time.monotonic()
         deadline = started + webhook.timeout
+        with_company: _WithCompany | None = None
+        if self.references.of(webhook):  # most webhooks name no company value: no more work
+            try:
+                with_company = self._company(webhook, conversation, values)
+            except EngineError as error:
+                return self._failed(webhook, error, redactor_for(webhook), started)
+            webhook, conversation = with_company.webhook, with_company.conversation
         try:
-            prepared = await self._prepare(webhook, conversation, deadline, company)
+            prepared = await self._prepare(
+                webhook,
+                conversation,
+                deadline,
+                company,
+                with_company.request_scope if with_company is not None else None,
+            )
         except EngineError as error:
-            return self._failed(webhook, error, redactor_for(webhook), started)
+            redactor = with_company.redactor if with_company else redactor_for(webhook)
+            return self._failed(webhook, error, redactor, started)
+        if with_company is not None:
+            prepared = with_company.applied(prepared)
         plan = RetryPlan.of(webhook)
         if (plan.needs_idempotency_key or idempotency_key) and not any(
             key.lower() == IDEMPOTENCY_HEADER.lower() for key, _ in prepared.headers
@@ -482,6 +574,33 @@ class Engine:
         )
 
 
+@dataclasses.dataclass(frozen=True)
+class _WithCompany:
+    """A webhook and its data with the company values it names filled in, and the redactor
+    that hides its secrets and the company's."""
+
+    webhook: Webhook
+    conversation: Mapping[str, Any]
+    company_redactor: Redactor | None = None
+    request_scope: Mapping[str, Any] | None = None
+    found: References | None = None
+    secret_hosts: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def redactor(self) -> Redactor:
+        """The redactor of the webhook's secrets and the company secrets it carries (made only
+        when needed: a webhook without company values has it in its request plan already)."""
+        return self.company_redactor or redactor_for(self.webhook)
+
+    def applied(self, prepared: PreparedRequest) -> PreparedRequest:
+        """`prepared` with this redactor and the hosts its company secrets may go to."""
+        if self.company_redactor is None:
+            return prepared
+        return dataclasses.replace(
+            prepared, redactor=self.company_redactor, secret_hosts=self.secret_hosts
+        )
+
+
 def _rendered(webhook: Webhook, prepared: PreparedRequest, started: float) -> Result:
     warnings = list(prepared.warnings)
     if isinstance(webhook.auth, OAuth2Auth):
@@ -552,6 +671,7 @@ async def execute(
     idempotency_key: str | None = None,
     company: Hashable = None,
     trace: TraceContext | None = None,
+    values: CompanyValues | None = None,
 ) -> Result:
     """Execute a webhook once; pass a long-lived `Engine` to reuse its connection pool.
 
@@ -560,7 +680,11 @@ async def execute(
     (True, {'user_id': 7})
     """
     data = conversation or {}
-    options: dict[str, Any] = {"idempotency_key": idempotency_key, "company": company}
+    options: dict[str, Any] = {
+        "idempotency_key": idempotency_key,
+        "company": company,
+        "values": values,
+    }
     if engine is not None:
         return await engine.execute(webhook, data, trace=trace, **options)
     async with Engine(policy=default_policy()) as oneshot:

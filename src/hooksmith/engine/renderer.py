@@ -75,7 +75,13 @@ def _answer(sandbox: Sandbox, job: dict[str, Any], body: bytes) -> dict[str, Any
     conversation = job["conversation"]
     if job["job"] == PREPARE:
         try:
-            prepared = prepare(sandbox, webhook, conversation, deadline=deadline)
+            prepared = prepare(
+                sandbox,
+                webhook,
+                conversation,
+                deadline=deadline,
+                request_scope=job.get("request_scope"),
+            )
         except EngineError as error:
             return {"error": {"message": error.message, "field": error.field}}
         return {

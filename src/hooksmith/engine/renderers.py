@@ -145,12 +145,18 @@ class RendererPool:
         *,
         deadline: float,
         owner: object = None,
+        request_scope: Mapping[str, Any] | None = None,
     ) -> PreparedRequest:
         """Render the webhook's request in a renderer process; raises `RenderError`.
 
-        `owner` (e.g. the company) has at most half the processes at once.
+        `owner` (e.g. the company) has at most half the processes at once; `request_scope` is
+        as `prepare` takes it.
         """
-        job = {"job": renderer.PREPARE, **_common(webhook, conversation, deadline)}
+        job = {
+            "job": renderer.PREPARE,
+            **_common(webhook, conversation, deadline),
+            "request_scope": request_scope,
+        }
         answer = await self._run([_frame(job)], deadline, owner)
         error = answer.get("error")
         if error is not None:

@@ -48,6 +48,8 @@ class PreparedRequest:
     body: str | None
     redactor: Redactor
     warnings: tuple[str, ...] = field(default=())
+    # (company secret, hosts it may go to) of each company secret the request carries
+    secret_hosts: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def outgoing(self) -> OutgoingRequest:
         return OutgoingRequest(
@@ -56,6 +58,7 @@ class PreparedRequest:
             headers=self.headers,
             body=self.body.encode("utf-8") if self.body is not None else None,
             sensitive_headers=frozenset({"authorization"}),
+            secret_hosts=self.secret_hosts,
         )
 
     def shown(self) -> SentRequest:
@@ -73,11 +76,12 @@ class PreparedRequest:
         )
 
 
-def redactor_for(webhook: Webhook) -> Redactor:
+def redactor_for(webhook: Webhook, company_secrets: tuple[str, ...] = ()) -> Redactor:
+    """The redactor of the webhook's own secrets and of the company secrets it carries."""
     basic = None
     if isinstance(webhook.auth, BasicAuth):
         basic = f"{webhook.auth.username}:{auth_secret(webhook.auth) or ''}"
-    return Redactor(webhook.secrets(), basic_credentials=basic)
+    return Redactor([*webhook.secrets(), *company_secrets], basic_credentials=basic)
 
 
 def auth_header(webhook: Webhook) -> tuple[str, str] | None:
@@ -122,9 +126,17 @@ def signed(prepared: PreparedRequest, auth: HmacAuth) -> PreparedRequest:
 
 
 def prepare(
-    sandbox: Sandbox, webhook: Webhook, conversation: Mapping[str, Any], *, deadline: float
+    sandbox: Sandbox,
+    webhook: Webhook,
+    conversation: Mapping[str, Any],
+    *,
+    deadline: float,
+    request_scope: Mapping[str, Any] | None = None,
 ) -> PreparedRequest:
     """Render URL, params, headers and body; raises `RenderError` naming the field at fault.
+
+    The body renders with `conversation`; the URL, params and headers with `request_scope`
+    when given (the conversation with the company secrets they name), else `conversation`.
 
     What holds no placeholder (a static URL, fixed headers and params, the auth header, the
     redactor) is assembled once per webhook object, in its `RequestPlan`.
@@ -135,6 +147,7 @@ def prepare(
     cap = sandbox.limits.max_output_chars
     warnings: list[str] = []
     full_url = plan.full_url
+    body_scope, conversation = conversation, request_scope or conversation
     if full_url is None:
         url = render_url(
             sandbox,
@@ -183,7 +196,7 @@ def prepare(
 
     body: str | None = None
     if webhook.body is not None:
-        rendered = render_body(sandbox, webhook.body, conversation, deadline=deadline)
+        rendered = render_body(sandbox, webhook.body, body_scope, deadline=deadline)
         warnings.extend(rendered.warnings)
         body = _escape_surrogates(rendered.value)
 

@@ -21,7 +21,7 @@ def outcome_of(ok: bool, error_kind: str | None) -> Outcome:
     """
     if ok:
         return "success"
-    if error_kind == "egress_blocked":
+    if error_kind in ("egress_blocked", "host_not_allowed"):
         return "blocked"
     if error_kind == "timeout":
         return "timeout"

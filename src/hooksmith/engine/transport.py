@@ -41,6 +41,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from hooksmith.engine.capacity import Capacity, Lease, Origin
+from hooksmith.engine.company import check_secret_hosts
 from hooksmith.engine.decoding import ACCEPT_ENCODING, CHUNK, BoundedDecoder
 from hooksmith.engine.egress import (
     EgressPolicy,
@@ -65,6 +66,8 @@ class OutgoingRequest:
     headers: tuple[tuple[str, str], ...]
     body: bytes | None = None
     sensitive_headers: frozenset[str] = frozenset()
+    # (company secret, hosts it may go to): every hop's host must be allowed by each of them
+    secret_hosts: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -377,6 +380,8 @@ class Transport:
         lease = progress.lease
         while True:
             progress.url = url
+            if request.secret_hosts:
+                check_secret_hosts(url.raw_host or "", request.secret_hosts)
             await self._guard(url, progress)
             await self.capacity.take(lease, _origin(url), company)
             try:

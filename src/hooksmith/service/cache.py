@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hooksmith.engine import SECRET_FIELDS, Webhook
+from hooksmith.service.company_values import CompanyValuesCache
 from hooksmith.store import (
     Scope,
     SecretBox,
@@ -75,6 +76,8 @@ class WebhookCache:
         self._flights: dict[Hashable, asyncio.Future[ReadyWebhook | None]] = {}
         self._epoch = 0  # bumped by every invalidation; a load begun before one stores nothing
         self.announce: Callable[[int], None] | None = None  # tells other processes (notices)
+        # The companies' secrets and variables, beside the webhooks that name them.
+        self.values = CompanyValuesCache(sessions, box, max_age=max_age)
 
     async def get(self, scope: Scope, webhook_id: int) -> ReadyWebhook | None:
         """The webhook if `scope` reaches it, else None (as for a webhook that does not exist)."""

@@ -39,7 +39,7 @@ from hooksmith.service.webhooks import (
     stored_secret,
     token_origin,
 )
-from hooksmith.store import WebhookRepository
+from hooksmith.store import TenantRepository, WebhookRepository
 from hooksmith.store.models import WebhookRow
 
 
@@ -129,6 +129,13 @@ async def run_draft(
     draft = _draft(definition)
     owner = limit_key(actor)
     omitted = omitted_secret(draft.get("auth"))
+    chosen = draft.get("company")
+    if webhook_id is None and owner <= 0 and isinstance(chosen, str):
+        # A new draft of an agency user: its "Assign to" company's secrets and variables.
+        company = await TenantRepository(session).company_by_slug(actor.scope, chosen)
+        await session.commit()
+        if company is not None:
+            owner = company.id
     if webhook_id is not None:
         row = await _row(session, rt, actor, webhook_id)
         owner = row.company_id
@@ -149,7 +156,9 @@ async def run_draft(
     prepared = ReadyWebhook(id=webhook_id or 0, company_id=owner, revision=0, webhook=webhook)
     async with rt.limits.admit(owner):
         started = time.perf_counter()
-        result = await run_webhook(rt.engine, prepared, conversation, margin=rt.margin)
+        result = await run_webhook(
+            rt.engine, prepared, conversation, margin=rt.margin, values=rt.cache.values
+        )
     rt.metrics.count("test", result, time.perf_counter() - started)
     return result
 

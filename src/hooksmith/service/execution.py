@@ -16,6 +16,7 @@ from hooksmith.engine import (
     conversation_data,
 )
 from hooksmith.service.cache import ReadyWebhook
+from hooksmith.service.company_values import CompanyValuesCache
 from hooksmith.service.errors import InvalidInput
 
 
@@ -27,10 +28,12 @@ async def run_webhook(
     margin: float,
     idempotency_key: str | None = None,
     trace: TraceContext | None = None,
+    values: CompanyValuesCache | None = None,
 ) -> Result:
     """Execute within the webhook's time-out plus `margin`; failures are results, not errors.
     `idempotency_key` is sent as the `Idempotency-Key` header (an async run's id); `trace` is
-    the bot's W3C trace, passed on to the upstream as a new span."""
+    the bot's W3C trace, passed on to the upstream as a new span. `values` holds the company
+    secrets and variables, read (from its cache) only when the webhook names some."""
     if ready.missing_secret is not None:
         return Result(
             ok=False,
@@ -45,6 +48,9 @@ async def run_webhook(
         )
     started = time.monotonic()
     limit = ready.webhook.timeout + margin
+    company_values = None
+    if values is not None and ready.company_id > 0 and engine.references.of(ready.webhook):
+        company_values = await values.get(ready.company_id)
     try:
         # A timer on this task rather than `wait_for`'s second task per execution.
         async with asyncio.timeout(limit):
@@ -54,6 +60,7 @@ async def run_webhook(
                 company=ready.company_id,
                 idempotency_key=idempotency_key,
                 trace=trace,
+                values=company_values,
             )
     except TimeoutError:
         return Result(

@@ -24,7 +24,8 @@ import asyncpg
 log = logging.getLogger(__name__)
 
 CHANNEL = "hooksmith_changes"
-KINDS = frozenset({"webhook", "token", "user"})  # "user": a user's sessions ended
+# "user": a user's sessions ended; "company": a company's secrets or variables changed
+KINDS = frozenset({"webhook", "token", "user", "company"})
 Handler = Callable[[str, int], None]
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hooksmith.service.errors import store_errors
 from hooksmith.store import Scope, SecretBox, WebhookRepository
 from hooksmith.store.callback_secrets import CallbackSecretRepository
+from hooksmith.store.company_values import CompanyValueRepository
 
 
 @dataclass(frozen=True)
@@ -17,13 +18,15 @@ class Rotated:
 
     webhook_secrets: int
     callback_secrets: int
+    company_secrets: int = 0
 
 
 async def reencrypt_secrets(session: AsyncSession, box: SecretBox) -> Rotated:
-    """Re-encrypt webhook and callback secrets with `box`'s newest key, in one transaction,
+    """Re-encrypt webhook, callback and company secrets with `box`'s newest key, in one transaction,
     so that the older keys can then be dropped from `HOOKSMITH_SECRET_KEY`."""
     with store_errors():
         webhooks = await WebhookRepository(session, box).rotate_secrets(Scope.everything())
         callbacks = await CallbackSecretRepository(session, box).reencrypt()
+        company = await CompanyValueRepository(session, box).reencrypt()
     await session.commit()
-    return Rotated(webhook_secrets=webhooks, callback_secrets=callbacks)
+    return Rotated(webhook_secrets=webhooks, callback_secrets=callbacks, company_secrets=company)

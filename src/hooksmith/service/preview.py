@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from hooksmith.engine import Result, parse_webhook, with_withheld_secret
+from hooksmith.engine import (
+    WITHHELD_SECRET,
+    CompanySecret,
+    CompanyValues,
+    Result,
+    parse_webhook,
+    references,
+    with_withheld_secret,
+)
 from hooksmith.service.actors import Actor
 from hooksmith.service.errors import InvalidInput
 from hooksmith.service.execution import conversation_or_refuse
@@ -29,8 +37,22 @@ async def render_draft(rt: Runtime, actor: Actor, definition: Any, conversation:
     conversation = conversation_or_refuse(conversation, "conversation")
     webhook = parse_webhook(_draft(definition))
     key = limit_key(actor)
+    values = None
+    found = rt.engine.references.of(webhook)
+    if found:
+        # A company's own values (its cache); an agency's caller previews with stand-ins.
+        values = await rt.cache.values.get(key) if key > 0 else stand_ins(webhook)
     async with rt.limits.admit(key):
-        return await rt.engine.render_async(webhook, conversation, owner=key)
+        return await rt.engine.render_async(webhook, conversation, owner=key, values=values)
+
+
+def stand_ins(webhook: Any) -> CompanyValues:
+    """Company values that show where each named secret and variable goes, without values."""
+    found = references(webhook)
+    return CompanyValues(
+        secrets={name: CompanySecret(WITHHELD_SECRET, ()) for name in found.secrets},
+        variables={name: f"vars.{name}" for name in found.variables},
+    )
 
 
 def limit_key(actor: Actor) -> int:

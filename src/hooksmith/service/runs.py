@@ -96,7 +96,9 @@ async def run_test(
     await session.commit()  # end the read before the request, which may take seconds
     async with rt.limits.admit(prepared.company_id):
         started = time.perf_counter()
-        result = await run_webhook(rt.engine, prepared, data, margin=rt.margin)
+        result = await run_webhook(
+            rt.engine, prepared, data, margin=rt.margin, values=rt.cache.values
+        )
     rt.metrics.count("test", result, time.perf_counter() - started)
     runs = RunRepository(session, response_limit=rt.body_limit)
     run = await runs.add(
@@ -150,7 +152,9 @@ async def execute(
         )
     async with rt.limits.admit(prepared.company_id):
         started = time.perf_counter()
-        result = await run_webhook(rt.engine, prepared, data, margin=rt.margin, trace=trace)
+        result = await run_webhook(
+            rt.engine, prepared, data, margin=rt.margin, trace=trace, values=rt.cache.values
+        )
     rt.metrics.count("live", result, time.perf_counter() - started)
     rt.writer.submit(
         NewRun(

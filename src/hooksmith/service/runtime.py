@@ -213,6 +213,8 @@ async def change_notices(
     def heard(kind: str, ident: int) -> None:
         if kind == "webhook":
             cache.invalidate(ident)
+        elif kind == "company":
+            cache.values.invalidate(ident)
         elif kind == "token" and actors is not None:
             actors.forget_token(ident)
         elif kind == "user" and signed_in is not None:
@@ -220,6 +222,7 @@ async def change_notices(
 
     notices = await PostgresNotices.open(url, heard)
     cache.announce = lambda webhook_id: notices.announce("webhook", webhook_id)
+    cache.values.announce = lambda company_id: notices.announce("company", company_id)
     if actors is not None:
         actors.announce = lambda token_id: notices.announce("token", token_id)
     if signed_in is not None:

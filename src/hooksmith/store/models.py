@@ -275,3 +275,33 @@ class OAuthTokenRow(Base):
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
     token_ciphertext: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class CompanySecretRow(Base):
+    """A named secret of a company (encrypted, bound to the company and the name), and the
+    hosts it may be sent to."""
+
+    __tablename__ = "company_secrets"
+    __table_args__ = (UniqueConstraint("company_id", "name", name="uq_company_secrets_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    ciphertext: Mapped[str] = mapped_column(Text)
+    allowed_hosts: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    rotated_at: Mapped[datetime | None]
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class CompanyVariableRow(Base):
+    """A named plain value of a company, such as the base URL of its environment."""
+
+    __tablename__ = "company_variables"
+    __table_args__ = (UniqueConstraint("company_id", "name", name="uq_company_variables_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

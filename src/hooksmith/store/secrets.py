@@ -69,6 +69,28 @@ class SecretBox:
             raise SecretUnreadable("the stored secret is malformed; set the secret again")
         return secret
 
+    def encrypt_named(self, secret: str, *, company_id: int, name: str) -> str:
+        """A ciphertext of a company secret that only decrypts for this company and name."""
+        envelope = json.dumps({"c": company_id, "n": name, "s": secret})
+        return self._fernet.encrypt(envelope.encode()).decode("ascii")
+
+    def decrypt_named(self, token: str, *, company_id: int, name: str) -> str:
+        """The company secret in `token`; `SecretUnreadable` if no key opens it or it is
+        another company's or another name's."""
+        try:
+            envelope = json.loads(self._fernet.decrypt(token.encode("ascii")))
+        except (InvalidToken, UnicodeError, ValueError):
+            raise SecretUnreadable(
+                f"the company secret {name!r} cannot be decrypted with the server's keys; "
+                "set it again"
+            ) from None
+        secret = envelope.get("s")
+        if envelope.get("c") != company_id or envelope.get("n") != name:
+            raise SecretUnreadable(f"the stored value of {name!r} belongs elsewhere; set it again")
+        if not isinstance(secret, str):
+            raise SecretUnreadable(f"the company secret {name!r} is malformed; set it again")
+        return secret
+
     def rotate(self, token: str) -> str:
         """`token` re-encrypted with the newest key (its company and webhook binding kept)."""
         try:

@@ -150,7 +150,13 @@ async def _execute(
         )
     # The run id is the key, so an upstream can drop a repeat after a worker died mid-run.
     return await run_webhook(
-        ctx.engine, found, conversation, margin=ctx.margin, idempotency_key=run_id, trace=trace
+        ctx.engine,
+        found,
+        conversation,
+        margin=ctx.margin,
+        idempotency_key=run_id,
+        trace=trace,
+        values=ctx.cache.values,
     )
 
 

@@ -1,0 +1,162 @@
+"""The "Secrets & variables" page of a company: list, add, rotate and delete its secrets (whose
+values never reach the browser) and its variables."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from hooksmith.service import company_values, tenants
+from hooksmith.service.errors import ServiceError
+from hooksmith.web.deps import DbSession, PageUser, RuntimeDep, Viewer, check_form_csrf
+from hooksmith.web.pages import page
+
+router = APIRouter(include_in_schema=False)
+
+Slug = Annotated[str, Path(max_length=63)]
+Name = Annotated[str, Path(max_length=200)]
+FormName = Annotated[str, Form(max_length=200)]
+FormValue = Annotated[str, Form(max_length=64 * 1024)]
+Csrf = Annotated[str, Form()]
+SHOWN_ERRORS = frozenset({"invalid_input", "in_use", "duplicate", "not_found"})
+
+
+async def _page(
+    request: Request,
+    viewer: Viewer,
+    runtime: RuntimeDep,
+    db: DbSession,
+    company: str | None,
+    *,
+    error: ServiceError | None = None,
+) -> Response:
+    companies = await tenants.list_companies(db, viewer.actor)
+    chosen = company or (companies[0].slug if companies else None)
+    values = None
+    if chosen is not None:
+        values = await company_values.list_values(db, runtime.box, viewer.actor, chosen)
+    context = {"companies": companies, "chosen": chosen, "values": values, "error": error}
+    return page(request, "company_values.html", viewer, context, 422 if error else 200)
+
+
+def _back(company: str) -> Response:
+    return RedirectResponse(f"/secrets?company={company}", status_code=303)
+
+
+def _hosts(text: str) -> list[str]:
+    return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
+
+
+@router.get("/secrets")
+async def values_page(
+    request: Request,
+    viewer: PageUser,
+    runtime: RuntimeDep,
+    db: DbSession,
+    company: Annotated[str | None, Query(max_length=63)] = None,
+) -> Response:
+    return await _page(request, viewer, runtime, db, company)
+
+
+@router.post("/secrets/{company}/secrets")
+async def put_secret(
+    request: Request,
+    company: Slug,
+    viewer: PageUser,
+    runtime: RuntimeDep,
+    db: DbSession,
+    name: FormName,
+    allowed_hosts: FormValue,
+    value: FormValue = "",
+    csrf_token: Csrf = "",
+) -> Response:
+    check_form_csrf(request, viewer, csrf_token)
+    try:
+        await company_values.put_secret(
+            db,
+            runtime.box,
+            viewer.actor,
+            company,
+            name.strip(),
+            value or None,
+            _hosts(allowed_hosts),
+            cache=runtime.cache.values,
+        )
+    except ServiceError as error:
+        if error.kind not in SHOWN_ERRORS:
+            raise
+        await db.rollback()
+        return await _page(request, viewer, runtime, db, company, error=error)
+    return _back(company)
+
+
+@router.post("/secrets/{company}/secrets/{name}/delete")
+async def delete_secret(
+    request: Request,
+    company: Slug,
+    name: Name,
+    viewer: PageUser,
+    runtime: RuntimeDep,
+    db: DbSession,
+    csrf_token: Csrf = "",
+) -> Response:
+    check_form_csrf(request, viewer, csrf_token)
+    try:
+        await company_values.delete_secret(
+            db, runtime.box, viewer.actor, company, name, cache=runtime.cache.values
+        )
+    except ServiceError as error:
+        if error.kind not in SHOWN_ERRORS:
+            raise
+        await db.rollback()
+        return await _page(request, viewer, runtime, db, company, error=error)
+    return _back(company)
+
+
+@router.post("/secrets/{company}/variables")
+async def put_variable(
+    request: Request,
+    company: Slug,
+    viewer: PageUser,
+    runtime: RuntimeDep,
+    db: DbSession,
+    name: FormName,
+    value: FormValue = "",
+    csrf_token: Csrf = "",
+) -> Response:
+    check_form_csrf(request, viewer, csrf_token)
+    try:
+        await company_values.put_variable(
+            db, runtime.box, viewer.actor, company, name.strip(), value, cache=runtime.cache.values
+        )
+    except ServiceError as error:
+        if error.kind not in SHOWN_ERRORS:
+            raise
+        await db.rollback()
+        return await _page(request, viewer, runtime, db, company, error=error)
+    return _back(company)
+
+
+@router.post("/secrets/{company}/variables/{name}/delete")
+async def delete_variable(
+    request: Request,
+    company: Slug,
+    name: Name,
+    viewer: PageUser,
+    runtime: RuntimeDep,
+    db: DbSession,
+    csrf_token: Csrf = "",
+) -> Response:
+    check_form_csrf(request, viewer, csrf_token)
+    try:
+        await company_values.delete_variable(
+            db, runtime.box, viewer.actor, company, name, cache=runtime.cache.values
+        )
+    except ServiceError as error:
+        if error.kind not in SHOWN_ERRORS:
+            raise
+        await db.rollback()
+        return await _page(request, viewer, runtime, db, company, error=error)
+    return _back(company)
