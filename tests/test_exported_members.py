@@ -25,6 +25,7 @@ def test_engine_exports_what_we_mean() -> None:
         "lookup",
         "mapping",
         "openapi",
+        "samples",
         "schemas",
         "parsing",
         "phases",

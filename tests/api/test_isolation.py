@@ -107,6 +107,33 @@ async def restore_revision(api: Api, outsider: Outsider, victim: Victim) -> None
     _status(await api.post(path, {"revision": 1}), 404)
 
 
+async def get_sample(api: Api, outsider: Outsider, victim: Victim) -> None:
+    reply = await api.get(f"{V1}/webhooks/{victim.webhook_id}/sample")
+    _status(reply, 404)
+    assert "victim-sample" not in reply.text
+
+
+async def put_sample(api: Api, outsider: Outsider, victim: Victim) -> None:
+    body = {"status": 200, "body": "planted"}
+    _status(await api.put(f"{V1}/webhooks/{victim.webhook_id}/sample", body), 404)
+
+
+async def delete_sample(api: Api, outsider: Outsider, victim: Victim) -> None:
+    _status(await api.delete(f"{V1}/webhooks/{victim.webhook_id}/sample"), 404)
+
+
+async def sample_from_run(api: Api, outsider: Outsider, victim: Victim) -> None:
+    path = f"{V1}/webhooks/{victim.webhook_id}/sample/from-run"
+    _status(await api.post(path, {"run_id": victim.run_id}), 404)
+
+
+async def run_against_sample(api: Api, outsider: Outsider, victim: Victim) -> None:
+    path = f"{V1}/webhooks/{victim.webhook_id}/sample/run"
+    reply = await api.post(path, {"conversation": {}})
+    _status(reply, 404)
+    assert "victim-sample" not in reply.text
+
+
 async def run_test(api: Api, outsider: Outsider, victim: Victim) -> None:
     _status(await api.post(f"{V1}/webhooks/{victim.webhook_id}/test", {"conversation": {}}), 404)
 
@@ -195,6 +222,11 @@ async def rotate_callback_secret(api: Api, outsider: Outsider, victim: Victim) -
     assert "whsec_" not in reply.text
 
 
+async def set_mock_switch(api: Api, outsider: Outsider, victim: Victim) -> None:
+    reply = await api.put(f"{V1}/companies/acme/mock", {"mock_staging": True})
+    _admin_only(outsider, reply, 404)
+
+
 async def list_users(api: Api, outsider: Outsider, victim: Victim) -> None:
     reply = await api.get(f"{V1}/users")
     _admin_only(outsider, reply, 200)
@@ -249,6 +281,11 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", f"{V1}/webhooks/{{webhook_id}}/revisions/{{revision}}"): get_revision,
     ("GET", f"{V1}/webhooks/{{webhook_id}}/revisions/{{before}}/diff/{{after}}"): diff_revisions,
     ("POST", f"{V1}/webhooks/{{webhook_id}}/revisions/{{revision}}/restore"): restore_revision,
+    ("GET", f"{V1}/webhooks/{{webhook_id}}/sample"): get_sample,
+    ("PUT", f"{V1}/webhooks/{{webhook_id}}/sample"): put_sample,
+    ("DELETE", f"{V1}/webhooks/{{webhook_id}}/sample"): delete_sample,
+    ("POST", f"{V1}/webhooks/{{webhook_id}}/sample/from-run"): sample_from_run,
+    ("POST", f"{V1}/webhooks/{{webhook_id}}/sample/run"): run_against_sample,
     ("POST", f"{V1}/webhooks/{{webhook_id}}/test"): run_test,
     ("POST", f"{V1}/webhooks/{{webhook_id}}/execute"): execute_webhook,
     ("GET", f"{V1}/webhooks/{{webhook_id}}/runs"): list_runs,
@@ -264,6 +301,7 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", f"{V1}/companies"): list_companies,
     ("POST", f"{V1}/companies"): create_company,
     ("POST", f"{V1}/companies/{{company}}/callback-secret"): rotate_callback_secret,
+    ("PUT", f"{V1}/companies/{{company}}/mock"): set_mock_switch,
     ("GET", f"{V1}/users"): list_users,
     ("POST", f"{V1}/users"): create_user,
     ("DELETE", f"{V1}/users/{{user_id}}/sessions"): end_user_sessions,
@@ -296,6 +334,7 @@ async def _snapshot(owner: Api, victim: Victim) -> list[Any]:
         f"{V1}/webhooks/{victim.webhook_id}",
         f"{V1}/webhooks/{victim.webhook_id}/runs",
         f"{V1}/webhooks/{victim.webhook_id}/revisions",
+        f"{V1}/webhooks/{victim.webhook_id}/sample",
         f"{V1}/webhooks",
         f"{V1}/companies",
         f"{V1}/users",
@@ -326,6 +365,8 @@ async def test_outsiders_get_404_and_change_nothing(
     )
     hook_id = created.body["id"]
     run = await owner.post(f"{V1}/webhooks/{hook_id}/test", {"conversation": {}})
+    sample = {"status": 200, "body": '{"victim-sample": true}'}
+    assert (await owner.put(f"{V1}/webhooks/{hook_id}/sample", sample)).status == 200
     victim = Victim(
         hook_id,
         run.body["id"],

@@ -55,6 +55,7 @@ from hooksmith.engine.redaction import WITHHELD_SECRET, is_sensitive_header, mas
 from hooksmith.engine.renderers import RendererPool
 from hooksmith.engine.result import Attempt, Result, ResultError, SentRequest, VariableOutcome
 from hooksmith.engine.retry import IDEMPOTENCY_HEADER, Backoff
+from hooksmith.engine.samples import SampleAnswer
 from hooksmith.engine.tracecontext import TraceContext
 from hooksmith.engine.transport import OutgoingRequest, Transport
 
@@ -92,6 +93,7 @@ __all__ = [
     "Result",
     "ResultError",
     "Retry",
+    "SampleAnswer",
     "SentRequest",
     "Timeout",
     "TooLarge",

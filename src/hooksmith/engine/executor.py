@@ -43,6 +43,7 @@ from hooksmith.engine.retry import (
     new_idempotency_key,
     send_with_retries,
 )
+from hooksmith.engine.samples import SampleAnswer
 from hooksmith.engine.sandbox import Limits, Sandbox
 from hooksmith.engine.tracecontext import TraceContext
 from hooksmith.engine.transport import Reply, Transport
@@ -258,6 +259,41 @@ class Engine:
             result.warnings = list(prepared.warnings)
         result.attempts = sent.attempts
         result.warnings.extend(prepared.redactor.text(w) for w in sent.warnings)
+        return result
+
+    async def answer(
+        self,
+        webhook: Webhook,
+        conversation: Mapping[str, Any],
+        sample: SampleAnswer,
+        *,
+        company: Hashable = None,
+    ) -> Result:
+        """Render the webhook, send nothing, and read `sample` as if the API had answered it.
+
+        The sample goes through the response path of `execute` (response type, success
+        condition, mappers, defaults), so the custom variables are what the API's answer would
+        give; the result says `mock` and its `request` is the one that was not sent.
+        """
+        started = time.monotonic()
+        deadline = started + webhook.timeout
+        try:
+            prepared = await self._prepare(webhook, conversation, deadline, company)
+        except EngineError as error:
+            result = self._failed(webhook, error, redactor_for(webhook), started)
+        else:
+            reply = Reply(
+                status=sample.status,
+                headers=sample.headers,
+                body=sample.body,
+                url=prepared.url,
+                redirects=0,
+            )
+            result = await self._finish(
+                webhook, conversation, prepared, reply, started, deadline, company
+            )
+            result.warnings.append("answered from the sample: the request was not sent")
+        result.mock = True
         return result
 
     async def _finish(

@@ -7,16 +7,21 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from hooksmith.engine import (
     NOT_A_CONVERSATION,
     Engine,
     Result,
     ResultError,
+    SampleAnswer,
     TraceContext,
     conversation_data,
 )
 from hooksmith.service.cache import ReadyWebhook
 from hooksmith.service.errors import InvalidInput
+from hooksmith.store import SampleRepository
+from hooksmith.store.models import WebhookSampleRow
 
 
 async def run_webhook(
@@ -58,6 +63,59 @@ async def run_webhook(
     except TimeoutError:
         return Result(
             ok=False,
+            duration_ms=round((time.monotonic() - started) * 1000, 3),
+            error=ResultError(
+                kind="timeout", message=f"the webhook did not finish within {limit:g} seconds"
+            ),
+        )
+
+
+def sample_answer(row: WebhookSampleRow) -> SampleAnswer:
+    """The engine's form of a stored sample answer."""
+    headers = tuple((header["key"], header["value"]) for header in row.headers)
+    return SampleAnswer(status=row.status, headers=headers, body=row.body.encode("utf-8"))
+
+
+async def stored_sample(session: AsyncSession, webhook_id: int) -> SampleAnswer | None:
+    """The webhook's sample for a worker's mocked run (workers act for every company)."""
+    found = await SampleRepository(session).sample_of(webhook_id)
+    return None if found is None else sample_answer(found)
+
+
+async def answer_from_sample(
+    engine: Engine,
+    ready: ReadyWebhook,
+    conversation: Mapping[str, Any],
+    sample: SampleAnswer | None,
+    *,
+    margin: float,
+) -> Result:
+    """A mocked execution: the webhook rendered and `sample` read as its answer, nothing sent
+    (docs/design.md#mock-answers); without a sample, a `no_sample` failure."""
+    if sample is None:
+        return Result(
+            ok=False,
+            mock=True,
+            error=ResultError(
+                kind="no_sample",
+                message=(
+                    f"webhook {ready.id} has no sample answer to mock with: store one "
+                    f"(PUT /api/v1/webhooks/{ready.id}/sample, or from a run) or turn the "
+                    "company's mock switch off"
+                ),
+            ),
+        )
+    started = time.monotonic()
+    limit = ready.webhook.timeout + margin
+    try:
+        async with asyncio.timeout(limit):
+            return await engine.answer(
+                ready.webhook, conversation, sample, company=ready.company_id
+            )
+    except TimeoutError:
+        return Result(
+            ok=False,
+            mock=True,
             duration_ms=round((time.monotonic() - started) * 1000, 3),
             error=ResultError(
                 kind="timeout", message=f"the webhook did not finish within {limit:g} seconds"

@@ -20,6 +20,7 @@ from hooksmith.store.migrate import downgrade, upgrade
 from hooksmith.store.models import MAX_ID
 from hooksmith.store.revisions import RevisionRepository
 from hooksmith.store.runs import NewRun, RunRepository
+from hooksmith.store.samples import MockState, SampleRepository
 from hooksmith.store.scope import Scope
 from hooksmith.store.secrets import SecretBox, load_or_create_key
 from hooksmith.store.tenants import TenantRepository, hash_password, verify_password
@@ -29,12 +30,14 @@ __all__ = [
     "MAX_ID",
     "PLAIN_FIELDS",
     "Duplicate",
+    "MockState",
     "NewRun",
     "NotFound",
     "RevisionConflict",
     "RevisionRepository",
     "RunFigureRepository",
     "RunRepository",
+    "SampleRepository",
     "Scope",
     "SecretBox",
     "SecretUnreadable",
