@@ -22,6 +22,7 @@ TABLES = {
     "sessions",
     "servers",
     "webhook_revisions",
+    "webhook_samples",
 }
 
 
