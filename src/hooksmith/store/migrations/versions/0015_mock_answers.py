@@ -44,23 +44,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("webhook_id", name="pk_webhook_samples"),
         sa.CheckConstraint("source IN ('run', 'typed')", name="ck_webhook_samples_source"),
     )
-    with op.batch_alter_table("companies") as batch:
-        batch.add_column(
-            sa.Column("mock_staging", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-    with op.batch_alter_table("api_tokens") as batch:
-        batch.add_column(
-            sa.Column("environment", sa.String(10), nullable=False, server_default="production")
-        )
-    with op.batch_alter_table("runs") as batch:
-        batch.add_column(sa.Column("mock", sa.Boolean(), nullable=False, server_default=sa.false()))
+    # Plain ADD COLUMN (a constant default): SQLite does it in place, where a batch copy of
+    # `companies` would have to drop a table that others reference.
+    op.add_column(
+        "companies",
+        sa.Column("mock_staging", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column(
+        "api_tokens",
+        sa.Column("environment", sa.String(10), nullable=False, server_default="production"),
+    )
+    op.add_column(
+        "runs", sa.Column("mock", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("runs") as batch:
-        batch.drop_column("mock")
-    with op.batch_alter_table("api_tokens") as batch:
-        batch.drop_column("environment")
-    with op.batch_alter_table("companies") as batch:
-        batch.drop_column("mock_staging")
+    op.drop_column("runs", "mock")
+    op.drop_column("api_tokens", "environment")
+    op.drop_column("companies", "mock_staging")
     op.drop_table("webhook_samples")
