@@ -220,7 +220,7 @@ async def test_staging_execute_without_a_sample_is_a_clear_failure_not_a_500(
     assert reply.body["ok"] is False
     assert reply.body["error"]["kind"] == "no_sample"
     assert "sample" in reply.body["error"]["message"]
-    assert reply.body["custom_variables"] == {}
+    assert reply.body["custom_variables"] == {"priority": "normal"}  # defaults, as on failure
     assert upstream.received == []
 
 

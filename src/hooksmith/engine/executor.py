@@ -23,7 +23,7 @@ from hooksmith.engine.budget import INLINE_SHARE, InlineShare
 from hooksmith.engine.capacity import Capacity, OutboundLimits
 from hooksmith.engine.definition import Webhook
 from hooksmith.engine.egress import EgressPolicy
-from hooksmith.engine.errors import EngineError, MappingError
+from hooksmith.engine.errors import EngineError, MappingError, NoSample
 from hooksmith.engine.parsing import decode_text, parse_body
 from hooksmith.engine.phases import Reading, read_answer
 from hooksmith.engine.redaction import Redactor
@@ -265,7 +265,7 @@ class Engine:
         self,
         webhook: Webhook,
         conversation: Mapping[str, Any],
-        sample: SampleAnswer,
+        sample: SampleAnswer | None,
         *,
         company: Hashable = None,
     ) -> Result:
@@ -273,7 +273,8 @@ class Engine:
 
         The sample goes through the response path of `execute` (response type, success
         condition, mappers, defaults), so the custom variables are what the API's answer would
-        give; the result says `mock` and its `request` is the one that was not sent.
+        give; the result says `mock` and its `request` is the one that was not sent. Without a
+        sample, the result fails with `no_sample` and the variables take their defaults.
         """
         started = time.monotonic()
         deadline = started + webhook.timeout
@@ -282,6 +283,15 @@ class Engine:
         except EngineError as error:
             result = self._failed(webhook, error, redactor_for(webhook), started)
         else:
+            if sample is None:
+                missing = NoSample(
+                    "there is no sample answer to mock with: store one for this webhook, or "
+                    "turn the company's mock switch off"
+                )
+                result = self._failed(webhook, missing, prepared.redactor, started)
+                result.request = prepared.shown()
+                result.mock = True
+                return result
             reply = Reply(
                 status=sample.status,
                 headers=sample.headers,
