@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import fastapi.routing
+import pytest
 
 from tests.api.client import Api, Reply
 from tests.api.conftest import PASSWORD, ApiFactory, World
@@ -350,6 +351,9 @@ async def test_every_route_has_an_entry_in_the_matrix(server: Server) -> None:
     assert routes_of(server) == set(MATRIX)
 
 
+# Five outsiders, each signing in afresh, probe every route: on a busy machine this takes longer
+# than the suite's default time-out, and grows with every route added.
+@pytest.mark.timeout(360)
 async def test_outsiders_get_404_and_change_nothing(
     server: Server, api: ApiFactory, world: World, upstream: Upstream
 ) -> None:
