@@ -100,7 +100,7 @@ def test_the_mock_switch_and_a_staging_token_answer_from_the_sample_marked_in_th
     assert call_api(page, "PUT", f"/webhooks/{hook['id']}/sample", sample)[0] == 200
 
     page.goto(site.url("/tokens"))
-    page.get_by_role("button", name="Turn on mock answers for Acme Shop").click()
+    page.get_by_role("button", name="Turn on mock answers of Acme Shop").click()
     expect(page.locator('[data-mock-state="acme"]')).to_have_text("Staging answers from samples")
     page.get_by_label("Name", exact=True).fill("staging bot")
     page.get_by_label("For", exact=True).select_option("acme")
@@ -133,7 +133,7 @@ def test_the_mock_switch_and_a_staging_token_answer_from_the_sample_marked_in_th
         ).to_be_visible()
     finally:
         page.goto(site.url("/tokens"))
-        page.get_by_role("button", name="Turn off mock answers for Acme Shop").click()
+        page.get_by_role("button", name="Turn off mock answers of Acme Shop").click()
     expect(page.locator('[data-mock-state="acme"]')).to_have_text("Staging sends for real")
     # With the switch off, the same staging token sends.
     assert _execute(site, hook["id"], token)["mock"] is False

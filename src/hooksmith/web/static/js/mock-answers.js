@@ -17,7 +17,7 @@ function parseHeaders(text) {
   for (const [index, line] of text.split("\n").entries()) {
     if (!line.trim()) continue;
     const colon = line.indexOf(":");
-    if (colon < 1) throw new ApiError(422, { kind: "invalid_input", field: "headers", message: `line ${index + 1}: write a header as “Name: value”` });
+    if (colon < 1) throw new ApiError(422, { kind: "invalid_input", field: "headers", message: `line ${index + 1}: write a header as “Key: value”` });
     headers.push({ key: line.slice(0, colon).trim(), value: line.slice(colon + 1).trim() });
   }
   return headers;
