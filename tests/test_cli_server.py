@@ -150,6 +150,17 @@ def test_admin_commands_create_tenants_and_a_token(tmp_path: Path) -> None:
     done = hooksmith(var, "admin", "create-token", "bot", "--company", "fjord")
     assert done.returncode == 0, done.stderr
     assert re.search(r"^hs_\S{20,}$", done.stdout, re.MULTILINE)
+    assert "(production," in done.stdout
+    done = hooksmith(
+        var, "admin", "create-token", "stage", "--company", "fjord", "--environment", "staging"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "(staging," in done.stdout
+    done = hooksmith(
+        var, "admin", "create-token", "odd", "--company", "fjord", "--environment", "preview"
+    )
+    assert done.returncode != 0
+    assert "environment" in done.stderr
     done = hooksmith(var, "admin", "prune", "--days", "1")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "0 runs deleted"

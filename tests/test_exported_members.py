@@ -27,6 +27,7 @@ def test_engine_exports_what_we_mean() -> None:
         "mapping",
         "oauth",
         "openapi",
+        "samples",
         "schemas",
         "parsing",
         "phases",

@@ -119,7 +119,13 @@ async def test_non_admins_cannot_manage_tenants(api: ApiFactory, world: World) -
     company_admin_like = await api(token=world.north_admin.token)
     assert (await company_admin_like.get("/api/v1/tokens")).status == 403
     assert (await user.get("/api/v1/companies")).body == [
-        {"id": world.tenants.acme.id, "slug": "acme", "name": "Acme", "agency": "north"}
+        {
+            "id": world.tenants.acme.id,
+            "slug": "acme",
+            "name": "Acme",
+            "agency": "north",
+            "mock_staging": False,
+        }
     ]
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import fastapi.routing
+import pytest
 
 from tests.api.client import Api, Reply
 from tests.api.conftest import PASSWORD, ApiFactory, World
@@ -105,6 +106,33 @@ async def diff_revisions(api: Api, outsider: Outsider, victim: Victim) -> None:
 async def restore_revision(api: Api, outsider: Outsider, victim: Victim) -> None:
     path = f"{V1}/webhooks/{victim.webhook_id}/revisions/1/restore"
     _status(await api.post(path, {"revision": 1}), 404)
+
+
+async def get_sample(api: Api, outsider: Outsider, victim: Victim) -> None:
+    reply = await api.get(f"{V1}/webhooks/{victim.webhook_id}/sample")
+    _status(reply, 404)
+    assert "victim-sample" not in reply.text
+
+
+async def put_sample(api: Api, outsider: Outsider, victim: Victim) -> None:
+    body = {"status": 200, "body": "planted"}
+    _status(await api.put(f"{V1}/webhooks/{victim.webhook_id}/sample", body), 404)
+
+
+async def delete_sample(api: Api, outsider: Outsider, victim: Victim) -> None:
+    _status(await api.delete(f"{V1}/webhooks/{victim.webhook_id}/sample"), 404)
+
+
+async def sample_from_run(api: Api, outsider: Outsider, victim: Victim) -> None:
+    path = f"{V1}/webhooks/{victim.webhook_id}/sample/from-run"
+    _status(await api.post(path, {"run_id": victim.run_id}), 404)
+
+
+async def run_against_sample(api: Api, outsider: Outsider, victim: Victim) -> None:
+    path = f"{V1}/webhooks/{victim.webhook_id}/sample/run"
+    reply = await api.post(path, {"conversation": {}})
+    _status(reply, 404)
+    assert "victim-sample" not in reply.text
 
 
 async def run_test(api: Api, outsider: Outsider, victim: Victim) -> None:
@@ -229,6 +257,11 @@ async def delete_variable(api: Api, outsider: Outsider, victim: Victim) -> None:
     _status(await api.delete(f"{V1}/companies/acme/variables/VICTIM_VAR"), 404, field="company")
 
 
+async def set_mock_switch(api: Api, outsider: Outsider, victim: Victim) -> None:
+    reply = await api.put(f"{V1}/companies/acme/mock", {"mock_staging": True})
+    _admin_only(outsider, reply, 404)
+
+
 async def list_users(api: Api, outsider: Outsider, victim: Victim) -> None:
     reply = await api.get(f"{V1}/users")
     _admin_only(outsider, reply, 200)
@@ -283,6 +316,11 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", f"{V1}/webhooks/{{webhook_id}}/revisions/{{revision}}"): get_revision,
     ("GET", f"{V1}/webhooks/{{webhook_id}}/revisions/{{before}}/diff/{{after}}"): diff_revisions,
     ("POST", f"{V1}/webhooks/{{webhook_id}}/revisions/{{revision}}/restore"): restore_revision,
+    ("GET", f"{V1}/webhooks/{{webhook_id}}/sample"): get_sample,
+    ("PUT", f"{V1}/webhooks/{{webhook_id}}/sample"): put_sample,
+    ("DELETE", f"{V1}/webhooks/{{webhook_id}}/sample"): delete_sample,
+    ("POST", f"{V1}/webhooks/{{webhook_id}}/sample/from-run"): sample_from_run,
+    ("POST", f"{V1}/webhooks/{{webhook_id}}/sample/run"): run_against_sample,
     ("POST", f"{V1}/webhooks/{{webhook_id}}/test"): run_test,
     ("POST", f"{V1}/webhooks/{{webhook_id}}/execute"): execute_webhook,
     ("GET", f"{V1}/webhooks/{{webhook_id}}/runs"): list_runs,
@@ -304,6 +342,7 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", f"{V1}/companies/{{company}}/variables"): list_variables,
     ("PUT", f"{V1}/companies/{{company}}/variables/{{name}}"): put_variable,
     ("DELETE", f"{V1}/companies/{{company}}/variables/{{name}}"): delete_variable,
+    ("PUT", f"{V1}/companies/{{company}}/mock"): set_mock_switch,
     ("GET", f"{V1}/users"): list_users,
     ("POST", f"{V1}/users"): create_user,
     ("DELETE", f"{V1}/users/{{user_id}}/sessions"): end_user_sessions,
@@ -336,6 +375,7 @@ async def _snapshot(owner: Api, victim: Victim) -> list[Any]:
         f"{V1}/webhooks/{victim.webhook_id}",
         f"{V1}/webhooks/{victim.webhook_id}/runs",
         f"{V1}/webhooks/{victim.webhook_id}/revisions",
+        f"{V1}/webhooks/{victim.webhook_id}/sample",
         f"{V1}/webhooks",
         f"{V1}/companies",
         f"{V1}/companies/acme/secrets",
@@ -353,6 +393,9 @@ async def test_every_route_has_an_entry_in_the_matrix(server: Server) -> None:
     assert routes_of(server) == set(MATRIX)
 
 
+# Five outsiders, each signing in afresh, probe every route: on a busy machine this takes longer
+# than the suite's default time-out, and grows with every route added.
+@pytest.mark.timeout(360)
 async def test_outsiders_get_404_and_change_nothing(
     server: Server, api: ApiFactory, world: World, upstream: Upstream
 ) -> None:
@@ -377,6 +420,8 @@ async def test_outsiders_get_404_and_change_nothing(
     )
     assert stored.status == 200, stored.text
     run = await owner.post(f"{V1}/webhooks/{hook_id}/test", {"conversation": {}})
+    sample = {"status": 200, "body": '{"victim-sample": true}'}
+    assert (await owner.put(f"{V1}/webhooks/{hook_id}/sample", sample)).status == 200
     victim = Victim(
         hook_id,
         run.body["id"],

@@ -25,6 +25,7 @@ TABLES = {
     "oauth_tokens",
     "company_secrets",
     "company_variables",
+    "webhook_samples",
 }
 
 

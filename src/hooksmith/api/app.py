@@ -21,6 +21,7 @@ from hooksmith.api.routes import (
     preview,
     revisions,
     runs,
+    samples,
     session,
     tenants,
     webhooks,
@@ -72,6 +73,7 @@ def create_app(settings: Settings, *, trusted_egress: Iterable[str] = ()) -> Fas
     for module in (
         webhooks,
         revisions,
+        samples,
         runs,
         preview,
         drafts,

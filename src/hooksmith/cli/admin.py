@@ -81,12 +81,25 @@ def create_user(
     typer.echo(f"user {user.email} created (id {user.id})")
 
 
-def create_token(name: str, agency: AgencyOption = None, company: CompanyOption = None) -> None:
+def create_token(
+    name: str,
+    agency: AgencyOption = None,
+    company: CompanyOption = None,
+    environment: Annotated[
+        str,
+        typer.Option(
+            help="production (always sends) or staging (answers from the webhooks' samples "
+            "while the company's mock switch is on)."
+        ),
+    ] = "production",
+) -> None:
     """Create an API token for a company or an agency; its value is printed once."""
     token = _with_session(
-        lambda session: tenants.create_token(session, None, name, company=company, agency=agency)
+        lambda session: tenants.create_token(
+            session, None, name, company=company, agency=agency, environment=environment
+        )
     )
-    typer.echo(f"token {token.name} (id {token.id}); shown only now:")
+    typer.echo(f"token {token.name} ({token.environment}, id {token.id}); shown only now:")
     typer.echo(token.token)
 
 

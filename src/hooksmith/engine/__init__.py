@@ -53,6 +53,7 @@ from hooksmith.engine.errors import (
     InvalidResponse,
     MappingError,
     NoFreeConnection,
+    NoSample,
     RenderError,
     Timeout,
     TooLarge,
@@ -72,6 +73,7 @@ from hooksmith.engine.redaction import WITHHELD_SECRET, is_sensitive_header, mas
 from hooksmith.engine.renderers import RendererPool
 from hooksmith.engine.result import Attempt, Result, ResultError, SentRequest, VariableOutcome
 from hooksmith.engine.retry import IDEMPOTENCY_HEADER, Backoff
+from hooksmith.engine.samples import SampleAnswer
 from hooksmith.engine.signing import signature
 from hooksmith.engine.tracecontext import TraceContext
 from hooksmith.engine.transport import OutgoingRequest, Transport
@@ -109,6 +111,7 @@ __all__ = [
     "Method",
     "NoAuth",
     "NoFreeConnection",
+    "NoSample",
     "OAuth2Auth",
     "OutboundLimits",
     "OutgoingRequest",
@@ -119,6 +122,7 @@ __all__ = [
     "Result",
     "ResultError",
     "Retry",
+    "SampleAnswer",
     "SentRequest",
     "Timeout",
     "Token",

@@ -12,7 +12,8 @@
      │    │    └── NoFreeConnection   ... while waiting for a connection slot (capacity)
      │    └── TooLarge          the decoded response is larger than the cap
      ├── InvalidResponse        the response could not be parsed by its response type
-     └── MappingError           a Response Mapper could not be compiled
+     ├── MappingError           a Response Mapper could not be compiled
+     └── NoSample               a mocked execution has no sample answer: nothing was sent
 
 A non-2xx response is not an exception: it is data in the result (kind `http_error`).
 """
@@ -92,3 +93,9 @@ class InvalidResponse(EngineError):
 
 class MappingError(EngineError):
     kind = "mapping_error"
+
+
+class NoSample(EngineError):
+    """A mocked execution was asked for, but there is no sample answer to read."""
+
+    kind = "no_sample"

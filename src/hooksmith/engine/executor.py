@@ -33,7 +33,7 @@ from hooksmith.engine.company import (
 )
 from hooksmith.engine.definition import OAuth2Auth, Webhook
 from hooksmith.engine.egress import EgressPolicy
-from hooksmith.engine.errors import EngineError, MappingError
+from hooksmith.engine.errors import EngineError, MappingError, NoSample
 from hooksmith.engine.oauth import Token, TokenCache, TokenStore, fetch_token, token_key
 from hooksmith.engine.parsing import decode_text, parse_body
 from hooksmith.engine.phases import Reading, read_answer
@@ -55,6 +55,7 @@ from hooksmith.engine.retry import (
     new_idempotency_key,
     send_with_retries,
 )
+from hooksmith.engine.samples import SampleAnswer
 from hooksmith.engine.sandbox import Limits, Sandbox
 from hooksmith.engine.tracecontext import TraceContext
 from hooksmith.engine.transport import Reply, Transport
@@ -283,6 +284,39 @@ class Engine:
                 owner=owner,
             )
 
+    async def _rendered_request(
+        self,
+        webhook: Webhook,
+        conversation: Mapping[str, Any],
+        deadline: float,
+        company: Hashable,
+        values: CompanyValues | None,
+        started: float,
+    ) -> tuple[Webhook, Mapping[str, Any], PreparedRequest] | Result:
+        """The webhook and data with the company values it names filled in, and its rendered
+        request; or the failed result when a value is unknown or the request cannot render."""
+        with_company: _WithCompany | None = None
+        if self.references.of(webhook):  # most webhooks name no company value: no more work
+            try:
+                with_company = self._company(webhook, conversation, values)
+            except EngineError as error:
+                return self._failed(webhook, error, redactor_for(webhook), started)
+            webhook, conversation = with_company.webhook, with_company.conversation
+        try:
+            prepared = await self._prepare(
+                webhook,
+                conversation,
+                deadline,
+                company,
+                with_company.request_scope if with_company is not None else None,
+            )
+        except EngineError as error:
+            redactor = with_company.redactor if with_company else redactor_for(webhook)
+            return self._failed(webhook, error, redactor, started)
+        if with_company is not None:
+            prepared = with_company.applied(prepared)
+        return webhook, conversation, prepared
+
     async def execute(
         self,
         webhook: Webhook,
@@ -306,26 +340,12 @@ class Engine:
         """
         started = time.monotonic()
         deadline = started + webhook.timeout
-        with_company: _WithCompany | None = None
-        if self.references.of(webhook):  # most webhooks name no company value: no more work
-            try:
-                with_company = self._company(webhook, conversation, values)
-            except EngineError as error:
-                return self._failed(webhook, error, redactor_for(webhook), started)
-            webhook, conversation = with_company.webhook, with_company.conversation
-        try:
-            prepared = await self._prepare(
-                webhook,
-                conversation,
-                deadline,
-                company,
-                with_company.request_scope if with_company is not None else None,
-            )
-        except EngineError as error:
-            redactor = with_company.redactor if with_company else redactor_for(webhook)
-            return self._failed(webhook, error, redactor, started)
-        if with_company is not None:
-            prepared = with_company.applied(prepared)
+        ready = await self._rendered_request(
+            webhook, conversation, deadline, company, values, started
+        )
+        if isinstance(ready, Result):
+            return ready
+        webhook, conversation, prepared = ready
         plan = RetryPlan.of(webhook)
         if (plan.needs_idempotency_key or idempotency_key) and not any(
             key.lower() == IDEMPOTENCY_HEADER.lower() for key, _ in prepared.headers
@@ -421,6 +441,54 @@ class Engine:
         result = self._failed(webhook, error, prepared.redactor, started)
         result.request = prepared.shown()
         result.warnings = list(prepared.warnings)
+        return result
+
+    async def answer(
+        self,
+        webhook: Webhook,
+        conversation: Mapping[str, Any],
+        sample: SampleAnswer | None,
+        *,
+        company: Hashable = None,
+        values: CompanyValues | None = None,
+    ) -> Result:
+        """Render the webhook, send nothing, and read `sample` as if the API had answered it.
+
+        The sample goes through the response path of `execute` (response type, success
+        condition, mappers, defaults), so the custom variables are what the API's answer would
+        give; the result says `mock` and its `request` is the one that was not sent. Without a
+        sample, the result fails with `no_sample` and the variables take their defaults.
+        """
+        started = time.monotonic()
+        deadline = started + webhook.timeout
+        ready = await self._rendered_request(
+            webhook, conversation, deadline, company, values, started
+        )
+        if isinstance(ready, Result):
+            result = ready
+        else:
+            webhook, conversation, prepared = ready
+            if sample is None:
+                missing = NoSample(
+                    "there is no sample answer to mock with: store one for this webhook, or "
+                    "turn the company's mock switch off"
+                )
+                result = self._failed(webhook, missing, prepared.redactor, started)
+                result.request = prepared.shown()
+                result.mock = True
+                return result
+            reply = Reply(
+                status=sample.status,
+                headers=sample.headers,
+                body=sample.body,
+                url=prepared.url,
+                redirects=0,
+            )
+            result = await self._finish(
+                webhook, conversation, prepared, reply, started, deadline, company
+            )
+            result.warnings.append("answered from the sample: the request was not sent")
+        result.mock = True
         return result
 
     async def _finish(

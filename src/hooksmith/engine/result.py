@@ -95,6 +95,9 @@ class Result(_Data):
     error: ResultError | None = None
     warnings: list[str] = Field(default_factory=list)
     attempts: list[Attempt] = Field(default_factory=list)
+    # True when the answer is the webhook's sample (docs/design.md#mock-answers): the request
+    # was rendered but not sent.
+    mock: bool = False
 
     @model_validator(mode="before")
     @classmethod

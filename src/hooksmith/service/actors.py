@@ -32,6 +32,12 @@ class Actor:
     agency_id: int | None
     company_id: int | None
     is_admin: bool = False
+    environment: str = "production"  # a token's; "staging" executes may answer from samples
+
+    @property
+    def is_staging(self) -> bool:
+        """A staging token: its executes answer from samples while its company mocks."""
+        return self.kind == "token" and self.environment == "staging"
 
     @property
     def user_id(self) -> int | None:
@@ -73,6 +79,7 @@ async def actor_for_token(session: AsyncSession, plaintext: str) -> Actor | None
         scope=await tenants.scope_for_token(token),
         agency_id=token.agency_id,
         company_id=token.company_id,
+        environment=token.environment,
     )
     # End the read first: on SQLite a read transaction that then writes fails at once when
     # another writer (the run writer) got in between, where a fresh write waits its turn.

@@ -7,17 +7,23 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from hooksmith.engine import (
     NOT_A_CONVERSATION,
+    CompanyValues,
     Engine,
     Result,
     ResultError,
+    SampleAnswer,
     TraceContext,
     conversation_data,
 )
 from hooksmith.service.cache import ReadyWebhook
 from hooksmith.service.company_values import CompanyValuesCache
 from hooksmith.service.errors import InvalidInput
+from hooksmith.store import SampleRepository
+from hooksmith.store.models import WebhookSampleRow
 
 
 async def run_webhook(
@@ -48,9 +54,7 @@ async def run_webhook(
         )
     started = time.monotonic()
     limit = ready.webhook.timeout + margin
-    company_values = None
-    if values is not None and ready.company_id > 0 and engine.references.of(ready.webhook):
-        company_values = await values.get(ready.company_id)
+    company_values = await _named_values(engine, ready, values)
     try:
         # A timer on this task rather than `wait_for`'s second task per execution.
         async with asyncio.timeout(limit):
@@ -70,6 +74,62 @@ async def run_webhook(
                 kind="timeout", message=f"the webhook did not finish within {limit:g} seconds"
             ),
         )
+
+
+def sample_answer(row: WebhookSampleRow) -> SampleAnswer:
+    """The engine's form of a stored sample answer."""
+    headers = tuple((header["key"], header["value"]) for header in row.headers)
+    return SampleAnswer(status=row.status, headers=headers, body=row.body.encode("utf-8"))
+
+
+async def stored_sample(session: AsyncSession, webhook_id: int) -> SampleAnswer | None:
+    """The webhook's sample for a worker's mocked run (workers act for every company)."""
+    found = await SampleRepository(session).sample_of(webhook_id)
+    return None if found is None else sample_answer(found)
+
+
+async def answer_from_sample(
+    engine: Engine,
+    ready: ReadyWebhook,
+    conversation: Mapping[str, Any],
+    sample: SampleAnswer | None,
+    *,
+    margin: float,
+    values: CompanyValuesCache | None = None,
+) -> Result:
+    """A mocked execution: the webhook rendered and `sample` read as its answer, nothing sent
+    (docs/design.md#mock-answers); without a sample, a `no_sample` failure (variables take
+    their defaults, as after any failure). `values` as for `run_webhook`."""
+    started = time.monotonic()
+    limit = ready.webhook.timeout + margin
+    company_values = await _named_values(engine, ready, values)
+    try:
+        async with asyncio.timeout(limit):
+            return await engine.answer(
+                ready.webhook,
+                conversation,
+                sample,
+                company=ready.company_id,
+                values=company_values,
+            )
+    except TimeoutError:
+        return Result(
+            ok=False,
+            mock=True,
+            duration_ms=round((time.monotonic() - started) * 1000, 3),
+            error=ResultError(
+                kind="timeout", message=f"the webhook did not finish within {limit:g} seconds"
+            ),
+        )
+
+
+async def _named_values(
+    engine: Engine, ready: ReadyWebhook, values: CompanyValuesCache | None
+) -> CompanyValues | None:
+    """The company's secrets and variables when the webhook names some (else no lookup)."""
+    if values is None or ready.company_id <= 0 or not engine.references.of(ready.webhook):
+        return None
+    return await values.get(ready.company_id)
 
 
 def session_id_of(conversation: Mapping[str, Any]) -> str | None:

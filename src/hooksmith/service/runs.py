@@ -17,9 +17,15 @@ from hooksmith.engine import Execution, Result, TraceContext
 from hooksmith.service.actors import Actor
 from hooksmith.service.cache import ready
 from hooksmith.service.errors import InvalidInput, NotFound
-from hooksmith.service.execution import conversation_or_refuse, run_webhook, session_id_of
+from hooksmith.service.execution import (
+    answer_from_sample,
+    conversation_or_refuse,
+    run_webhook,
+    session_id_of,
+)
 from hooksmith.service.jobs.runs import accept, checked_callback_url
 from hooksmith.service.runtime import Runtime
+from hooksmith.service.samples import mocked
 from hooksmith.service.webhooks import Page
 from hooksmith.store import NewRun, RunRepository, WebhookRepository
 from hooksmith.store.models import RunRow, utcnow
@@ -49,6 +55,7 @@ class RunView(BaseModel):
     callback_attempts: int = 0
     callback_error: str | None = None
     revision_url: str = ""  # the API address of the webhook revision this run used
+    mock: bool = False  # answered from the webhook's sample; nothing was sent
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,7 @@ def run_view(row: RunRow) -> RunView:
         callback_attempts=row.callback_attempts or 0,
         callback_error=row.callback_error,
         revision_url=f"/api/v1/webhooks/{row.webhook_id}/revisions/{row.webhook_revision}",
+        mock=bool(row.mock),
     )
 
 
@@ -125,12 +133,15 @@ async def execute(
 ) -> Result | PendingRun:
     """The runtime API: a sync webhook's result (stored as a `live` run off the response path),
     or for an async webhook the id of its pending run (result later by id or `callback_url`).
-    `trace`, the bot's W3C trace, goes on to the upstream (kept with an async run for that)."""
+    `trace`, the bot's W3C trace, goes on to the upstream (kept with an async run for that).
+    A staging token of a company that mocks gets the answer from the webhook's sample instead,
+    sync or async, and nothing is sent (docs/design.md#mock-answers)."""
     data = conversation_or_refuse(conversation, "body")
     callback = checked_callback_url(callback_url, rt.engine.policy)
     prepared = await rt.cache.get(actor.scope, webhook_id)
     if prepared is None:
         raise NotFound(f"no webhook with id {webhook_id}")
+    mock = await mocked(rt, actor, prepared)
     if prepared.webhook.execution is Execution.ASYNC:
         rt.limits.take(prepared.company_id)
         run_id = await accept(
@@ -142,6 +153,7 @@ async def execute(
             callback_url=callback,
             callback_expiry=rt.settings.callback_expiry_seconds,
             trace=trace,
+            mock=mock is not None,
         )
         return PendingRun(run_id=run_id)
     if callback is not None:
@@ -152,9 +164,14 @@ async def execute(
         )
     async with rt.limits.admit(prepared.company_id):
         started = time.perf_counter()
-        result = await run_webhook(
-            rt.engine, prepared, data, margin=rt.margin, trace=trace, values=rt.cache.values
-        )
+        if mock is not None:
+            result = await answer_from_sample(
+                rt.engine, prepared, data, mock.sample, margin=rt.margin, values=rt.cache.values
+            )
+        else:
+            result = await run_webhook(
+                rt.engine, prepared, data, margin=rt.margin, trace=trace, values=rt.cache.values
+            )
     rt.metrics.count("live", result, time.perf_counter() - started)
     rt.writer.submit(
         NewRun(

@@ -15,11 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hooksmith.engine import not_text
 from hooksmith.service.actors import Actor, Actors
 from hooksmith.service.errors import Forbidden, InvalidInput, NotFound, store_errors
-from hooksmith.store import Scope, TenantRepository
+from hooksmith.store import SampleRepository, Scope, TenantRepository
 from hooksmith.store.models import Agency, ApiToken, Company, User
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 MIN_PASSWORD = 8
+ENVIRONMENTS = ("production", "staging")
 
 
 class CompanyView(BaseModel):
@@ -27,6 +28,7 @@ class CompanyView(BaseModel):
     slug: str
     name: str
     agency: str | None
+    mock_staging: bool = False  # staging tokens' executes answer from the webhooks' samples
 
 
 class UserView(BaseModel):
@@ -46,6 +48,7 @@ class TokenView(BaseModel):
     created_at: datetime
     last_used_at: datetime | None
     revoked: bool
+    environment: str = "production"  # or "staging": may answer from samples (mock switch)
 
 
 class NewToken(TokenView):
@@ -107,7 +110,13 @@ class _Names:
 
     def company(self, row: Company) -> CompanyView:
         agency = self.agencies.get(row.agency_id) if row.agency_id else None
-        return CompanyView(id=row.id, slug=row.slug, name=row.name, agency=agency)
+        return CompanyView(
+            id=row.id,
+            slug=row.slug,
+            name=row.name,
+            agency=agency,
+            mock_staging=bool(row.mock_staging),
+        )
 
     def user(self, row: User) -> UserView:
         return UserView(
@@ -128,6 +137,7 @@ class _Names:
             created_at=row.created_at,
             last_used_at=row.last_used_at,
             revoked=row.revoked,
+            environment=row.environment or "production",
         )
 
 
@@ -253,9 +263,16 @@ async def create_token(
     *,
     company: str | None = None,
     agency: str | None = None,
+    environment: str = "production",
 ) -> NewToken:
-    """A new API token; its plaintext is in the answer and nowhere else, ever."""
+    """A new API token; its plaintext is in the answer and nowhere else, ever. A `staging`
+    token's executes answer from the webhooks' samples while its company's mock switch is on."""
     _admin(actor)
+    if environment not in ENVIRONMENTS:
+        raise InvalidInput(
+            f"environment: must be production or staging (got {environment[:20]!r})",
+            field="environment",
+        )
     tenants = TenantRepository(session)
     agency_id, company_id = await _owner(tenants, actor, company, agency)
     with store_errors():
@@ -264,6 +281,7 @@ async def create_token(
             agency_id=agency_id,
             company_id=company_id,
             created_by=actor.user_id if actor else None,
+            environment=environment,
         )
     await session.commit()
     shown = (await _Names.load(tenants)).token(token)
@@ -312,3 +330,19 @@ async def me(session: AsyncSession, actor: Actor) -> Me:
         is_admin=actor.is_admin,
         companies=companies,
     )
+
+
+async def set_mock_switch(
+    session: AsyncSession, actor: Actor, company: str, on: bool
+) -> CompanyView:
+    """Turn the company's mock switch on or off (an admin of it or of its agency): while on,
+    executes with its staging tokens answer from the webhooks' samples and send nothing."""
+    _admin(actor)
+    tenants = TenantRepository(session)
+    found = await tenants.company_by_slug(actor.scope, company)
+    if found is None:
+        raise NotFound(f"company: no company {company!r}", field="company")
+    await SampleRepository(session).set_mock_switch(found.id, on)
+    await session.commit()
+    await session.refresh(found)
+    return (await _Names.load(tenants)).company(found)

@@ -21,6 +21,7 @@ from hooksmith.store.models import MAX_ID
 from hooksmith.store.oauth_tokens import OAuthTokenRepository
 from hooksmith.store.revisions import RevisionRepository
 from hooksmith.store.runs import NewRun, RunRepository
+from hooksmith.store.samples import MockState, SampleRepository
 from hooksmith.store.scope import Scope
 from hooksmith.store.secrets import SecretBox, load_or_create_key
 from hooksmith.store.tenants import TenantRepository, hash_password, verify_password
@@ -29,6 +30,7 @@ from hooksmith.store.webhooks import WebhookRepository, to_definition
 __all__ = [
     "MAX_ID",
     "Duplicate",
+    "MockState",
     "NewRun",
     "NotFound",
     "OAuthTokenRepository",
@@ -36,6 +38,7 @@ __all__ = [
     "RevisionRepository",
     "RunFigureRepository",
     "RunRepository",
+    "SampleRepository",
     "Scope",
     "SecretBox",
     "SecretUnreadable",

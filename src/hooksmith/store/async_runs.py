@@ -30,6 +30,7 @@ class Claimed:
     conversation: dict[str, Any]
     attempts: int
     trace: TraceContext | None = None
+    mock: bool = False  # answer from the webhook's sample, send nothing
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,10 @@ class AsyncRunRepository:
         callback_url: str | None = None,
         callback_expires_at: datetime | None = None,
         trace: TraceContext | None = None,
+        mock: bool = False,
     ) -> RunRow:
-        """Record a pending `live` run with what a worker needs to execute it."""
+        """Record a pending `live` run with what a worker needs to execute it (`mock`: to
+        answer it from the webhook's sample)."""
         row = RunRow(
             id=new_run_id(),
             webhook_id=webhook_id,
@@ -81,6 +84,7 @@ class AsyncRunRepository:
             callback_expires_at=callback_expires_at,
             traceparent=trace.traceparent if trace else None,
             tracestate=trace.state if trace else None,
+            mock=mock,
         )
         self.session.add(row)
         await self.session.flush()
@@ -101,6 +105,7 @@ class AsyncRunRepository:
             conversation=dict(row.conversation or {}),
             attempts=row.attempts,
             trace=TraceContext.parse(row.traceparent, row.tracestate),
+            mock=bool(row.mock),
         )
 
     async def complete(self, run_id: str, result: Result, *, now: datetime | None = None) -> bool:

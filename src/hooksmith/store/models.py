@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -84,6 +85,8 @@ class Company(Base):
     name: Mapped[str] = mapped_column(String(200))
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The mock switch: executes with this company's staging tokens answer from the samples.
+    mock_staging: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class User(Base):
@@ -123,6 +126,10 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "production" or "staging"; a staging token's executes may answer from the samples.
+    environment: Mapped[str] = mapped_column(
+        String(10), default="production", server_default="production"
+    )
 
 
 class ServerRow(Base):
@@ -241,6 +248,8 @@ class RunRow(Base):
     # The bot's W3C trace context (version 00 traceparent), passed on by the worker.
     traceparent: Mapped[str | None] = mapped_column(String(55))
     tracestate: Mapped[str | None] = mapped_column(String(512))
+    # Answered from the webhook's sample rather than sent (decided when the run is accepted).
+    mock: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class WebhookRevisionRow(Base):
@@ -305,3 +314,21 @@ class CompanyVariableRow(Base):
     name: Mapped[str] = mapped_column(String(64))
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookSampleRow(Base):
+    """A webhook's sample answer, read instead of sending when mocking (one per webhook)."""
+
+    __tablename__ = "webhook_samples"
+    __table_args__ = (CheckConstraint("source IN ('run', 'typed')", name="source"),)
+
+    webhook_id: Mapped[int] = mapped_column(
+        ForeignKey("webhooks.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[int] = mapped_column(Integer)
+    headers: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    body: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(8))
+    run_id: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -159,6 +159,7 @@ class RunRepository:
         row.result = data
         row.response_truncated = truncated
         row.finished_at = utcnow()
+        row.mock = result.mock
         await self.session.flush()
         return row
 
@@ -197,4 +198,5 @@ class RunRepository:
             "response_truncated": truncated,
             "created_at": run.created_at,
             "finished_at": run.finished_at,
+            "mock": run.result.mock,
         }

@@ -189,6 +189,7 @@ class TenantRepository:
         agency_id: int | None = None,
         company_id: int | None = None,
         created_by: int | None = None,
+        environment: str = "production",
     ) -> tuple[ApiToken, str]:
         """A new token and its plaintext (shown once: only its sha256 is stored)."""
         _one_tenant(agency_id, company_id)
@@ -201,6 +202,7 @@ class TenantRepository:
             company_id=company_id,
             created_by=created_by,
             revoked=False,
+            environment=environment,
         )
         return await self._insert(token, "token", token.prefix), plaintext
 

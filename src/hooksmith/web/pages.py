@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -166,8 +166,15 @@ async def _tokens_page(
     error: ServiceError | None = None,
 ) -> Response:
     tokens = await tenants.list_tokens(db, viewer.actor)
-    companies = await tenants.list_companies(db, viewer.actor) if viewer.actor.is_agency else []
-    context = {"tokens": tokens, "companies": companies, "created": created, "error": error}
+    switches = await tenants.list_companies(db, viewer.actor)
+    companies = switches if viewer.actor.is_agency else []
+    context = {
+        "tokens": tokens,
+        "companies": companies,
+        "switches": switches,
+        "created": created,
+        "error": error,
+    }
     return page(request, "tokens.html", viewer, context, 422 if error else 200)
 
 
@@ -183,16 +190,37 @@ async def token_create(
     db: DbSession,
     name: FormText,
     company: OptionalFormText = None,
+    environment: OptionalFormText = None,
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
 ) -> Response:
     check_form_csrf(request, viewer, csrf_token)
     try:
-        created = await tenants.create_token(db, viewer.actor, name, company=company or None)
+        created = await tenants.create_token(
+            db,
+            viewer.actor,
+            name,
+            company=company or None,
+            environment=environment or "production",
+        )
     except ServiceError as error:
         if error.kind != "invalid_input":
             raise
         return await _tokens_page(request, viewer, db, error=error)
     return await _tokens_page(request, viewer, db, created=created)
+
+
+@router.post("/companies/{company}/mock")
+async def company_mock_switch(
+    request: Request,
+    company: Annotated[str, Path(max_length=63)],
+    viewer: PageUser,
+    db: DbSession,
+    mock_staging: OptionalFormText = None,
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    check_form_csrf(request, viewer, csrf_token)
+    await tenants.set_mock_switch(db, viewer.actor, company, mock_staging == "true")
+    return RedirectResponse("/tokens", status_code=303)
 
 
 @router.post("/tokens/{token_id}/revoke")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,6 +34,15 @@ class NewUser(_Input):
 class NewTokenRequest(_Input):
     name: str = Field(max_length=200)
     company: str | None = Field(default=None, description="Omit for a token of your agency.")
+    environment: Literal["production", "staging"] = Field(
+        default="production",
+        description="A staging token's executes answer from the webhooks' samples while the "
+        "company's mock switch is on; a production token always sends.",
+    )
+
+
+class MockSwitch(_Input):
+    mock_staging: bool = Field(description="Whether staging tokens answer from the samples.")
 
 
 @router.get("/me", response_model=Me)
@@ -77,6 +86,18 @@ async def rotate_callback_secret(
     )
 
 
+@router.put("/companies/{company}/mock", response_model=CompanyView)
+async def set_mock_switch(
+    company: Annotated[str, Path(max_length=63, description="The company's slug.")],
+    body: MockSwitch,
+    actor: ActorDep,
+    session: SessionDep,
+) -> CompanyView:
+    """Turn the company's mock switch on or off (administrators): while on, executes with its
+    staging tokens answer from each webhook's sample answer and send nothing."""
+    return await tenants.set_mock_switch(session, actor, company, body.mock_staging)
+
+
 @router.get("/users", response_model=list[UserView])
 async def list_users(actor: ActorDep, session: SessionDep) -> list[UserView]:
     """The users of your agency and its companies (administrators)."""
@@ -111,7 +132,9 @@ async def list_tokens(actor: ActorDep, session: SessionDep) -> list[TokenView]:
 async def create_token(body: NewTokenRequest, actor: ActorDep, session: SessionDep) -> NewToken:
     """Create an API token for a bot runtime or a CI job. The plaintext is in this answer
     only; hooksmith keeps its hash."""
-    return await tenants.create_token(session, actor, body.name, company=body.company)
+    return await tenants.create_token(
+        session, actor, body.name, company=body.company, environment=body.environment
+    )
 
 
 @router.delete("/tokens/{token_id}", status_code=204)

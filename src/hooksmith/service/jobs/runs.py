@@ -37,7 +37,7 @@ from hooksmith.engine import (
 from hooksmith.service.cache import ReadyWebhook, WebhookCache
 from hooksmith.service.callback_secrets import signing_keys
 from hooksmith.service.errors import InvalidInput
-from hooksmith.service.execution import run_webhook
+from hooksmith.service.execution import answer_from_sample, run_webhook, stored_sample
 from hooksmith.service.jobs.callbacks import callback_body, deliver
 from hooksmith.settings import Settings
 from hooksmith.store import Scope, load_or_create_key
@@ -125,7 +125,19 @@ async def perform_run(ctx: JobContext, run_id: str) -> bool:
         return await _callback_due(ctx, run_id)
     found = await ctx.cache.get(Scope.everything(), claimed.webhook_id)
     started = time.perf_counter()
-    result = await _execute(ctx, found, run_id, claimed.conversation, claimed.trace)
+    if claimed.mock and found is not None:
+        async with ctx.sessions() as session:
+            sample = await stored_sample(session, found.id)
+        result = await answer_from_sample(
+            ctx.engine,
+            found,
+            claimed.conversation,
+            sample,
+            margin=ctx.margin,
+            values=ctx.cache.values,
+        )
+    else:
+        result = await _execute(ctx, found, run_id, claimed.conversation, claimed.trace)
     if ctx.metrics is not None:
         ctx.metrics.count("async", result, time.perf_counter() - started)
     async with ctx.sessions() as session:
@@ -258,9 +270,11 @@ async def accept(
     callback_url: str | None,
     callback_expiry: float,
     trace: TraceContext | None = None,
+    mock: bool = False,
 ) -> str:
     """Store a pending run of an async webhook (with the bot's trace, which its execution
-    passes on), hand it to the dispatcher, return its id."""
+    passes on; `mock`: answered from the webhook's sample), hand it to the dispatcher, return
+    its id."""
     async with sessions() as session:
         row = await AsyncRunRepository(session).accept(
             webhook_id=found.id,
@@ -273,6 +287,7 @@ async def accept(
                 utcnow() + timedelta(seconds=callback_expiry) if callback_url else None
             ),
             trace=trace,
+            mock=mock,
         )
         await session.commit()
     await dispatcher.submit(row.id)

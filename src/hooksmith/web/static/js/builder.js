@@ -13,6 +13,7 @@ import { clearFieldErrors, findField, showFaults } from "./field-errors.js";
 import { collectReliability, watchReliability } from "./reliability.js";
 import { renderResult, shortValue } from "./result.js";
 import { RowTable } from "./rows.js";
+import { SampleAnswerPanel } from "./mock-answers.js";
 import { keepSample, loadSample } from "./sample.js";
 import { contextNames, joinUrl, splitUrl } from "./urlparts.js";
 import { variableDefinitions } from "./variables.js";
@@ -48,6 +49,7 @@ class Builder {
     $("sample").value = loadSample(this.id);
     this.mergeUrlQuery();
     this.wire();
+    this.samplePanel = new SampleAnswerPanel(this);
     this.followUrl();
     this.showAuth();
   }
@@ -248,6 +250,7 @@ class Builder {
       $("revisions-link").href = `/webhooks/${view.id}/revisions`;
       $("revisions-link").hidden = false;
       $("stored-actions").hidden = false;
+      this.samplePanel.saved();
     }
     for (const secret of ["password", "token", ...AUTH_SECRETS]) {
       const flag = view.auth[`${secret}_set`];
@@ -318,7 +321,13 @@ class Builder {
   }
 
   showResult(result, { preview = false, runId = null } = {}) {
-    renderResult($("run-result"), result, { preview, runId, onPick: (path, value) => this.mapValue(path, value) });
+    const keep = this.id !== null && !preview && !result.mock && result.response;
+    renderResult($("run-result"), result, {
+      preview,
+      runId,
+      onPick: (path, value) => this.mapValue(path, value),
+      onKeep: keep ? () => this.samplePanel.takeFrom(result, runId) : null,
+    });
     if (result.error?.field?.startsWith("body")) {
       const problem = bodyProblem(result.error.message);
       this.body.showError(problem.message, problem.line);

@@ -38,12 +38,18 @@ function requestBlock(request, title) {
   );
 }
 
+function keepButton(onKeep) {
+  const button = el("button", { type: "button", id: "use-as-sample", text: "Use this answer as the sample" });
+  button.addEventListener("click", onKeep);
+  return button;
+}
+
 export function shortValue(value) {
   const text = typeof value === "string" ? value : JSON.stringify(value);
   return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }
 
-export function renderResult(container, result, { preview = false, runId = null, onPick = null } = {}) {
+export function renderResult(container, result, { preview = false, runId = null, onPick = null, onKeep = null } = {}) {
   container.replaceChildren();
   const summary = el("div", { class: "result-summary", "data-testid": "run-summary" });
   if (preview) {
@@ -52,6 +58,7 @@ export function renderResult(container, result, { preview = false, runId = null,
     summary.append(el("span", { class: `badge ${result.ok ? "ok" : "bad"}`, text: result.ok ? "OK" : "Failed" }));
     if (result.status !== null && result.status !== undefined) summary.append(el("span", { class: "stat", "data-testid": "run-status", text: `HTTP ${result.status}` }));
   }
+  if (result.mock) summary.append(el("span", { class: "badge mock", "data-testid": "run-mock", text: "Mock: answered from the sample, nothing sent" }));
   summary.append(el("span", { class: "stat", "data-testid": "run-time", text: `${Math.round(result.duration_ms)} ms` }));
   if (runId) summary.append(el("a", { href: `/runs/${runId}`, text: "Open this run" }));
   container.append(summary);
@@ -60,7 +67,8 @@ export function renderResult(container, result, { preview = false, runId = null,
     container.append(el("p", { class: "alert", role: "alert" }, el("strong", { text: result.error.kind }), `: ${inFormWords(message)}`));
   }
   for (const warning of result.warnings ?? []) container.append(el("p", { class: "warning", text: inFormWords(warning) }));
-  if (result.request) container.append(requestBlock(result.request, preview ? "Request that would be sent" : "Request as sent"));
+  const requestTitle = preview ? "Request that would be sent" : result.mock ? "Request not sent: answered from the sample" : "Request as sent";
+  if (result.request) container.append(requestBlock(result.request, requestTitle));
   if (result.response) {
     const response = result.response;
     const tree = el("div", { class: "tree", id: "response-tree", "aria-label": "Response body" });
@@ -72,6 +80,7 @@ export function renderResult(container, result, { preview = false, runId = null,
         el("h3", {}, "Response ", el("span", { class: `badge ${response.status < 300 ? "ok" : "bad"}`, text: String(response.status) })),
         onPick ? el("p", { class: "hint", text: "Click a value, or an object's {keys} or a list's [items], to map it into a custom variable." }) : null,
         response.truncated ? el("p", { class: "warning", text: "The body was cut at the size limit." }) : null,
+        onKeep && !response.truncated ? el("p", {}, keepButton(onKeep)) : null,
         tree,
         el("details", {}, el("summary", { text: "Response headers" }), headerTable(response.headers, "Response headers")),
       ),
