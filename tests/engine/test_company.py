@@ -14,6 +14,7 @@ from hooksmith.engine import (
 )
 from hooksmith.engine.company import host_allowed
 from tests.factories import loopback_engine, make_webhook
+from tests.token_endpoint import CLIENT_ID, CLIENT_SECRET, TokenEndpoint
 from tests.upstream import Upstream
 
 KEY = "ck-engine-test-key-5512"
@@ -111,6 +112,30 @@ async def test_a_redirect_to_a_host_the_secret_does_not_allow_is_refused(
     assert result.error.kind == "host_not_allowed"
     assert result.outcome == "blocked"
     assert [seen["path"] for seen in upstream.received] == ["/redirect"]
+
+
+async def test_an_oauth2_client_secret_from_the_company_goes_only_to_an_allowed_token_host(
+    upstream: Upstream, token_endpoint: TokenEndpoint
+) -> None:
+    auth = {"type": "oauth2", "token_url": token_endpoint.url("/token"), "client_id": CLIENT_ID}
+    hook = make_webhook(
+        url=upstream.url("/echo"), auth=auth | {"client_secret": "{{ secrets.CLIENT }}"}
+    )
+
+    def values(*hosts: str) -> CompanyValues:
+        return CompanyValues(secrets={"CLIENT": CompanySecret(CLIENT_SECRET, hosts)})
+
+    async with loopback_engine() as engine:
+        refused = await engine.execute(hook, {}, values=values("api.example.com"))
+        assert refused.error is not None
+        assert refused.error.kind == "host_not_allowed"
+        assert token_endpoint.requests == []
+        assert upstream.received == []
+        assert CLIENT_SECRET not in refused.model_dump_json()
+        allowed = await engine.execute(hook, {}, values=values("127.0.0.1"))
+    assert allowed.error is None, allowed.error
+    assert len(token_endpoint.requests) == 1
+    assert CLIENT_SECRET not in allowed.model_dump_json()
 
 
 async def test_an_unknown_name_is_a_clear_error_and_nothing_is_sent(upstream: Upstream) -> None:

@@ -421,7 +421,13 @@ class Engine:
         key = token_key(company, auth)
 
         async def fetch() -> Token:
-            return await fetch_token(self.transport, auth, deadline=deadline, company=company)
+            return await fetch_token(
+                self.transport,
+                auth,
+                deadline=deadline,
+                company=company,
+                secret_hosts=prepared.secret_hosts,
+            )
 
         if renew:
             carried = next(v for k, v in prepared.headers if k == "Authorization")

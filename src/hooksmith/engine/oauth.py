@@ -18,11 +18,12 @@ import hashlib
 import json
 import time
 from collections.abc import Awaitable, Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Any, Protocol
 from urllib.parse import quote_plus, urlencode, urlsplit
 
+from hooksmith.engine.company import HostNotAllowed, HostRules
 from hooksmith.engine.definition import OAuth2Auth, auth_secret
 from hooksmith.engine.errors import AuthFailed, EngineError
 from hooksmith.engine.transport import OutgoingRequest, Transport
@@ -178,13 +179,23 @@ def token_request(auth: OAuth2Auth) -> OutgoingRequest:
 
 
 async def fetch_token(
-    transport: Transport, auth: OAuth2Auth, *, deadline: float, company: Hashable = None
+    transport: Transport,
+    auth: OAuth2Auth,
+    *,
+    deadline: float,
+    company: Hashable = None,
+    secret_hosts: HostRules = (),
 ) -> Token:
     """Ask the token endpoint for a token; `AuthFailed` says why none came (never the secret:
-    the caller redacts it from the message as from any other)."""
+    the caller redacts it from the message as from any other). `secret_hosts` are the hosts the
+    company secrets the webhook carries may go to: the token endpoint must be one of them
+    (`HostNotAllowed` otherwise, nothing sent)."""
     where = urlsplit(auth.token_url).netloc
+    request = replace(token_request(auth), secret_hosts=secret_hosts)
     try:
-        reply = await transport.send(token_request(auth), deadline=deadline, company=company)
+        reply = await transport.send(request, deadline=deadline, company=company)
+    except HostNotAllowed:
+        raise
     except EngineError as error:
         raise AuthFailed(
             f"auth: no OAuth2 token: the token endpoint {where} failed ({error.kind}): "
