@@ -21,6 +21,7 @@ from hooksmith.api.routes import (
     revisions,
     runs,
     session,
+    templates,
     tenants,
     webhooks,
 )
@@ -68,7 +69,18 @@ def create_app(settings: Settings, *, trusted_egress: Iterable[str] = ()) -> Fas
     # Added first, so it runs inside every middleware added after it (e.g. body limits).
     app.add_middleware(ExecuteShortcut, prefix=API_PREFIX)
     errors.install(app)
-    for module in (webhooks, revisions, runs, preview, drafts, tenants, session, curl, openapi):
+    for module in (
+        webhooks,
+        revisions,
+        templates,
+        runs,
+        preview,
+        drafts,
+        tenants,
+        session,
+        curl,
+        openapi,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(echo.router)
     app.include_router(probes.router)

@@ -22,6 +22,7 @@ from hooksmith.store.revisions import RevisionRepository
 from hooksmith.store.runs import NewRun, RunRepository
 from hooksmith.store.scope import Scope
 from hooksmith.store.secrets import SecretBox, load_or_create_key
+from hooksmith.store.templates import TemplateRepository
 from hooksmith.store.tenants import TenantRepository, hash_password, verify_password
 from hooksmith.store.webhooks import PLAIN_FIELDS, WebhookRepository, to_definition
 
@@ -39,6 +40,7 @@ __all__ = [
     "SecretBox",
     "SecretUnreadable",
     "StoreError",
+    "TemplateRepository",
     "TenantRepository",
     "WebhookRepository",
     "Window",
