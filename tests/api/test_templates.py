@@ -31,12 +31,12 @@ async def _ok(reply: Any, status: int = 200) -> dict[str, Any]:
 
 
 async def _tenant_webhook(client: Api, upstream: Upstream, **overrides: Any) -> dict[str, Any]:
-    """A webhook whose host is a Context value, with a bearer token."""
-    base = upstream.url("/echo/tickets").replace("127.0.0.1", "{{ host }}")
+    """A webhook whose path names the tenant by a Context value, with a bearer token."""
+    base = upstream.url("/echo/{{ tenant }}/tickets")
     data = definition(
         base,
         name="Acme tickets",
-        context={"host": "127.0.0.1"},
+        context={"tenant": "acme"},
         auth={"type": "bearer", "token": TOKEN},
         headers=[{"key": "Accept", "value": "application/json"}],
     )
@@ -197,3 +197,203 @@ async def test_every_built_in_executes_against_a_real_upstream(
 
 def _secret(made: dict[str, Any]) -> dict[str, Any]:
     return {"password": TOKEN} if made["auth"]["type"] == "basic" else {"token": TOKEN}
+
+
+async def test_save_as_template_holds_no_secret_nor_context_values(
+    api: ApiFactory, world: World, upstream: Upstream
+) -> None:
+    acme = await api(login=world.acme.email)
+    hook = await _tenant_webhook(acme, upstream)
+    saved = await _ok(
+        await acme.post(TEMPLATES, {"webhook_id": hook["id"], "description": "Our tickets"}), 201
+    )
+    assert saved["kind"] == "company"
+    assert saved["owner"] == "acme"
+    assert saved["version"] == 1
+    assert saved["name"] == "Acme tickets"
+    assert saved["context"] == {"tenant": ""}
+    assert saved["secret"] == "token"
+    assert TOKEN not in json.dumps(saved)
+    assert "name" not in saved["definition"]
+    origin = await _ok(await acme.get(f"{V1}/webhooks/{hook['id']}/template"))
+    assert (origin["template"], origin["version"], origin["newer"]) == (saved["key"], 1, False)
+
+    agency_wide = await acme.post(TEMPLATES, {"webhook_id": hook["id"], "scope": "agency"})
+    assert agency_wide.status == 403, agency_wide.text
+    assert agency_wide.body["error"]["field"] == "scope"
+    leaky = await acme.post(
+        f"{V1}/webhooks",
+        definition(upstream.url("/echo"), headers=[{"key": "X-Api-Key", "value": "k-123"}]),
+    )
+    refused = await acme.post(TEMPLATES, {"webhook_id": leaky.body["id"]})
+    assert refused.status == 422
+    assert refused.body["error"]["field"] == "headers[0].value"
+    for bad, field in (
+        ({}, "webhook_id"),
+        ({"webhook_id": "1"}, "webhook_id"),
+        ({"webhook_id": hook["id"], "scope": "world"}, "scope"),
+        ({"webhook_id": hook["id"], "name": " "}, "name"),
+        ([1], "body"),
+    ):
+        reply = await acme.post(TEMPLATES, bad)
+        assert reply.status == 422, (bad, reply.text)
+        assert reply.body["error"]["field"] == field
+    keys = [item["key"] for item in (await acme.get(TEMPLATES)).body if item["kind"] != "built-in"]
+    assert keys == [saved["key"]]  # the refusals saved nothing
+
+
+async def test_tenants_see_only_their_agency_and_company_templates(
+    api: ApiFactory, world: World, upstream: Upstream
+) -> None:
+    admin = await api(login=world.north_admin.email)
+    hook = await _tenant_webhook(admin, upstream, company="acme")
+    agency = await _ok(
+        await admin.post(TEMPLATES, {"webhook_id": hook["id"], "scope": "agency"}), 201
+    )
+    company = await _ok(
+        await admin.post(TEMPLATES, {"webhook_id": hook["id"], "name": "Acme only"}), 201
+    )
+    assert (agency["kind"], agency["owner"]) == ("agency", "north")
+    assert (company["kind"], company["owner"]) == ("company", "acme")
+
+    def stored(reply: Any) -> set[str]:
+        return {item["key"] for item in reply.body if item["kind"] != "built-in"}
+
+    acme = await api(token=world.acme.token)
+    bolt = await api(token=world.bolt.token)
+    cobalt = await api(token=world.cobalt.token)
+    south = await api(login=world.south_admin.email)
+    assert stored(await acme.get(TEMPLATES)) == {agency["key"], company["key"]}
+    assert stored(await bolt.get(TEMPLATES)) == {agency["key"]}
+    assert stored(await cobalt.get(TEMPLATES)) == set()
+    assert stored(await south.get(TEMPLATES)) == set()
+    for outsider in (cobalt, south):
+        for key in (agency["key"], company["key"]):
+            assert (await outsider.get(f"{TEMPLATES}/{key}")).status == 404
+            assert (await outsider.delete(f"{TEMPLATES}/{key}")).status == 404
+            made = await outsider.post(
+                f"{TEMPLATES}/{key}/webhooks", {"context": {"tenant": "x"}, "secret": "s"}
+            )
+            assert made.status == 404
+    assert (await bolt.get(f"{TEMPLATES}/{company['key']}")).status == 404
+    # A company's users use their agency's templates but do not change them.
+    assert (await acme.put(f"{TEMPLATES}/{agency['key']}", {"version": 1})).status == 403
+    assert (await acme.delete(f"{TEMPLATES}/{agency['key']}")).status == 403
+    # A company template's webhooks stay in its company.
+    elsewhere = await admin.post(
+        f"{TEMPLATES}/{company['key']}/webhooks",
+        {"context": {"tenant": "acme"}, "secret": "s", "company": "bolt"},
+    )
+    assert elsewhere.status == 422
+    assert elsewhere.body["error"]["field"] == "company"
+    made = await _ok(
+        await bolt.post(
+            f"{TEMPLATES}/{agency['key']}/webhooks",
+            {"name": "Bolt tickets", "context": {"tenant": "acme"}, "secret": "s"},
+        ),
+        201,
+    )
+    assert made["company"] == "bolt"
+    assert (await acme.delete(f"{TEMPLATES}/{company['key']}")).status == 204
+    assert (await acme.get(f"{TEMPLATES}/{company['key']}")).status == 404
+
+
+async def test_a_newer_version_is_shown_and_applied_only_on_request(
+    api: ApiFactory, world: World, upstream: Upstream
+) -> None:
+    admin = await api(login=world.north_admin.email)
+    source = await _tenant_webhook(admin, upstream, company="acme")
+    template = await _ok(
+        await admin.post(TEMPLATES, {"webhook_id": source["id"], "scope": "agency"}), 201
+    )
+    key = template["key"]
+    acme = await api(login=world.acme.email)
+    made = await _ok(
+        await acme.post(
+            f"{TEMPLATES}/{key}/webhooks",
+            {"name": "Acme's own name", "context": {"tenant": "acme"}, "secret": TOKEN},
+        ),
+        201,
+    )
+    hook_id = made["id"]
+    # The webhook's own edit of a field the template leaves alone survives the apply.
+    own = {k: v for k, v in made.items() if k in definition() or k in {"context", "headers"}}
+    own |= {"timeout": 9.0, "auth": {"type": "bearer"}, "revision": 1}
+    mine = await _ok(await acme.put(f"{V1}/webhooks/{hook_id}", own))
+    assert mine["revision"] == 2
+
+    stale = await admin.put(f"{TEMPLATES}/{key}", {"version": 7})
+    assert stale.status == 409
+    assert stale.body["error"]["field"] == "version"
+    newer = dict(template["definition"])
+    newer["url"] = template["definition"]["url"].replace("/tickets", "/tickets/v2")
+    newer["headers"] = [
+        {"key": "Accept", "value": "application/json"},
+        {"key": "X-V", "value": "2"},
+    ]
+    secret_given = await admin.put(
+        f"{TEMPLATES}/{key}",
+        {"version": 1, "definition": newer | {"auth": {"type": "bearer", "token": "t"}}},
+    )
+    assert secret_given.status == 422
+    assert secret_given.body["error"]["field"] == "auth.token"
+    broken = await admin.put(
+        f"{TEMPLATES}/{key}", {"version": 1, "definition": newer | {"body": "{{ x"}}
+    )
+    assert broken.status == 422
+    assert broken.body["error"]["field"] == "body"
+    updated = await _ok(
+        await admin.put(
+            f"{TEMPLATES}/{key}",
+            {"version": 1, "definition": newer, "description": "Now with a version header"},
+        )
+    )
+    assert updated["version"] == 2
+    diff = await _ok(await acme.get(f"{TEMPLATES}/{key}/versions/1/diff/2"))
+    assert {change["field"] for change in diff["changes"]} == {"url", "headers"}
+    assert (await acme.get(f"{TEMPLATES}/{key}/versions/1/diff/3")).status == 404
+
+    # Nothing changed on its own: the webhook is as it was, and says a newer version exists.
+    still = await _ok(await acme.get(f"{V1}/webhooks/{hook_id}"))
+    assert (still["revision"], still["url"]) == (2, made["url"])
+    origin = await _ok(await acme.get(f"{V1}/webhooks/{hook_id}/template"))
+    assert (origin["version"], origin["newest"], origin["newer"]) == (1, 2, True)
+    assert {change["field"] for change in origin["changes"]} == {"url", "headers"}
+
+    stale_apply = await acme.post(f"{V1}/webhooks/{hook_id}/template/apply", {"revision": 1})
+    assert stale_apply.status == 409
+    applied = await _ok(await acme.post(f"{V1}/webhooks/{hook_id}/template/apply", {"revision": 2}))
+    assert applied["revision"] == 3
+    assert applied["name"] == "Acme's own name"
+    assert applied["context"] == {"tenant": "acme"}
+    assert applied["timeout"] == 9.0  # its own edit: the template did not change the timeout
+    assert applied["url"].endswith("/tickets/v2")
+    assert applied["headers"][-1] == {"key": "X-V", "value": "2"}
+    assert applied["auth"] == {"type": "bearer", "token_set": True}
+    revisions = (await acme.get(f"{V1}/webhooks/{hook_id}/revisions")).body
+    assert [item["revision"] for item in revisions["items"]] == [3, 2, 1]
+    origin = await _ok(await acme.get(f"{V1}/webhooks/{hook_id}/template"))
+    assert (origin["version"], origin["newer"]) == (2, False)
+    again = await acme.post(f"{V1}/webhooks/{hook_id}/template/apply", {"revision": 3})
+    assert again.status == 422
+    assert again.body["error"]["field"] == "template"
+
+    upstream.received.clear()
+    run = await _ok(await acme.post(f"{V1}/webhooks/{hook_id}/test", {"conversation": {}}))
+    assert run["result"]["ok"] is True, json.dumps(run["result"])[:600]
+    assert upstream.received[-1]["path"] == "/echo/acme/tickets/v2"
+    assert _authorization(upstream) == f"Bearer {TOKEN}"  # the stored secret was kept
+
+
+async def test_a_webhook_made_from_no_template_has_no_origin(
+    api: ApiFactory, world: World, upstream: Upstream
+) -> None:
+    acme = await api(token=world.acme.token)
+    hook = await _tenant_webhook(acme, upstream)
+    origin = await _ok(await acme.get(f"{V1}/webhooks/{hook['id']}/template"))
+    assert origin["template"] is None
+    assert origin["newer"] is False
+    reply = await acme.post(f"{V1}/webhooks/{hook['id']}/template/apply", {"revision": 1})
+    assert reply.status == 404
+    assert reply.body["error"]["field"] == "template"
+    assert (await acme.post(f"{V1}/webhooks/{hook['id']}/template/apply", {})).status == 422
