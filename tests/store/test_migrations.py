@@ -22,6 +22,9 @@ TABLES = {
     "sessions",
     "servers",
     "webhook_revisions",
+    "webhook_templates",
+    "webhook_template_versions",
+    "webhook_origins",
 }
 
 
