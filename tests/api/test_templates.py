@@ -397,3 +397,53 @@ async def test_a_webhook_made_from_no_template_has_no_origin(
     assert reply.status == 404
     assert reply.body["error"]["field"] == "template"
     assert (await acme.post(f"{V1}/webhooks/{hook['id']}/template/apply", {})).status == 422
+
+
+async def test_odd_input_to_every_template_route_is_a_clear_4xx(
+    api: ApiFactory, world: World, upstream: Upstream
+) -> None:
+    acme = await api(token=world.acme.token)
+    hook = await _tenant_webhook(acme, upstream)
+    saved = await _ok(await acme.post(TEMPLATES, {"webhook_id": hook["id"]}), 201)
+    key = saved["key"]
+    odd: list[Any] = [
+        None,
+        [],
+        "x",
+        {"version": True},
+        {"version": 1, "definition": []},
+        {"version": 1, "definition": {"auth": "bearer"}},
+        {"version": 1, "definition": {"auth": {"type": "magic"}}},
+        {"version": 1, "definition": {"url": "ftp://x", "context": {"a": 5}}},
+        {"version": 1, "definition": {"url": "https://x.example", "context": []}},
+        {"version": 1, "definition": {"headers": ["x", {"key": 1}]}},
+        {"version": 1, "webhook_id": 99999},
+        {"version": 1, "name": 7},
+        {"name": "x" * 300, "context": {"tenant": 5}, "secret": 5, "username": ""},
+        {"context": "tenant", "secret": ""},
+        {"context": {"tenant": "x" * 2000}, "secret": "s"},
+        {"revision": 1, "context": {"nope": "1"}},
+    ]
+    calls = [
+        ("PUT", f"{TEMPLATES}/{key}"),
+        ("POST", f"{TEMPLATES}/{key}/webhooks"),
+        ("POST", f"{TEMPLATES}/helpdesk-ticket/webhooks"),
+        ("POST", TEMPLATES),
+        ("POST", f"{V1}/webhooks/{hook['id']}/template/apply"),
+    ]
+    for method, path in calls:
+        for body in odd:
+            reply = await acme.call(method, path, body)
+            assert 400 <= reply.status < 500, (method, path, body, reply.text)
+            assert reply.body["error"]["message"], reply.text
+    for path in (
+        f"{TEMPLATES}/UPPER",
+        f"{TEMPLATES}/99999999999",
+        f"{TEMPLATES}/{key}/versions/0/diff/1",
+        f"{TEMPLATES}/{key}/versions/1/diff/99999999999",
+    ):
+        reply = await acme.get(path)
+        assert reply.status in {404, 422}, (path, reply.text)
+    # Nothing changed: still version 1, no webhook added.
+    assert (await acme.get(f"{TEMPLATES}/{key}")).body["version"] == 1
+    assert (await acme.get(f"{V1}/webhooks")).body["total"] == 1

@@ -99,12 +99,14 @@ class OriginView(BaseModel):
 def template_definition(data: dict[str, Any]) -> dict[str, Any]:
     """The template form of webhook data: no name, company or secret; Context keys kept."""
     definition = {key: value for key, value in data.items() if key not in _NOT_TEMPLATED}
-    auth = dict(definition.get("auth") or {"type": "none"})
-    field = SECRET_FIELDS.get(str(auth.get("type")))
-    if field is not None:
-        auth.pop(field, None)
-    auth.pop("password_set", None)
-    auth.pop("token_set", None)
+    auth = definition.get("auth") or {"type": "none"}
+    if isinstance(auth, dict):  # else the save checks name it
+        auth = dict(auth)
+        field = SECRET_FIELDS.get(str(auth.get("type")))
+        if field is not None:
+            auth.pop(field, None)
+        auth.pop("password_set", None)
+        auth.pop("token_set", None)
     definition["auth"] = auth
     for index, header in enumerate(definition.get("headers") or []):
         value = str(header.get("value", "")) if isinstance(header, dict) else ""
@@ -119,20 +121,23 @@ def template_definition(data: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _normal(definition: dict[str, Any], name: str) -> dict[str, Any]:
-    """`definition` checked as a webhook would be on save, in its complete, stored form."""
-    auth = dict(definition.get("auth") or {"type": "none"})
-    field = SECRET_FIELDS.get(str(auth.get("type")))
-    if field is not None:
-        auth[field] = WITHHELD_SECRET
-    context = definition.get("context") or {}
-    filled = (
-        {key: value or "x" for key, value in context.items()}
-        if isinstance(context, dict)
-        else context
-    )
+    """`definition` checked as a webhook would be on save, in its complete, stored form.
+
+    Context keys may be left without a value in a template; the check fills them for itself."""
+    auth = definition.get("auth") or {"type": "none"}
+    if isinstance(auth, dict):
+        field = SECRET_FIELDS.get(str(auth.get("type")))
+        if field is not None:
+            auth = auth | {field: WITHHELD_SECRET}
+    context = definition.get("context")
+    if context is None:
+        context = {}
+    filled = context
+    if isinstance(context, dict) and all(isinstance(value, str) for value in context.values()):
+        filled = {key: value or "x" for key, value in context.items()}
     webhook = await checked(definition | {"name": name, "auth": auth, "context": filled})
     data = webhook.to_data()
-    data["context"] = dict(context) if isinstance(context, dict) else {}
+    data["context"] = dict(context)
     return template_definition(data)
 
 

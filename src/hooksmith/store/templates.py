@@ -117,7 +117,11 @@ class TemplateRepository:
         return (await self.session.scalars(statement)).first()
 
     async def delete(self, row: WebhookTemplateRow) -> None:
-        """Delete the template and its versions; webhooks made from it keep their origin."""
+        """Delete the template and its versions; webhooks made from it stay as they are, no
+        longer linked to it (so an id used again never links them to another template)."""
+        await self.session.execute(
+            delete(WebhookOriginRow).where(WebhookOriginRow.template == str(row.id))
+        )
         await self.session.execute(
             delete(WebhookTemplateVersionRow).where(WebhookTemplateVersionRow.template_id == row.id)
         )

@@ -97,7 +97,8 @@ async def update_template(
 
 @router.delete("/templates/{template}", status_code=204)
 async def delete_template(template: Key, actor: ActorDep, session: SessionDep) -> Response:
-    """Delete a stored template and its versions; webhooks made from it stay as they are."""
+    """Delete a stored template and its versions; webhooks made from it stay as they are, no
+    longer linked to it."""
     await templates.delete_template(session, actor, template)
     return Response(status_code=204)
 
