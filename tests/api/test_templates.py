@@ -447,3 +447,38 @@ async def test_odd_input_to_every_template_route_is_a_clear_4xx(
     # Nothing changed: still version 1, no webhook added.
     assert (await acme.get(f"{TEMPLATES}/{key}")).body["version"] == 1
     assert (await acme.get(f"{V1}/webhooks")).body["total"] == 1
+
+
+async def test_applying_a_version_with_a_new_context_key_and_auth_asks_for_them(
+    api: ApiFactory, world: World, upstream: Upstream
+) -> None:
+    acme = await api(token=world.acme.token)
+    hook = await _tenant_webhook(acme, upstream)
+    template = await _ok(await acme.post(TEMPLATES, {"webhook_id": hook["id"]}), 201)
+    newer = dict(template["definition"])
+    newer["url"] = upstream.url("/echo/{{ tenant }}/{{ region }}/tickets")
+    newer["context"] = {"tenant": "", "region": ""}
+    newer["auth"] = {"type": "basic", "username": "svc"}
+    await _ok(await acme.put(f"{TEMPLATES}/{template['key']}", {"version": 1, "definition": newer}))
+    origin = await _ok(await acme.get(f"{V1}/webhooks/{hook['id']}/template"))
+    assert {c["field"] for c in origin["changes"]} == {
+        "url",
+        "context",
+        "auth.type",
+        "auth.username",
+    }
+    path = f"{V1}/webhooks/{hook['id']}/template/apply"
+    missing = await acme.post(path, {"revision": 1})
+    assert missing.status == 422
+    assert missing.body["error"]["field"] == "context.region"
+    assert (await acme.get(f"{V1}/webhooks/{hook['id']}")).body["revision"] == 1
+    applied = await _ok(
+        await acme.post(path, {"revision": 1, "context": {"region": "eu"}, "secret": "pw-9"})
+    )
+    assert applied["context"] == {"tenant": "acme", "region": "eu"}
+    assert applied["auth"] == {"type": "basic", "username": "svc", "password_set": True}
+    upstream.received.clear()
+    run = await _ok(await acme.post(f"{V1}/webhooks/{hook['id']}/test", {"conversation": {}}))
+    assert run["result"]["ok"] is True, json.dumps(run["result"])[:600]
+    assert upstream.received[-1]["path"] == "/echo/acme/eu/tickets"
+    assert (_authorization(upstream) or "").startswith("Basic ")

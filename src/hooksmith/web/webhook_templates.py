@@ -21,7 +21,6 @@ router = APIRouter(include_in_schema=False)
 Key = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 Text = Annotated[str, Form(max_length=2000)]
 Csrf = Annotated[str, Form(alias=CSRF_FIELD)]
-Revision = Annotated[int, Form(ge=1, le=2**31 - 1)]
 
 
 @router.get("/templates")
@@ -109,16 +108,23 @@ async def save_as_template(
 
 @router.post("/webhooks/{webhook_id}/template/apply")
 async def apply_newer_version(
-    request: Request,
-    webhook_id: PageId,
-    viewer: PageUser,
-    runtime: RuntimeDep,
-    db: DbSession,
-    current: Revision,
-    csrf_token: Csrf = "",
+    request: Request, webhook_id: PageId, viewer: PageUser, runtime: RuntimeDep, db: DbSession
 ) -> Response:
-    check_form_csrf(request, viewer, csrf_token)
+    form = await request.form()
+    check_form_csrf(request, viewer, str(form.get(CSRF_FIELD, "")))
+    current = str(form.get("current", ""))
+    data: dict[str, Any] = {
+        "revision": int(current) if current.isdigit() and len(current) <= 10 else None,
+        "context": {
+            name.removeprefix("context."): str(value)[:1000]
+            for name, value in form.items()
+            if name.startswith("context.")
+        },
+    }
+    secret = str(form.get("secret", ""))[:8000]
+    if secret:
+        data["secret"] = secret
     await templates.apply_newer_version(
-        db, runtime.box, runtime.cache, viewer.actor, webhook_id, {"revision": current}
+        db, runtime.box, runtime.cache, viewer.actor, webhook_id, data
     )
     return RedirectResponse(f"/webhooks/{webhook_id}?applied=1", status_code=303)
