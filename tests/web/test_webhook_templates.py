@@ -101,3 +101,25 @@ def test_save_as_template_then_a_newer_version_is_shown_and_applied(
     assert webhook["url"] == "https://api.example.com/v2/{{ shop }}/stock"
     assert webhook["context"] == {"shop": "north-1"}
     assert webhook["name"] == "Bolt-ish stock"
+
+
+def test_an_agency_user_is_asked_the_company_and_keeps_what_was_typed(
+    page: Page, site: Site
+) -> None:
+    sign_in(page, site, site.agency_admin)
+    page.goto(site.url("/templates"))
+    page.get_by_role("link", name="Use Order status lookup").click()
+    page.get_by_label("Name", exact=True).fill("North orders")
+    page.get_by_label("{{ store }}").fill("north-shop")
+    page.get_by_label("Token").fill("tok-north")
+    page.get_by_role("button", name="Create and open in the builder").click()
+    expect(page.get_by_role("alert")).to_contain_text("company")
+    expect(page.get_by_label("{{ store }}")).to_have_value("north-shop")
+    expect(page.get_by_label("Name", exact=True)).to_have_value("North orders")
+    expect(page.get_by_label("Token")).to_have_value("")  # a secret is never sent back
+    page.get_by_label("Assign to").select_option("bolt")
+    page.get_by_label("Token").fill("tok-north")
+    page.get_by_role("button", name="Create and open in the builder").click()
+    builder_ready(page)
+    expect(page.get_by_label("Assign to")).to_have_value("bolt")
+    expect(page.locator("#template-origin")).to_contain_text("Order status lookup (v1)")
