@@ -31,6 +31,7 @@ class Victim:
     token_id: int
     upstream_url: str
     user_id: int  # the owner's own user: ending its sessions would break the snapshot
+    template: str = ""  # acme's company-wide template, made from the webhook
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,50 @@ async def run_against_sample(api: Api, outsider: Outsider, victim: Victim) -> No
     reply = await api.post(path, {"conversation": {}})
     _status(reply, 404)
     assert "victim-sample" not in reply.text
+
+
+async def list_templates(api: Api, outsider: Outsider, victim: Victim) -> None:
+    reply = await api.get(f"{V1}/templates")
+    _status(reply, 200)
+    assert victim.template not in [item["key"] for item in reply.body]
+
+
+async def save_template(api: Api, outsider: Outsider, victim: Victim) -> None:
+    body = {"webhook_id": victim.webhook_id, "scope": "company"}
+    _status(await api.post(f"{V1}/templates", body), 404, "webhook_id")
+
+
+async def get_template(api: Api, outsider: Outsider, victim: Victim) -> None:
+    _status(await api.get(f"{V1}/templates/{victim.template}"), 404, "template")
+
+
+async def update_template(api: Api, outsider: Outsider, victim: Victim) -> None:
+    body = {"version": 1, "name": "taken over"}
+    _status(await api.put(f"{V1}/templates/{victim.template}", body), 404, "template")
+
+
+async def delete_template(api: Api, outsider: Outsider, victim: Victim) -> None:
+    _status(await api.delete(f"{V1}/templates/{victim.template}"), 404, "template")
+
+
+async def diff_template_versions(api: Api, outsider: Outsider, victim: Victim) -> None:
+    path = f"{V1}/templates/{victim.template}/versions/1/diff/1"
+    _status(await api.get(path), 404, "template")
+
+
+async def create_from_template(api: Api, outsider: Outsider, victim: Victim) -> None:
+    body = {"context": {}, "secret": "s"}
+    path = f"{V1}/templates/{victim.template}/webhooks"
+    _status(await api.post(path, body), 404, "template")
+
+
+async def webhook_origin(api: Api, outsider: Outsider, victim: Victim) -> None:
+    _status(await api.get(f"{V1}/webhooks/{victim.webhook_id}/template"), 404)
+
+
+async def apply_template_version(api: Api, outsider: Outsider, victim: Victim) -> None:
+    path = f"{V1}/webhooks/{victim.webhook_id}/template/apply"
+    _status(await api.post(path, {"revision": 1}), 404)
 
 
 async def run_test(api: Api, outsider: Outsider, victim: Victim) -> None:
@@ -321,6 +366,17 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("DELETE", f"{V1}/webhooks/{{webhook_id}}/sample"): delete_sample,
     ("POST", f"{V1}/webhooks/{{webhook_id}}/sample/from-run"): sample_from_run,
     ("POST", f"{V1}/webhooks/{{webhook_id}}/sample/run"): run_against_sample,
+    ("GET", f"{V1}/templates"): list_templates,
+    ("POST", f"{V1}/templates"): save_template,
+    ("GET", f"{V1}/templates/{{template}}"): get_template,
+    ("PUT", f"{V1}/templates/{{template}}"): update_template,
+    ("DELETE", f"{V1}/templates/{{template}}"): delete_template,
+    ("GET", f"{V1}/templates/{{template}}/versions/{{before}}/diff/{{after}}"): (
+        diff_template_versions
+    ),
+    ("POST", f"{V1}/templates/{{template}}/webhooks"): create_from_template,
+    ("GET", f"{V1}/webhooks/{{webhook_id}}/template"): webhook_origin,
+    ("POST", f"{V1}/webhooks/{{webhook_id}}/template/apply"): apply_template_version,
     ("POST", f"{V1}/webhooks/{{webhook_id}}/test"): run_test,
     ("POST", f"{V1}/webhooks/{{webhook_id}}/execute"): execute_webhook,
     ("GET", f"{V1}/webhooks/{{webhook_id}}/runs"): list_runs,
@@ -376,6 +432,9 @@ async def _snapshot(owner: Api, victim: Victim) -> list[Any]:
         f"{V1}/webhooks/{victim.webhook_id}/runs",
         f"{V1}/webhooks/{victim.webhook_id}/revisions",
         f"{V1}/webhooks/{victim.webhook_id}/sample",
+        f"{V1}/webhooks/{victim.webhook_id}/template",
+        f"{V1}/templates",
+        f"{V1}/templates/{victim.template}",
         f"{V1}/webhooks",
         f"{V1}/companies",
         f"{V1}/companies/acme/secrets",
@@ -422,12 +481,15 @@ async def test_outsiders_get_404_and_change_nothing(
     run = await owner.post(f"{V1}/webhooks/{hook_id}/test", {"conversation": {}})
     sample = {"status": 200, "body": '{"victim-sample": true}'}
     assert (await owner.put(f"{V1}/webhooks/{hook_id}/sample", sample)).status == 200
+    template = await owner.post(f"{V1}/templates", {"webhook_id": hook_id, "scope": "company"})
+    assert template.status == 201, template.text
     victim = Victim(
         hook_id,
         run.body["id"],
         world.acme.token_id,
         upstream.url("/echo/victim"),
         world.north_admin.user_id,
+        template.body["key"],
     )
     upstream.received.clear()
     before = await _snapshot(owner, victim)

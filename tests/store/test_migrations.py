@@ -26,6 +26,9 @@ TABLES = {
     "company_secrets",
     "company_variables",
     "webhook_samples",
+    "webhook_templates",
+    "webhook_template_versions",
+    "webhook_origins",
 }
 
 

@@ -23,6 +23,7 @@ from hooksmith.api.routes import (
     runs,
     samples,
     session,
+    templates,
     tenants,
     webhooks,
 )
@@ -74,6 +75,7 @@ def create_app(settings: Settings, *, trusted_egress: Iterable[str] = ()) -> Fas
         webhooks,
         revisions,
         samples,
+        templates,
         runs,
         preview,
         drafts,

@@ -219,6 +219,13 @@ async def create_webhook(
     session: AsyncSession, box: SecretBox, actor: Actor, data: Any
 ) -> WebhookView:
     """Store a new webhook in the caller's company (or the company an agency user assigns)."""
+    row = await add_webhook(session, box, actor, data)
+    await session.commit()
+    return view(row)
+
+
+async def add_webhook(session: AsyncSession, box: SecretBox, actor: Actor, data: Any) -> WebhookRow:
+    """The create path without its commit: check, store at revision 1 and keep the revision."""
     payload = _payload(data)
     webhook = await checked(payload)
     company = await _company_for(TenantRepository(session), actor, webhook.company, None)
@@ -226,8 +233,7 @@ async def create_webhook(
     with store_errors():
         row = await repository.add(company.id, webhook, user_id=actor.user_id)
     await RevisionRepository(session).record(row, user_id=actor.user_id)
-    await session.commit()
-    return view(row)
+    return row
 
 
 async def get_webhook(

@@ -24,6 +24,7 @@ from hooksmith.store.runs import NewRun, RunRepository
 from hooksmith.store.samples import MockState, SampleRepository
 from hooksmith.store.scope import Scope
 from hooksmith.store.secrets import SecretBox, load_or_create_key
+from hooksmith.store.templates import TemplateRepository
 from hooksmith.store.tenants import TenantRepository, hash_password, verify_password
 from hooksmith.store.webhooks import WebhookRepository, to_definition
 
@@ -43,6 +44,7 @@ __all__ = [
     "SecretBox",
     "SecretUnreadable",
     "StoreError",
+    "TemplateRepository",
     "TenantRepository",
     "WebhookRepository",
     "Window",

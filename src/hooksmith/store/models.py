@@ -332,3 +332,59 @@ class WebhookSampleRow(Base):
     run_id: Mapped[str | None] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class WebhookTemplateRow(Base):
+    """A stored webhook template (WHT), agency-wide or company-wide, at its newest `version`.
+
+    Its definition is a webhook's without name, company, Context values or any secret: only the
+    auth's type (and a basic user name) says which secret a webhook made from it needs.
+    """
+
+    __tablename__ = "webhook_templates"
+    __table_args__ = (
+        CheckConstraint("(agency_id IS NULL) <> (company_id IS NULL)", name="one_tenant"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agencies.id", ondelete="CASCADE"), index=True
+    )
+    company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class WebhookTemplateVersionRow(Base):
+    """One version of a stored template, kept so any two versions can be compared."""
+
+    __tablename__ = "webhook_template_versions"
+    __table_args__ = (UniqueConstraint("template_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("webhook_templates.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class WebhookOriginRow(Base):
+    """The template a webhook was made from (a stored template's id or a built-in's slug, as
+    text) and the version of it the webhook has taken."""
+
+    __tablename__ = "webhook_origins"
+
+    webhook_id: Mapped[int] = mapped_column(
+        ForeignKey("webhooks.id", ondelete="CASCADE"), primary_key=True
+    )
+    template: Mapped[str] = mapped_column(String(80))
+    template_version: Mapped[int] = mapped_column(Integer)

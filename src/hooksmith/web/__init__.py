@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from hooksmith.web import builder, company_values, errors, pages, revisions
+from hooksmith.web import builder, company_values, errors, pages, revisions, webhook_templates
 from hooksmith.web.errors import Describe
 from hooksmith.web.templating import STATIC_DIR, make_templates
 
@@ -25,5 +25,6 @@ def install(app: FastAPI, describe: Describe) -> None:
     app.include_router(builder.router)
     app.include_router(revisions.router)
     app.include_router(company_values.router)
+    app.include_router(webhook_templates.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     errors.install(app, templates, describe)

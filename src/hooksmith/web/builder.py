@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from hooksmith.engine import Webhook
-from hooksmith.service import overview
+from hooksmith.service import overview, templates
 from hooksmith.service.errors import NotFound
 from hooksmith.service.webhooks import WebhookView
 from hooksmith.web.deps import DbSession, PageId, PageOffset, PageUser, RuntimeDep
@@ -82,8 +82,10 @@ def _builder(
     viewer: PageUser,
     choices: overview.BuilderChoices,
     starter: Starter | None = None,
+    origin: templates.OriginView | None = None,
 ) -> Response:
     context = {
+        "origin": origin,
         "webhook": choices.webhook,
         "form": form_values(choices.webhook, starter),
         "starter": starter,
@@ -119,7 +121,8 @@ async def edit_webhook(
     request: Request, webhook_id: PageId, viewer: PageUser, runtime: RuntimeDep, db: DbSession
 ) -> Response:
     choices = await overview.builder_choices(runtime, db, viewer.actor, webhook_id)
-    return _builder(request, viewer, choices)
+    origin = await templates.webhook_origin(db, runtime.box, viewer.actor, webhook_id)
+    return _builder(request, viewer, choices, origin=origin)
 
 
 @router.get("/webhooks/{webhook_id}/runs")
