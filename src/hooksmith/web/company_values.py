@@ -3,6 +3,7 @@ values never reach the browser) and its variables."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -41,6 +42,25 @@ async def _page(
     return page(request, "company_values.html", viewer, context, 422 if error else 200)
 
 
+async def _changed(
+    request: Request,
+    viewer: Viewer,
+    runtime: RuntimeDep,
+    db: DbSession,
+    company: str,
+    change: Awaitable[object],
+) -> Response:
+    """Back to the page after `change`; a refused change shows the page with its error."""
+    try:
+        await change
+    except ServiceError as error:
+        if error.kind not in SHOWN_ERRORS:
+            raise
+        await db.rollback()
+        return await _page(request, viewer, runtime, db, company, error=error)
+    return _back(company)
+
+
 def _back(company: str) -> Response:
     return RedirectResponse(f"/secrets?company={company}", status_code=303)
 
@@ -73,23 +93,17 @@ async def put_secret(
     csrf_token: Csrf = "",
 ) -> Response:
     check_form_csrf(request, viewer, csrf_token)
-    try:
-        await company_values.put_secret(
-            db,
-            runtime.box,
-            viewer.actor,
-            company,
-            name.strip(),
-            value or None,
-            _hosts(allowed_hosts),
-            cache=runtime.cache.values,
-        )
-    except ServiceError as error:
-        if error.kind not in SHOWN_ERRORS:
-            raise
-        await db.rollback()
-        return await _page(request, viewer, runtime, db, company, error=error)
-    return _back(company)
+    change = company_values.put_secret(
+        db,
+        runtime.box,
+        viewer.actor,
+        company,
+        name.strip(),
+        value or None,
+        _hosts(allowed_hosts),
+        cache=runtime.cache.values,
+    )
+    return await _changed(request, viewer, runtime, db, company, change)
 
 
 @router.post("/secrets/{company}/secrets/{name}/delete")
@@ -103,16 +117,10 @@ async def delete_secret(
     csrf_token: Csrf = "",
 ) -> Response:
     check_form_csrf(request, viewer, csrf_token)
-    try:
-        await company_values.delete_secret(
-            db, runtime.box, viewer.actor, company, name, cache=runtime.cache.values
-        )
-    except ServiceError as error:
-        if error.kind not in SHOWN_ERRORS:
-            raise
-        await db.rollback()
-        return await _page(request, viewer, runtime, db, company, error=error)
-    return _back(company)
+    change = company_values.delete_secret(
+        db, runtime.box, viewer.actor, company, name, cache=runtime.cache.values
+    )
+    return await _changed(request, viewer, runtime, db, company, change)
 
 
 @router.post("/secrets/{company}/variables")
@@ -127,16 +135,10 @@ async def put_variable(
     csrf_token: Csrf = "",
 ) -> Response:
     check_form_csrf(request, viewer, csrf_token)
-    try:
-        await company_values.put_variable(
-            db, runtime.box, viewer.actor, company, name.strip(), value, cache=runtime.cache.values
-        )
-    except ServiceError as error:
-        if error.kind not in SHOWN_ERRORS:
-            raise
-        await db.rollback()
-        return await _page(request, viewer, runtime, db, company, error=error)
-    return _back(company)
+    change = company_values.put_variable(
+        db, runtime.box, viewer.actor, company, name.strip(), value, cache=runtime.cache.values
+    )
+    return await _changed(request, viewer, runtime, db, company, change)
 
 
 @router.post("/secrets/{company}/variables/{name}/delete")
@@ -150,13 +152,7 @@ async def delete_variable(
     csrf_token: Csrf = "",
 ) -> Response:
     check_form_csrf(request, viewer, csrf_token)
-    try:
-        await company_values.delete_variable(
-            db, runtime.box, viewer.actor, company, name, cache=runtime.cache.values
-        )
-    except ServiceError as error:
-        if error.kind not in SHOWN_ERRORS:
-            raise
-        await db.rollback()
-        return await _page(request, viewer, runtime, db, company, error=error)
-    return _back(company)
+    change = company_values.delete_variable(
+        db, runtime.box, viewer.actor, company, name, cache=runtime.cache.values
+    )
+    return await _changed(request, viewer, runtime, db, company, change)
