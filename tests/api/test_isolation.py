@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import fastapi.routing
+import pytest
 
 from tests.api.client import Api, Reply
 from tests.api.conftest import PASSWORD, ApiFactory, World
@@ -353,6 +354,8 @@ async def test_every_route_has_an_entry_in_the_matrix(server: Server) -> None:
     assert routes_of(server) == set(MATRIX)
 
 
+# Every route times every outsider: about 90 s on a busy two-core machine, near the default 120.
+@pytest.mark.timeout(300)
 async def test_outsiders_get_404_and_change_nothing(
     server: Server, api: ApiFactory, world: World, upstream: Upstream
 ) -> None:
