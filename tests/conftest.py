@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -9,6 +10,12 @@ from tests.upstream import Upstream, serve
 
 # Database fixtures (a migrated database per test, on SQLite and PostgreSQL), shared by all tests.
 pytest_plugins = ["tests.database"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The suite starts hundreds of servers in one process (and its subprocesses inherit this):
+    # a full collection and a heap freeze at each start would scan every object of every test.
+    os.environ["HOOKSMITH_FREEZE_HEAP"] = "false"
 
 
 @pytest.fixture

@@ -163,6 +163,11 @@ class Settings(BaseSettings):
         description="One line per HTTP request served (off by default: it costs CPU per "
         "execute); the query string is left out.",
     )
+    freeze_heap: bool = Field(
+        default=True,
+        description="After start-up, keep what was loaded out of the garbage collector's sight "
+        "(shorter full collections under load); off for processes that start many servers.",
+    )
 
     def serves_https(self) -> bool:
         """Whether the public URL is https (cookies Secure, HSTS sent)."""
