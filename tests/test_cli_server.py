@@ -224,7 +224,7 @@ async def test_admin_rotate_secrets_reencrypts_with_the_newest_key(tmp_path: Pat
             check=False,
         )
         assert done.returncode == 0, done.stderr
-        assert done.stdout.startswith("1 webhook secrets and 1 callback secrets")
+        assert done.stdout.startswith("1 webhook secrets, 1 callback secrets and 0 company secrets")
         only_new = SecretBox([new])
         async with session_maker(database)() as session:
             stored = await WebhookRepository(session, only_new).get(Scope.everything(), hook_id)
