@@ -271,19 +271,7 @@ async def delete_secret(
     cache: CompanyValuesCache,
 ) -> None:
     """Delete a secret no webhook names; `InUse` names the webhooks that still do."""
-    found = await _company(session, actor, company)
-    repository = CompanyValueRepository(session, box)
-    if not await repository.has_secret(found.id, name):
-        raise NotFound(f"name: the company has no secret {name[:80]!r}", field="name")
-    users = (await _users(session, box, found.id))[0].get(name, [])
-    if users:
-        raise InUse(
-            f"name: the secret {name!r} is used by {_listed(users)}; remove it from them first",
-            field="name",
-        )
-    await repository.delete_secret(found.id, name)
-    await session.commit()
-    cache.changed(found.id)
+    await _delete(session, box, actor, company, name, secret=True, cache=cache)
 
 
 async def delete_variable(
@@ -296,17 +284,38 @@ async def delete_variable(
     cache: CompanyValuesCache,
 ) -> None:
     """Delete a variable no webhook names; `InUse` names the webhooks that still do."""
+    await _delete(session, box, actor, company, name, secret=False, cache=cache)
+
+
+async def _delete(
+    session: AsyncSession,
+    box: SecretBox,
+    actor: Actor,
+    company: str,
+    name: str,
+    *,
+    secret: bool,
+    cache: CompanyValuesCache,
+) -> None:
+    noun = "secret" if secret else "variable"
     found = await _company(session, actor, company)
     repository = CompanyValueRepository(session, box)
-    if not any(row.name == name for row in await repository.variables(found.id)):
-        raise NotFound(f"name: the company has no variable {name[:80]!r}", field="name")
-    users = (await _users(session, box, found.id))[1].get(name, [])
+    if secret:
+        exists = await repository.has_secret(found.id, name)
+    else:
+        exists = any(row.name == name for row in await repository.variables(found.id))
+    if not exists:
+        raise NotFound(f"name: the company has no {noun} {name[:80]!r}", field="name")
+    users = (await _users(session, box, found.id))[0 if secret else 1].get(name, [])
     if users:
         raise InUse(
-            f"name: the variable {name!r} is used by {_listed(users)}; remove it from them first",
+            f"name: the {noun} {name!r} is used by {_listed(users)}; remove it from them first",
             field="name",
         )
-    await repository.delete_variable(found.id, name)
+    if secret:
+        await repository.delete_secret(found.id, name)
+    else:
+        await repository.delete_variable(found.id, name)
     await session.commit()
     cache.changed(found.id)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hooksmith.store.models import OAuthTokenRow, utcnow
@@ -54,4 +54,4 @@ class OAuthTokenRepository:
 
     async def count(self) -> int:
         """How many tokens are stored (for tests and figures)."""
-        return len((await self.session.scalars(select(OAuthTokenRow.key))).all())
+        return int(await self.session.scalar(select(func.count()).select_from(OAuthTokenRow)) or 0)
