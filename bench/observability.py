@@ -43,8 +43,8 @@ from hooksmith.store import (
     SecretBox,
     TenantRepository,
     WebhookRepository,
-    create_engine,
-    session_maker,
+    create_pool,
+    db_opener,
     upgrade,
 )
 
@@ -60,15 +60,15 @@ TRACE_HEADERS = [
 async def seed(url: str, key: str, port: int) -> tuple[int, str]:
     """A company, its token and the bench webhook; (webhook id, token)."""
     await upgrade(url)
-    database = create_engine(url)
+    database = create_pool(url)
     try:
-        async with session_maker(database)() as session:
-            tenants = TenantRepository(session)
+        async with db_opener(database)() as db:
+            tenants = TenantRepository(db)
             company = await tenants.create_company("bench", "Bench")
             _, token = await tenants.create_token("bench", company_id=company.id)
             hook = parse_webhook(bench_webhook(port))
-            row = await WebhookRepository(session, SecretBox([key])).add(company.id, hook)
-            await session.commit()
+            row = await WebhookRepository(db, SecretBox([key])).add(company.id, hook)
+            await db.commit()
             return row.id, token
     finally:
         await database.dispose()

@@ -2,7 +2,7 @@
 
 SQLite always; PostgreSQL too when HOOKSMITH_TEST_DATABASE_URL is set (the database it names
 need not exist: each test gets its own database cloned from a migrated template).
-Fixtures: `database_url`, `empty_database_url`, `engine`, `sessions`, `session`, `secret_box`,
+Fixtures: `database_url`, `empty_database_url`, `pool`, `open_db`, `db`, `secret_box`,
 `tenants` (two agencies with two companies each, and one company on its own).
 """
 
@@ -28,8 +28,8 @@ from hooksmith.store import (
     Scope,
     SecretBox,
     TenantRepository,
-    create_engine,
-    session_maker,
+    create_pool,
+    db_opener,
     upgrade,
 )
 from hooksmith.store.models import Agency, Company
@@ -142,22 +142,22 @@ def empty_database_url(
 
 
 @pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    """An engine on `database_url`, disposed after the test."""
-    built = create_engine(database_url)
+async def pool(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An pool on `database_url`, disposed after the test."""
+    built = create_pool(database_url)
     yield built
     await built.dispose()
 
 
 @pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return session_maker(engine)
+def open_db(pool: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return db_opener(pool)
 
 
 @pytest.fixture
-async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+async def db(open_db: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """One session on the test's database; whatever it did not commit is rolled back."""
-    async with sessions() as opened:
+    async with open_db() as opened:
         yield opened
 
 
@@ -183,13 +183,13 @@ class Tenants:
 
 
 @pytest.fixture
-async def tenants(session: AsyncSession) -> Tenants:
-    repository = TenantRepository(session)
+async def tenants(db: AsyncSession) -> Tenants:
+    repository = TenantRepository(db)
     north = await repository.create_agency("north", "North Agency")
     south = await repository.create_agency("south", "South Agency")
     made = {}
     for slug, agency in [("acme", north), ("bolt", north), ("cobalt", south), ("delta", south)]:
         made[slug] = await repository.create_company(slug, slug.title(), agency_id=agency.id)
     solo = await repository.create_company("solo", "Solo")
-    await session.commit()
+    await db.commit()
     return Tenants(north=north, south=south, solo=solo, **made)

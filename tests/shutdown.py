@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from hooksmith.store import create_engine, session_maker
+from hooksmith.store import create_pool, db_opener
 from hooksmith.store.models import RunRow
 from tests.database import run_apart
 from tests.upstream import Upstream
@@ -136,10 +136,10 @@ def stored_session_ids(database_url: str) -> set[str]:
     """The session ids of every live run in the database."""
 
     async def read() -> set[str]:
-        database = create_engine(database_url)
+        database = create_pool(database_url)
         try:
-            async with session_maker(database)() as session:
-                rows = await session.execute(select(RunRow.session_id).where(RunRow.kind == "live"))
+            async with db_opener(database)() as db:
+                rows = await db.execute(select(RunRow.session_id).where(RunRow.kind == "live"))
                 return {session_id for (session_id,) in rows if session_id is not None}
         finally:
             await database.dispose()

@@ -28,9 +28,9 @@ from hooksmith.store import (
     SecretBox,
     TenantRepository,
     WebhookRepository,
-    create_engine,
+    create_pool,
+    db_opener,
     default_database_url,
-    session_maker,
     upgrade,
 )
 from hooksmith.store.callback_secrets import CallbackSecretRepository
@@ -205,14 +205,14 @@ async def test_admin_rotate_secrets_reencrypts_with_the_newest_key(tmp_path: Pat
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     url = default_database_url(var)
     await upgrade(url)
-    database = create_engine(url)
+    database = create_pool(url)
     try:
-        async with session_maker(database)() as session:
-            company = await TenantRepository(session).create_company("fjord", "Fjord")
+        async with db_opener(database)() as db:
+            company = await TenantRepository(db).create_company("fjord", "Fjord")
             hook = make_webhook(auth={"type": "bearer", "token": "s3cret"})
-            row = await WebhookRepository(session, SecretBox([old])).add(company.id, hook)
-            await CallbackSecretRepository(session, SecretBox([old])).rotate(company.id, overlap=0)
-            await session.commit()
+            row = await WebhookRepository(db, SecretBox([old])).add(company.id, hook)
+            await CallbackSecretRepository(db, SecretBox([old])).rotate(company.id, overlap=0)
+            await db.commit()
             hook_id, company_id = row.id, company.id
         env = {"HOOKSMITH_SECRET_KEY": f"{new},{old}"}
         done = subprocess.run(
@@ -226,15 +226,15 @@ async def test_admin_rotate_secrets_reencrypts_with_the_newest_key(tmp_path: Pat
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("1 webhook secrets, 1 callback secrets and 0 company secrets")
         only_new = SecretBox([new])
-        async with session_maker(database)() as session:
-            stored = await WebhookRepository(session, only_new).get(Scope.everything(), hook_id)
+        async with db_opener(database)() as db:
+            stored = await WebhookRepository(db, only_new).get(Scope.everything(), hook_id)
             assert stored is not None
             assert stored.auth_secret_ciphertext is not None
             token = only_new.decrypt(
                 stored.auth_secret_ciphertext, company_id=company_id, webhook_id=hook_id
             )
             assert token == "s3cret"
-            secrets = await CallbackSecretRepository(session, only_new).signing(company_id)
+            secrets = await CallbackSecretRepository(db, only_new).signing(company_id)
             assert secrets[0].startswith("whsec_")
     finally:
         await database.dispose()

@@ -61,7 +61,7 @@ class Api:
         return await self.call("DELETE", path, **options)
 
     @staticmethod
-    def session() -> aiohttp.ClientSession:
+    def http() -> aiohttp.ClientSession:
         """A client session whose cookie jar accepts cookies from 127.0.0.1."""
         return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
 

@@ -61,8 +61,8 @@ async def _caller(
 
 
 @pytest.fixture
-async def world(session: AsyncSession, tenants: Tenants) -> World:
-    repository = TenantRepository(session)
+async def world(db: AsyncSession, tenants: Tenants) -> World:
+    repository = TenantRepository(db)
     made = World(
         tenants=tenants,
         north_admin=await _caller(
@@ -75,7 +75,7 @@ async def world(session: AsyncSession, tenants: Tenants) -> World:
         ),
         cobalt=await _caller(repository, "cy@cobalt.test", company_id=tenants.cobalt.id),
     )
-    await session.commit()
+    await db.commit()
     return made
 
 

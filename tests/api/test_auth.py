@@ -18,9 +18,9 @@ async def test_login_sets_a_signed_http_only_session_cookie(api: ApiFactory, wor
     assert reply.status == 200
     assert reply.body["user"]["company"] == "acme"
     cookies = {cookie.key: cookie for cookie in client.http.cookie_jar}
-    session = cookies["hooksmith_session"]
-    assert session["httponly"] is True
-    assert session["samesite"].lower() == "lax"
+    db = cookies["hooksmith_session"]
+    assert db["httponly"] is True
+    assert db["samesite"].lower() == "lax"
     assert cookies["hooksmith_csrf"].value == reply.body["csrf_token"]
     assert (await client.get("/api/v1/me")).body["name"] == world.acme.email
 

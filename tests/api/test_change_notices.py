@@ -66,7 +66,7 @@ async def test_a_sign_out_reaches_the_other_server_at_once(
     server: Server, settings: Settings, world: World
 ) -> None:
     with serve_app(settings) as other_server:
-        async with Api.session() as http:
+        async with Api.http() as http:
             here = Api(http, server.base_url)
             assert (await here.login(world.acme.email, PASSWORD)).status == 200
             cookies = "; ".join(f"{c.key}={c.value}" for c in http.cookie_jar)

@@ -15,7 +15,7 @@ async def test_first_run_creates_a_working_demo_once(settings: Settings) -> None
         assert await first_run_with_settings(settings, base_url=server.base_url) is None
         assert demo.password in demo.message()
         assert demo.token in demo.message()
-        async with Api.session() as http:
+        async with Api.http() as http:
             machine = Api(http, server.base_url, token=demo.token)
             conversation = {
                 "certainly": {"sessionId": "demo-1"},
@@ -37,7 +37,7 @@ async def test_first_run_creates_a_working_demo_once(settings: Settings) -> None
 
 async def test_echo_answers_with_the_request_minus_credentials(settings: Settings) -> None:
     with serve_app(settings) as server:
-        async with Api.session() as http:
+        async with Api.http() as http:
             async with http.put(
                 server.url("/echo/a/b?x=1"),
                 json={"k": [1, 2]},

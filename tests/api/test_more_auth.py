@@ -50,7 +50,7 @@ async def test_a_new_auth_kind_is_saved_write_only_and_sent(
     api: ApiFactory,
     world: World,
     upstream: Upstream,
-    sessions: async_sessionmaker[AsyncSession],
+    open_db: async_sessionmaker[AsyncSession],
     caplog: pytest.LogCaptureFixture,
     auth: dict[str, Any],
     secret_field: str,
@@ -87,9 +87,9 @@ async def test_a_new_auth_kind_is_saved_write_only_and_sent(
     texts.append(await eventually(two_runs))
     revisions = await client.get(f"{WEBHOOKS}/{hook_id}/revisions")
     texts.append(revisions.text)
-    async with sessions() as session:
+    async with open_db() as db:
         for table in ("runs", "webhooks", "webhook_revisions"):
-            texts.append(repr((await session.execute(text(f"SELECT * FROM {table}"))).all()))
+            texts.append(repr((await db.execute(text(f"SELECT * FROM {table}"))).all()))
     texts.append(caplog.text)
     for shown in texts:
         assert secret not in shown
@@ -205,7 +205,7 @@ async def test_servers_sharing_a_database_share_one_token(
     api: ApiFactory,
     world: World,
     token_endpoint: TokenEndpoint,
-    sessions: async_sessionmaker[AsyncSession],
+    open_db: async_sessionmaker[AsyncSession],
 ) -> None:
     client = await api(token=world.acme.token)
     auth = oauth2_auth(token_endpoint)
@@ -213,8 +213,8 @@ async def test_servers_sharing_a_database_share_one_token(
     execute = f"{WEBHOOKS}/{created.body['id']}/execute"
     first = await client.post(execute, {})
     assert first.body["ok"] is True, first.text
-    async with sessions() as session:
-        stored = (await session.execute(text("SELECT * FROM oauth_tokens"))).all()
+    async with open_db() as db:
+        stored = (await db.execute(text("SELECT * FROM oauth_tokens"))).all()
     assert len(stored) == 1
     assert token_endpoint.issued[0] not in repr(stored)  # kept encrypted
     with ExitStack() as stack:

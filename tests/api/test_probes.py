@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from hooksmith.server import create_server
 from hooksmith.settings import Settings
-from hooksmith.store import create_engine
+from hooksmith.store import create_pool
 from hooksmith.store.migrate import head_revision
 from tests.api.conftest import ApiFactory, World
 from tests.api.helpers import definition, eventually
@@ -142,7 +142,7 @@ async def test_readyz_names_the_migrations_when_not_at_head(server: Server) -> N
     head = head_revision()
     assert head is not None
     behind = f"{int(head) - 1:04d}"
-    database = create_engine(server.settings.resolved_database_url())
+    database = create_pool(server.settings.resolved_database_url())
     try:
         async with database.begin() as connection:
             await connection.execute(

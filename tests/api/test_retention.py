@@ -22,7 +22,7 @@ async def test_big_response_bodies_are_stored_truncated_with_the_flag(
 ) -> None:
     small = settings.model_copy(update={"run_body_limit": 1000})
     with serve_app(small) as server:
-        async with Api.session() as http:
+        async with Api.http() as http:
             client = Api(http, server.base_url, token=world.acme.token)
             hook = await client.post(
                 "/api/v1/webhooks",
@@ -37,18 +37,18 @@ async def test_big_response_bodies_are_stored_truncated_with_the_flag(
 async def test_the_lifespan_prunes_runs_past_the_retention_age(
     settings: Settings,
     world: World,
-    sessions: async_sessionmaker[AsyncSession],
+    open_db: async_sessionmaker[AsyncSession],
     upstream: Upstream,
 ) -> None:
     quick = settings.model_copy(
         update={"run_retention_days": 1, "retention_interval_seconds": 0.05}
     )
     with serve_app(quick) as server:
-        async with Api.session() as http:
+        async with Api.http() as http:
             client = Api(http, server.base_url, token=world.acme.token)
             hook = (await client.post("/api/v1/webhooks", definition(upstream.url("/echo")))).body
             fresh = (await client.post(f"/api/v1/webhooks/{hook['id']}/test", {})).body
-            async with sessions() as session:
+            async with open_db() as db:
                 old = NewRun(
                     webhook_id=hook["id"],
                     company_id=world.tenants.acme.id,
@@ -56,12 +56,12 @@ async def test_the_lifespan_prunes_runs_past_the_retention_age(
                     result=Result(ok=True),
                     created_at=utcnow() - timedelta(days=2),
                 )
-                await RunRepository(session).add_many([old])
-                await session.commit()
+                await RunRepository(db).add_many([old])
+                await db.commit()
 
             async def pruned() -> bool:
-                async with sessions() as session:
-                    return await RunRepository(session).get(Scope.everything(), old.id) is None
+                async with open_db() as db:
+                    return await RunRepository(db).get(Scope.everything(), old.id) is None
 
             await eventually(pruned)
             runs = (await client.get(f"/api/v1/webhooks/{hook['id']}/runs")).body

@@ -105,7 +105,7 @@ async def test_secrets_never_leave_in_responses_runs_or_logs(
     upstream: Upstream,
     caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
-    sessions: async_sessionmaker[AsyncSession],
+    open_db: async_sessionmaker[AsyncSession],
 ) -> None:
     caplog.set_level(logging.DEBUG)
     client = await api(token=world.acme.token)
@@ -131,9 +131,9 @@ async def test_secrets_never_leave_in_responses_runs_or_logs(
     texts.append(await eventually(two_runs))
     assert _authorization(upstream) is not None, "the upstream did get the credentials"
 
-    async with sessions() as session:
+    async with open_db() as db:
         for table in ("runs", "webhooks"):
-            rows = (await session.execute(text(f"SELECT * FROM {table}"))).all()
+            rows = (await db.execute(text(f"SELECT * FROM {table}"))).all()
             texts.append(repr(rows))
     captured = capsys.readouterr()
     texts += [captured.out, captured.err, caplog.text]

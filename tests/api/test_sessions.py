@@ -71,7 +71,7 @@ async def test_an_idle_session_expires_and_a_used_one_does_not(
 ) -> None:
     idle = settings.model_copy(update={"session_idle_seconds": 2.0})
     with serve_app(idle) as server:
-        used, unused = Api.session(), Api.session()
+        used, unused = Api.http(), Api.http()
         async with used, unused:
             active = Api(used, server.base_url)
             resting = Api(unused, server.base_url)
@@ -89,7 +89,7 @@ async def test_another_process_sees_an_ended_session_within_its_cache_window(
     settings: Settings, world: World
 ) -> None:
     with serve_app(settings) as first, serve_app(settings) as second:
-        async with Api.session() as http:
+        async with Api.http() as http:
             here = Api(http, first.base_url)
             assert (await here.login(world.acme.email, PASSWORD)).status == 200
             cookies = "; ".join(f"{c.key}={c.value}" for c in http.cookie_jar)

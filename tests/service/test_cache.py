@@ -17,48 +17,48 @@ from tests.factories import make_webhook
 
 
 @pytest.fixture
-def statements(engine: AsyncEngine) -> Iterator[list[str]]:
+def statements(pool: AsyncEngine) -> Iterator[list[str]]:
     """Every SQL statement sent on `engine` while the test runs."""
     seen: list[str] = []
 
     def record(*args: Any) -> None:
         seen.append(args[2])
 
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    event.listen(pool.sync_engine, "before_cursor_execute", record)
     yield seen
-    event.remove(engine.sync_engine, "before_cursor_execute", record)
+    event.remove(pool.sync_engine, "before_cursor_execute", record)
 
 
-async def _add(sessions: async_sessionmaker[AsyncSession], box: SecretBox, company: int) -> int:
-    async with sessions() as session:
-        row = await WebhookRepository(session, box).add(
+async def _add(open_db: async_sessionmaker[AsyncSession], box: SecretBox, company: int) -> int:
+    async with open_db() as db:
+        row = await WebhookRepository(db, box).add(
             company, make_webhook(auth={"type": "bearer", "token": "cached-token"})
         )
-        await session.commit()
+        await db.commit()
         return row.id
 
 
 async def _rename(
-    sessions: async_sessionmaker[AsyncSession], box: SecretBox, webhook_id: int, revision: int
+    open_db: async_sessionmaker[AsyncSession], box: SecretBox, webhook_id: int, revision: int
 ) -> None:
-    async with sessions() as session:
-        await WebhookRepository(session, box).update(
+    async with open_db() as db:
+        await WebhookRepository(db, box).update(
             Scope.everything(),
             webhook_id,
             make_webhook(name=f"rev {revision + 1}", auth={"type": "bearer", "token": "t2"}),
             expected_revision=revision,
         )
-        await session.commit()
+        await db.commit()
 
 
 async def test_a_warm_entry_needs_no_query(
-    sessions: async_sessionmaker[AsyncSession],
+    open_db: async_sessionmaker[AsyncSession],
     secret_box: SecretBox,
     tenants: Tenants,
     statements: list[str],
 ) -> None:
-    webhook_id = await _add(sessions, secret_box, tenants.acme.id)
-    cache = WebhookCache(sessions, secret_box, max_age=60)
+    webhook_id = await _add(open_db, secret_box, tenants.acme.id)
+    cache = WebhookCache(open_db, secret_box, max_age=60)
     first = await cache.get(tenants.scope(tenants.acme), webhook_id)
     assert first is not None
     assert first.webhook.secrets() == ["cached-token"]
@@ -70,22 +70,22 @@ async def test_a_warm_entry_needs_no_query(
 
 
 async def test_a_foreign_scope_does_not_load_the_webhook(
-    sessions: async_sessionmaker[AsyncSession], secret_box: SecretBox, tenants: Tenants
+    open_db: async_sessionmaker[AsyncSession], secret_box: SecretBox, tenants: Tenants
 ) -> None:
-    webhook_id = await _add(sessions, secret_box, tenants.acme.id)
-    cache = WebhookCache(sessions, secret_box, max_age=60)
+    webhook_id = await _add(open_db, secret_box, tenants.acme.id)
+    cache = WebhookCache(open_db, secret_box, max_age=60)
     assert await cache.get(tenants.scope(tenants.cobalt), webhook_id) is None
     assert await cache.get(tenants.scope(tenants.acme), webhook_id) is not None
 
 
 async def test_invalidate_makes_a_save_visible_at_once(
-    sessions: async_sessionmaker[AsyncSession], secret_box: SecretBox, tenants: Tenants
+    open_db: async_sessionmaker[AsyncSession], secret_box: SecretBox, tenants: Tenants
 ) -> None:
-    webhook_id = await _add(sessions, secret_box, tenants.acme.id)
-    cache = WebhookCache(sessions, secret_box, max_age=60)
+    webhook_id = await _add(open_db, secret_box, tenants.acme.id)
+    cache = WebhookCache(open_db, secret_box, max_age=60)
     scope = tenants.scope(tenants.acme)
     assert (await cache.get(scope, webhook_id)) is not None
-    await _rename(sessions, secret_box, webhook_id, 1)
+    await _rename(open_db, secret_box, webhook_id, 1)
     stale = await cache.get(scope, webhook_id)
     assert stale is not None
     assert stale.revision == 1
@@ -96,13 +96,13 @@ async def test_invalidate_makes_a_save_visible_at_once(
 
 
 async def test_saves_of_other_processes_are_seen_after_max_age(
-    sessions: async_sessionmaker[AsyncSession],
+    open_db: async_sessionmaker[AsyncSession],
     secret_box: SecretBox,
     tenants: Tenants,
     statements: list[str],
 ) -> None:
-    webhook_id = await _add(sessions, secret_box, tenants.acme.id)
-    cache = WebhookCache(sessions, secret_box, max_age=0.05)
+    webhook_id = await _add(open_db, secret_box, tenants.acme.id)
+    cache = WebhookCache(open_db, secret_box, max_age=0.05)
     scope = tenants.scope(tenants.acme)
     assert await cache.get(scope, webhook_id) is not None
 
@@ -112,7 +112,7 @@ async def test_saves_of_other_processes_are_seen_after_max_age(
         return found is not None and len(statements) == 1
 
     await eventually(revalidated_cheaply)
-    await _rename(sessions, secret_box, webhook_id, 1)
+    await _rename(open_db, secret_box, webhook_id, 1)
 
     async def renamed() -> bool:
         found = await cache.get(scope, webhook_id)
@@ -122,13 +122,13 @@ async def test_saves_of_other_processes_are_seen_after_max_age(
 
 
 async def test_a_deleted_webhook_leaves_the_cache(
-    sessions: async_sessionmaker[AsyncSession], secret_box: SecretBox, tenants: Tenants
+    open_db: async_sessionmaker[AsyncSession], secret_box: SecretBox, tenants: Tenants
 ) -> None:
-    webhook_id = await _add(sessions, secret_box, tenants.acme.id)
-    cache = WebhookCache(sessions, secret_box, max_age=0)
+    webhook_id = await _add(open_db, secret_box, tenants.acme.id)
+    cache = WebhookCache(open_db, secret_box, max_age=0)
     scope = tenants.scope(tenants.acme)
     assert await cache.get(scope, webhook_id) is not None
-    async with sessions() as session:
-        await WebhookRepository(session, secret_box).delete(scope, webhook_id)
-        await session.commit()
+    async with open_db() as db:
+        await WebhookRepository(db, secret_box).delete(scope, webhook_id)
+        await db.commit()
     assert await cache.get(scope, webhook_id) is None

@@ -16,35 +16,35 @@ from tests.database import Tenants
 
 
 @pytest.fixture
-def statements(engine: AsyncEngine) -> Iterator[list[str]]:
+def statements(pool: AsyncEngine) -> Iterator[list[str]]:
     seen: list[str] = []
 
     def record(*args: Any) -> None:
         seen.append(args[2])
 
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    event.listen(pool.sync_engine, "before_cursor_execute", record)
     yield seen
-    event.remove(engine.sync_engine, "before_cursor_execute", record)
+    event.remove(pool.sync_engine, "before_cursor_execute", record)
 
 
 async def _put(
-    sessions: async_sessionmaker[AsyncSession], box: SecretBox, company: int, value: str
+    open_db: async_sessionmaker[AsyncSession], box: SecretBox, company: int, value: str
 ) -> None:
-    async with sessions() as session:
-        repository = CompanyValueRepository(session, box)
+    async with open_db() as db:
+        repository = CompanyValueRepository(db, box)
         await repository.put_secret(company, "KEY", value, ["api.example.com"], user_id=None)
         await repository.put_variable(company, "REGION", "eu")
-        await session.commit()
+        await db.commit()
 
 
 async def test_warm_values_need_no_query_and_a_change_is_seen_at_once(
-    sessions: async_sessionmaker[AsyncSession],
+    open_db: async_sessionmaker[AsyncSession],
     secret_box: SecretBox,
     tenants: Tenants,
     statements: list[str],
 ) -> None:
-    await _put(sessions, secret_box, tenants.acme.id, "first-value")
-    cache = CompanyValuesCache(sessions, secret_box, max_age=600)
+    await _put(open_db, secret_box, tenants.acme.id, "first-value")
+    cache = CompanyValuesCache(open_db, secret_box, max_age=600)
     values = await cache.get(tenants.acme.id)
     assert values.secrets["KEY"].value == "first-value"
     assert values.secrets["KEY"].allowed_hosts == ("api.example.com",)
@@ -54,7 +54,7 @@ async def test_warm_values_need_no_query_and_a_change_is_seen_at_once(
         assert (await cache.get(tenants.acme.id)) is values
     assert statements == []
 
-    await _put(sessions, secret_box, tenants.acme.id, "rotated-value")
+    await _put(open_db, secret_box, tenants.acme.id, "rotated-value")
     assert (await cache.get(tenants.acme.id)).secrets["KEY"].value == "first-value"  # not told
     announced: list[int] = []
     cache.announce = announced.append
@@ -65,7 +65,7 @@ async def test_warm_values_need_no_query_and_a_change_is_seen_at_once(
 
 
 async def test_a_secret_opens_only_for_its_company_and_name(
-    sessions: async_sessionmaker[AsyncSession], secret_box: SecretBox, tenants: Tenants
+    open_db: async_sessionmaker[AsyncSession], secret_box: SecretBox, tenants: Tenants
 ) -> None:
     ciphertext = secret_box.encrypt_named("v", company_id=tenants.acme.id, name="KEY")
     assert secret_box.decrypt_named(ciphertext, company_id=tenants.acme.id, name="KEY") == "v"

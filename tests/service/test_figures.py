@@ -48,9 +48,9 @@ def test_the_last_day_is_24_whole_hours_ending_with_the_current_one() -> None:
 
 
 async def test_the_list_reads_every_webhook_s_last_day_in_one_query(
-    session: AsyncSession, secret_box: SecretBox, tenants: Tenants
+    db: AsyncSession, secret_box: SecretBox, tenants: Tenants
 ) -> None:
-    webhooks = WebhookRepository(session, secret_box)
+    webhooks = WebhookRepository(db, secret_box)
     hooks = [await webhooks.add(tenants.acme.id, make_webhook()) for _ in range(5)]
     first, second = hooks[0], hooks[1]
     runs = [
@@ -61,19 +61,17 @@ async def test_the_list_reads_every_webhook_s_last_day_in_one_query(
         run(first, NOW - timedelta(hours=23, minutes=30), "success"),  # 14:55: before 15:00
         run(second, NOW - timedelta(minutes=1), "blocked"),
     ]
-    await RunRepository(session).add_many(runs)
-    await session.commit()
+    await RunRepository(db).add_many(runs)
+    await db.commit()
     statements: list[str] = []
-    sync_engine = session.bind.sync_engine  # type: ignore[union-attr]
+    sync_engine = db.bind.sync_engine  # type: ignore[union-attr]
 
     def count(*args: object) -> None:
         statements.append(str(args[2]))
 
     event.listen(sync_engine, "before_cursor_execute", count)
     try:
-        recent = await recent_runs(
-            session, company_user(tenants), [hook.id for hook in hooks], now=NOW
-        )
+        recent = await recent_runs(db, company_user(tenants), [hook.id for hook in hooks], now=NOW)
     finally:
         event.remove(sync_engine, "before_cursor_execute", count)
 
@@ -86,19 +84,19 @@ async def test_the_list_reads_every_webhook_s_last_day_in_one_query(
 
 
 async def test_a_webhook_s_figures_are_of_the_last_day(
-    session: AsyncSession, secret_box: SecretBox, tenants: Tenants
+    db: AsyncSession, secret_box: SecretBox, tenants: Tenants
 ) -> None:
-    hook = await WebhookRepository(session, secret_box).add(tenants.acme.id, make_webhook())
-    await RunRepository(session).add_many(
+    hook = await WebhookRepository(db, secret_box).add(tenants.acme.id, make_webhook())
+    await RunRepository(db).add_many(
         [
             run(hook, NOW, "success"),
             run(hook, NOW - timedelta(hours=1), "timeout"),
             run(hook, NOW - timedelta(days=2), "success"),
         ]
     )
-    await session.commit()
+    await db.commit()
 
-    figures = await webhook_figures(session, company_user(tenants), hook.id, now=NOW)
+    figures = await webhook_figures(db, company_user(tenants), hook.id, now=NOW)
 
     assert figures.buckets[23].outcomes["success"] == 1
     assert figures.buckets[22].outcomes["timeout"] == 1

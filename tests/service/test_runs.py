@@ -15,11 +15,11 @@ from tests.factories import make_webhook
 
 
 async def test_prune_deletes_only_runs_older_than_the_retention_age(
-    sessions: async_sessionmaker[AsyncSession], secret_box: SecretBox, tenants: Tenants
+    open_db: async_sessionmaker[AsyncSession], secret_box: SecretBox, tenants: Tenants
 ) -> None:
     now = utcnow()
-    async with sessions() as session:
-        hook = await WebhookRepository(session, secret_box).add(tenants.acme.id, make_webhook())
+    async with open_db() as db:
+        hook = await WebhookRepository(db, secret_box).add(tenants.acme.id, make_webhook())
         runs = [
             NewRun(
                 webhook_id=hook.id,
@@ -30,10 +30,10 @@ async def test_prune_deletes_only_runs_older_than_the_retention_age(
             )
             for age in (31, 29, 0)
         ]
-        await RunRepository(session).add_many(runs)
-        await session.commit()
-    assert await prune_runs(sessions, 30, now=now) == 1
-    async with sessions() as session:
-        repository = RunRepository(session)
+        await RunRepository(db).add_many(runs)
+        await db.commit()
+    assert await prune_runs(open_db, 30, now=now) == 1
+    async with open_db() as db:
+        repository = RunRepository(db)
         kept = [await repository.get(Scope.everything(), run.id) for run in runs]
     assert [run is not None for run in kept] == [False, True, True]

@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hooksmith.store import create_engine, default_database_url
+from hooksmith.store import create_pool, default_database_url
 from hooksmith.store.models import Company
 
 
@@ -19,27 +19,27 @@ def test_default_database_url_creates_the_folder(tmp_path: Path) -> None:
 
 
 async def test_sqlite_connections_enforce_foreign_keys_and_use_wal(tmp_path: Path) -> None:
-    engine = create_engine(default_database_url(tmp_path))
+    pool = create_pool(default_database_url(tmp_path))
     try:
-        async with engine.connect() as connection:
+        async with pool.connect() as connection:
             assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar() == 1
             assert (await connection.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
     finally:
-        await engine.dispose()
+        await pool.dispose()
 
 
-async def test_foreign_keys_are_enforced(session: AsyncSession) -> None:
-    session.add(Company(slug="orphan", name="Orphan", agency_id=999))
+async def test_foreign_keys_are_enforced(db: AsyncSession) -> None:
+    db.add(Company(slug="orphan", name="Orphan", agency_id=999))
     with pytest.raises(IntegrityError):
-        await session.flush()
+        await db.flush()
 
 
 async def test_a_failed_statement_keeps_its_parameters_out_of_the_error(
-    session: AsyncSession,
+    db: AsyncSession,
 ) -> None:
     # Errors end in logged tracebacks; their parameters would be conversation data and results.
-    session.add(Company(slug="orphan", name="value-of-a-conversation", agency_id=999))
+    db.add(Company(slug="orphan", name="value-of-a-conversation", agency_id=999))
     with pytest.raises(IntegrityError) as raised:
-        await session.flush()
+        await db.flush()
     assert "value-of-a-conversation" not in str(raised.value)
     assert "hidden due to hide_parameters" in str(raised.value)

@@ -38,8 +38,8 @@ def outcome(kind: str, ms: float) -> Result:
     )
 
 
-async def add_webhook(session: AsyncSession, box: SecretBox, company_id: int) -> WebhookRow:
-    return await WebhookRepository(session, box).add(company_id, make_webhook())
+async def add_webhook(db: AsyncSession, box: SecretBox, company_id: int) -> WebhookRow:
+    return await WebhookRepository(db, box).add(company_id, make_webhook())
 
 
 def run(hook: WebhookRow, at: datetime, kind: str, ms: float) -> NewRun:
@@ -54,10 +54,10 @@ def run(hook: WebhookRow, at: datetime, kind: str, ms: float) -> NewRun:
 
 
 async def test_outcomes_and_percentiles_per_hour(
-    session: AsyncSession, secret_box: SecretBox, tenants: Tenants
+    db: AsyncSession, secret_box: SecretBox, tenants: Tenants
 ) -> None:
-    hook = await add_webhook(session, secret_box, tenants.acme.id)
-    other = await add_webhook(session, secret_box, tenants.acme.id)
+    hook = await add_webhook(db, secret_box, tenants.acme.id)
+    other = await add_webhook(db, secret_box, tenants.acme.id)
     hour_3 = SINCE + timedelta(hours=3)
     runs = [
         # Hour 3: 20 successes taking 1..20 ms → p50 10 ms, p95 19 ms (nearest rank).
@@ -73,14 +73,14 @@ async def test_outcomes_and_percentiles_per_hour(
         run(hook, SINCE - timedelta(seconds=1), "timeout", 7),
         run(other, hour_3, "failed", 7),
     ]
-    await RunRepository(session).add_many(runs)
-    pending = await RunRepository(session).add(
+    await RunRepository(db).add_many(runs)
+    pending = await RunRepository(db).add(
         webhook_id=hook.id, company_id=hook.company_id, webhook_revision=1, kind="test"
     )
     pending.created_at = hour_3
-    await session.commit()
+    await db.commit()
 
-    figures = await RunFigureRepository(session).for_webhook(
+    figures = await RunFigureRepository(db).for_webhook(
         tenants.scope(tenants.acme), hook.id, WINDOW
     )
 
@@ -112,18 +112,16 @@ async def test_outcomes_and_percentiles_per_hour(
 
 
 async def test_figures_stay_within_the_scope(
-    session: AsyncSession, secret_box: SecretBox, tenants: Tenants
+    db: AsyncSession, secret_box: SecretBox, tenants: Tenants
 ) -> None:
-    hook = await add_webhook(session, secret_box, tenants.acme.id)
-    await RunRepository(session).add_many([run(hook, SINCE, "success", 5)])
-    await session.commit()
+    hook = await add_webhook(db, secret_box, tenants.acme.id)
+    await RunRepository(db).add_many([run(hook, SINCE, "success", 5)])
+    await db.commit()
 
-    figures = await RunFigureRepository(session).for_webhook(
+    figures = await RunFigureRepository(db).for_webhook(
         tenants.scope(tenants.bolt), hook.id, WINDOW
     )
-    tallies = await RunFigureRepository(session).tallies(
-        tenants.scope(tenants.bolt), [hook.id], WINDOW
-    )
+    tallies = await RunFigureRepository(db).tallies(tenants.scope(tenants.bolt), [hook.id], WINDOW)
 
     assert sum(bucket.runs for bucket in figures.buckets) == 0
     assert figures.status_codes == []
@@ -131,21 +129,21 @@ async def test_figures_stay_within_the_scope(
 
 
 async def test_tallies_of_several_webhooks_in_one_query(
-    session: AsyncSession, secret_box: SecretBox, tenants: Tenants
+    db: AsyncSession, secret_box: SecretBox, tenants: Tenants
 ) -> None:
-    first = await add_webhook(session, secret_box, tenants.acme.id)
-    second = await add_webhook(session, secret_box, tenants.acme.id)
-    quiet = await add_webhook(session, secret_box, tenants.acme.id)
+    first = await add_webhook(db, secret_box, tenants.acme.id)
+    second = await add_webhook(db, secret_box, tenants.acme.id)
+    quiet = await add_webhook(db, secret_box, tenants.acme.id)
     runs = [
         *(run(first, SINCE + timedelta(hours=2, minutes=m), "success", 5) for m in range(3)),
         run(first, SINCE + timedelta(hours=2, minutes=30), "timeout", 5),
         run(first, SINCE + timedelta(hours=20), "http_error", 5),
         run(second, SINCE + timedelta(hours=2), "success", 5),
     ]
-    await RunRepository(session).add_many(runs)
-    await session.commit()
+    await RunRepository(db).add_many(runs)
+    await db.commit()
 
-    tallies = await RunFigureRepository(session).tallies(
+    tallies = await RunFigureRepository(db).tallies(
         tenants.scope(tenants.acme), [first.id, second.id, quiet.id], WINDOW
     )
 

@@ -7,7 +7,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-from hooksmith.store import create_engine, downgrade, upgrade
+from hooksmith.store import create_pool, downgrade, upgrade
 from hooksmith.store.migrate import current_revision, head_revision
 from hooksmith.store.models import Base
 
@@ -33,12 +33,12 @@ TABLES = {
 
 
 async def tables(url: str) -> set[str]:
-    engine = create_engine(url)
+    pool = create_pool(url)
     try:
-        async with engine.connect() as connection:
+        async with pool.connect() as connection:
             names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
     finally:
-        await engine.dispose()
+        await pool.dispose()
     return set(names) - {"alembic_version"}
 
 
@@ -47,12 +47,12 @@ async def differences(url: str) -> list[Any]:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         return list(compare_metadata(context, Base.metadata))
 
-    engine = create_engine(url)
+    pool = create_pool(url)
     try:
-        async with engine.connect() as connection:
+        async with pool.connect() as connection:
             return await connection.run_sync(compare)
     finally:
-        await engine.dispose()
+        await pool.dispose()
 
 
 async def test_upgrade_downgrade_upgrade(empty_database_url: str) -> None:

@@ -23,15 +23,15 @@ def result(body: object = None, *, ok: bool = True, status: int = 200) -> Result
     )
 
 
-async def webhook(session: AsyncSession, box: SecretBox, company_id: int) -> WebhookRow:
-    return await WebhookRepository(session, box).add(company_id, make_webhook())
+async def webhook(db: AsyncSession, box: SecretBox, company_id: int) -> WebhookRow:
+    return await WebhookRepository(db, box).add(company_id, make_webhook())
 
 
 async def test_a_run_is_added_and_finished(
-    session: AsyncSession, secret_box: SecretBox, tenants: Tenants
+    db: AsyncSession, secret_box: SecretBox, tenants: Tenants
 ) -> None:
-    hook = await webhook(session, secret_box, tenants.acme.id)
-    runs = RunRepository(session)
+    hook = await webhook(db, secret_box, tenants.acme.id)
+    runs = RunRepository(db)
     run = await runs.add(
         webhook_id=hook.id,
         company_id=hook.company_id,
@@ -43,8 +43,8 @@ async def test_a_run_is_added_and_finished(
     await runs.start(run.id)
     finished = await runs.finish(run.id, result({"order": {"id": 7}}, ok=False, status=404))
     assert finished is not None
-    await session.commit()
-    session.expunge_all()
+    await db.commit()
+    db.expunge_all()
 
     stored = await runs.get(tenants.scope(tenants.acme), run.id)
     assert stored is not None
@@ -66,10 +66,10 @@ async def test_a_run_is_added_and_finished(
 
 
 async def test_long_response_bodies_are_truncated_with_a_flag(
-    session: AsyncSession, secret_box: SecretBox, tenants: Tenants
+    db: AsyncSession, secret_box: SecretBox, tenants: Tenants
 ) -> None:
-    hook = await webhook(session, secret_box, tenants.acme.id)
-    runs = RunRepository(session, response_limit=1000)
+    hook = await webhook(db, secret_box, tenants.acme.id)
+    runs = RunRepository(db, response_limit=1000)
     for body, truncated, kept in [
         ("é" * 2000, True, 1000),
         ({"items": list(range(1000))}, True, 1000),
@@ -89,10 +89,10 @@ async def test_long_response_bodies_are_truncated_with_a_flag(
 
 
 async def test_history_is_scoped_and_newest_first(
-    session: AsyncSession, secret_box: SecretBox, tenants: Tenants
+    db: AsyncSession, secret_box: SecretBox, tenants: Tenants
 ) -> None:
-    hook = await webhook(session, secret_box, tenants.acme.id)
-    runs = RunRepository(session)
+    hook = await webhook(db, secret_box, tenants.acme.id)
+    runs = RunRepository(db)
     start = datetime(2030, 1, 1, tzinfo=UTC)
     written = await runs.add_many(
         [
@@ -121,13 +121,13 @@ async def test_history_is_scoped_and_newest_first(
 
 
 async def test_add_many_drops_runs_of_deleted_webhooks(
-    session: AsyncSession, secret_box: SecretBox, tenants: Tenants
+    db: AsyncSession, secret_box: SecretBox, tenants: Tenants
 ) -> None:
-    kept = await webhook(session, secret_box, tenants.acme.id)
-    gone = await webhook(session, secret_box, tenants.acme.id)
+    kept = await webhook(db, secret_box, tenants.acme.id)
+    gone = await webhook(db, secret_box, tenants.acme.id)
     gone_id = gone.id
-    await WebhookRepository(session, secret_box).delete(Scope.everything(), gone_id)
-    runs = RunRepository(session)
+    await WebhookRepository(db, secret_box).delete(Scope.everything(), gone_id)
+    runs = RunRepository(db)
     batch = [
         NewRun(webhook_id=hook_id, company_id=tenants.acme.id, webhook_revision=1, result=result())
         for hook_id in (kept.id, gone_id, kept.id)
@@ -139,21 +139,21 @@ async def test_add_many_drops_runs_of_deleted_webhooks(
 
 
 async def test_add_many_drops_runs_whose_webhook_id_now_belongs_to_another_company(
-    session: AsyncSession, secret_box: SecretBox, tenants: Tenants
+    db: AsyncSession, secret_box: SecretBox, tenants: Tenants
 ) -> None:
-    hook = await webhook(session, secret_box, tenants.bolt.id)
+    hook = await webhook(db, secret_box, tenants.bolt.id)
     # A run of acme's deleted webhook whose id SQLite gave to this new webhook of bolt's.
     stray = NewRun(
         webhook_id=hook.id, company_id=tenants.acme.id, webhook_revision=1, result=result()
     )
-    assert await RunRepository(session).add_many([stray]) == 0
+    assert await RunRepository(db).add_many([stray]) == 0
 
 
 async def test_prune_deletes_only_old_runs(
-    session: AsyncSession, secret_box: SecretBox, tenants: Tenants
+    db: AsyncSession, secret_box: SecretBox, tenants: Tenants
 ) -> None:
-    hook = await webhook(session, secret_box, tenants.acme.id)
-    runs = RunRepository(session)
+    hook = await webhook(db, secret_box, tenants.acme.id)
+    runs = RunRepository(db)
     now = datetime.now(UTC)
     await runs.add_many(
         [
@@ -175,10 +175,10 @@ async def test_prune_deletes_only_old_runs(
 
 
 async def test_batched_runs_store_the_result_as_finish_does(
-    session: AsyncSession, secret_box: SecretBox, tenants: Tenants
+    db: AsyncSession, secret_box: SecretBox, tenants: Tenants
 ) -> None:
-    hook = await webhook(session, secret_box, tenants.acme.id)
-    runs = RunRepository(session, response_limit=1000)
+    hook = await webhook(db, secret_box, tenants.acme.id)
+    runs = RunRepository(db, response_limit=1000)
     short = result({"order": {"id": 7, "note": 'é\\"x'}})
     long = result({"items": list(range(500))})
     batch = [
@@ -186,11 +186,11 @@ async def test_batched_runs_store_the_result_as_finish_does(
         for r in (short, long)
     ]
     assert await runs.add_many(batch) == 2
-    await session.commit()
+    await db.commit()
     for run, given in zip(batch, (short, long), strict=True):
         stored = await runs.get(Scope.everything(), run.id)
         assert stored is not None
-        await session.refresh(stored)
+        await db.refresh(stored)
         expected, truncated = stored_result(given, 1000)
         assert (stored.result, stored.response_truncated) == (expected, truncated)
     assert stored.response_truncated is True  # the long one, cut as `finish` cuts it

@@ -13,11 +13,11 @@ HEADERS = [{"key": "Content-Type", "value": "application/json"}]
 
 
 async def test_a_sample_is_kept_replaced_scoped_and_deleted_with_its_webhook(
-    session: AsyncSession, secret_box: SecretBox, tenants: Tenants
+    db: AsyncSession, secret_box: SecretBox, tenants: Tenants
 ) -> None:
-    webhooks = WebhookRepository(session, secret_box)
+    webhooks = WebhookRepository(db, secret_box)
     row = await webhooks.add(tenants.acme.id, make_webhook())
-    samples = SampleRepository(session)
+    samples = SampleRepository(db)
     state = await samples.mock_state(tenants.acme.id, row.id)
     assert (state.mock, state.sample) == (False, None)
 
@@ -33,14 +33,14 @@ async def test_a_sample_is_kept_replaced_scoped_and_deleted_with_its_webhook(
     await samples.put(
         row.id, status=201, headers=[], body='{"a": 2}', source="run", run_id="r1", user_id=None
     )
-    await session.commit()
+    await db.commit()
     mine = await samples.get(tenants.scope(tenants.acme), row.id)
     assert mine is not None
     assert (mine.status, mine.body, mine.source, mine.run_id) == (201, '{"a": 2}', "run", "r1")
     assert await samples.get(tenants.scope(tenants.cobalt), row.id) is None
 
     await samples.set_mock_switch(tenants.acme.id, True)
-    await session.commit()
+    await db.commit()
     state = await samples.mock_state(tenants.acme.id, row.id)
     assert state.mock is True
     assert state.sample is not None
@@ -49,6 +49,6 @@ async def test_a_sample_is_kept_replaced_scoped_and_deleted_with_its_webhook(
     assert other.mock is False
 
     assert await webhooks.delete(Scope.everything(), row.id)
-    await session.commit()
-    session.expunge_all()
+    await db.commit()
+    db.expunge_all()
     assert await samples.sample_of(row.id) is None

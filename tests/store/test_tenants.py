@@ -13,15 +13,15 @@ from tests.database import Tenants
 
 
 async def test_tokens_are_stored_hashed_and_found_by_plaintext(
-    session: AsyncSession, tenants: Tenants
+    db: AsyncSession, tenants: Tenants
 ) -> None:
-    repository = TenantRepository(session)
+    repository = TenantRepository(db)
     token, plaintext = await repository.create_token("bot runtime", company_id=tenants.acme.id)
     assert plaintext.startswith("hs_")
     assert len(plaintext) >= 3 + 43
     assert token.prefix == plaintext[:8]
     assert token.token_hash == hashlib.sha256(plaintext.encode()).hexdigest()
-    stored = (await session.execute(text("SELECT * FROM api_tokens"))).all()
+    stored = (await db.execute(text("SELECT * FROM api_tokens"))).all()
     assert plaintext not in str(stored)
 
     assert await repository.by_token(plaintext) is token
@@ -30,7 +30,7 @@ async def test_tokens_are_stored_hashed_and_found_by_plaintext(
 
     await repository.touch_token(token.id)
     assert await repository.revoke_token(token.id) is True
-    session.expunge_all()
+    db.expunge_all()
     assert await repository.by_token(plaintext) is None
     revoked = await repository.get_token(token.id)
     assert revoked is not None
@@ -38,8 +38,8 @@ async def test_tokens_are_stored_hashed_and_found_by_plaintext(
     assert revoked.last_used_at is not None
 
 
-async def test_token_scopes(session: AsyncSession, tenants: Tenants) -> None:
-    repository = TenantRepository(session)
+async def test_token_scopes(db: AsyncSession, tenants: Tenants) -> None:
+    repository = TenantRepository(db)
     agency_token, _ = await repository.create_token("agency", agency_id=tenants.north.id)
     company_token, _ = await repository.create_token("company", company_id=tenants.delta.id)
     assert await repository.scope_for_token(agency_token) == tenants.scope(
@@ -52,9 +52,9 @@ async def test_token_scopes(session: AsyncSession, tenants: Tenants) -> None:
 
 
 async def test_passwords_are_hashed_with_argon2_and_verified(
-    session: AsyncSession, tenants: Tenants
+    db: AsyncSession, tenants: Tenants
 ) -> None:
-    repository = TenantRepository(session)
+    repository = TenantRepository(db)
     user = await repository.create_user(
         " Ada@Example.com ", "correct horse", company_id=tenants.acme.id
     )
@@ -72,11 +72,11 @@ async def test_passwords_are_hashed_with_argon2_and_verified(
     assert await repository.scope_for_user(user) == tenants.scope(tenants.acme)
 
 
-async def test_users_belong_to_exactly_one_tenant(session: AsyncSession, tenants: Tenants) -> None:
-    repository = TenantRepository(session)
+async def test_users_belong_to_exactly_one_tenant(db: AsyncSession, tenants: Tenants) -> None:
+    repository = TenantRepository(db)
     with pytest.raises(ValueError, match="exactly one"):
         await repository.create_user("x@example.com", "pw")
-    session.add(
+    db.add(
         User(
             email="both@example.com",
             password_hash=hash_password("pw"),
@@ -85,11 +85,11 @@ async def test_users_belong_to_exactly_one_tenant(session: AsyncSession, tenants
         )
     )
     with pytest.raises(IntegrityError):
-        await session.flush()
+        await db.flush()
 
 
-async def test_duplicates_are_refused(session: AsyncSession, tenants: Tenants) -> None:
-    repository = TenantRepository(session)
+async def test_duplicates_are_refused(db: AsyncSession, tenants: Tenants) -> None:
+    repository = TenantRepository(db)
     with pytest.raises(Duplicate, match="slug: 'north' is already taken"):
         await repository.create_agency("north", "Again")
     with pytest.raises(Duplicate) as duplicate:
@@ -103,9 +103,9 @@ async def test_duplicates_are_refused(session: AsyncSession, tenants: Tenants) -
 
 
 async def test_companies_and_users_are_listed_within_scope(
-    session: AsyncSession, tenants: Tenants
+    db: AsyncSession, tenants: Tenants
 ) -> None:
-    repository = TenantRepository(session)
+    repository = TenantRepository(db)
     north = await repository.scope_of(agency_id=tenants.north.id, company_id=None)
     assert [c.slug for c in await repository.list_companies(north)] == ["acme", "bolt"]
     assert await repository.get_company(north, tenants.cobalt.id) is None

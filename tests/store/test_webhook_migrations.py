@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hooksmith.store import create_engine, downgrade, to_definition, upgrade
+from hooksmith.store import create_pool, downgrade, to_definition, upgrade
 from hooksmith.store.models import WebhookRow
 
 COMPANIES = sa.table(
@@ -65,10 +65,10 @@ ORDERS = {
 async def stored_before(url: str, revision: str) -> None:
     """The Orders webhook stored by the schema as it was at `revision`."""
     await upgrade(url, revision)
-    engine = create_engine(url)
+    pool = create_pool(url)
     now = datetime(2026, 11, 1, tzinfo=UTC)
     try:
-        async with engine.begin() as connection:
+        async with pool.begin() as connection:
             await connection.execute(
                 sa.insert(COMPANIES).values(id=1, slug="acme", name="Acme", created_at=now)
             )
@@ -76,7 +76,7 @@ async def stored_before(url: str, revision: str) -> None:
                 sa.insert(WEBHOOKS).values(**ORDERS, created_at=now, updated_at=now)
             )
     finally:
-        await engine.dispose()
+        await pool.dispose()
 
 
 async def test_an_existing_webhook_keeps_its_current_definition_as_a_revision(
@@ -84,12 +84,12 @@ async def test_an_existing_webhook_keeps_its_current_definition_as_a_revision(
 ) -> None:
     await stored_before(empty_database_url, "0010")
     await upgrade(empty_database_url)
-    engine = create_engine(empty_database_url)
+    pool = create_pool(empty_database_url)
     try:
-        async with engine.connect() as connection:
+        async with pool.connect() as connection:
             kept = (await connection.execute(sa.select(REVISIONS))).mappings().all()
     finally:
-        await engine.dispose()
+        await pool.dispose()
     assert len(kept) == 1
     assert kept[0]["webhook_id"] == 7
     assert kept[0]["revision"] == 5
@@ -105,10 +105,10 @@ async def test_an_existing_webhook_keeps_its_current_definition_as_a_revision(
 async def test_every_field_moves_into_the_definition_and_back(empty_database_url: str) -> None:
     await stored_before(empty_database_url, "0011")
     await upgrade(empty_database_url)
-    engine = create_engine(empty_database_url)
+    pool = create_pool(empty_database_url)
     try:
-        async with AsyncSession(engine) as session:
-            row = await session.get(WebhookRow, 7)
+        async with AsyncSession(pool) as db:
+            row = await db.get(WebhookRow, 7)
             assert row is not None
             webhook = to_definition(row, "pw-123")
             assert row.auth_secret_ciphertext == "sealed"
@@ -121,8 +121,8 @@ async def test_every_field_moves_into_the_definition_and_back(empty_database_url
         for name in ("name", "method", "url", "timeout", "headers", "context", "custom_variables"):
             assert data[name] == ORDERS[name], name
         await downgrade(empty_database_url, "0011")
-        async with engine.connect() as connection:
+        async with pool.connect() as connection:
             back = (await connection.execute(sa.select(WEBHOOKS))).mappings().one()
     finally:
-        await engine.dispose()
+        await pool.dispose()
     assert {name: back[name] for name in ORDERS} == ORDERS

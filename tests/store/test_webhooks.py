@@ -50,26 +50,26 @@ EVERY_FIELD: dict[str, Any] = {
 }
 
 
-async def raw_ciphertext(session: AsyncSession, webhook_id: int) -> str | None:
+async def raw_ciphertext(db: AsyncSession, webhook_id: int) -> str | None:
     statement = text("SELECT auth_secret_ciphertext FROM webhooks WHERE id = :id")
-    return (await session.execute(statement, {"id": webhook_id})).scalar()
+    return (await db.execute(statement, {"id": webhook_id})).scalar()
 
 
 async def test_every_field_round_trips_with_the_secret_encrypted_at_rest(
-    sessions: async_sessionmaker[AsyncSession], secret_box: SecretBox, tenants: Tenants
+    open_db: async_sessionmaker[AsyncSession], secret_box: SecretBox, tenants: Tenants
 ) -> None:
     webhook = make_webhook(**EVERY_FIELD)
-    async with sessions() as session:
-        row = await WebhookRepository(session, secret_box).add(tenants.acme.id, webhook)
-        await session.commit()
+    async with open_db() as db:
+        row = await WebhookRepository(db, secret_box).add(tenants.acme.id, webhook)
+        await db.commit()
         assert row.revision == 1
 
-    async with sessions() as session:
-        repository = WebhookRepository(session, secret_box)
+    async with open_db() as db:
+        repository = WebhookRepository(db, secret_box)
         stored = await repository.get(tenants.scope(tenants.acme), row.id)
         assert stored is not None
-        raw = await raw_ciphertext(session, row.id)
-        everything = (await session.execute(text("SELECT * FROM webhooks"))).all()
+        raw = await raw_ciphertext(db, row.id)
+        everything = (await db.execute(text("SELECT * FROM webhooks"))).all()
         assert raw is not None
         assert TOKEN not in str(everything)
         again = repository.definition(stored)
@@ -80,8 +80,8 @@ async def test_every_field_round_trips_with_the_secret_encrypted_at_rest(
     assert stored.created_at.utcoffset() is not None
 
 
-async def test_basic_auth_and_no_auth_round_trip(session: AsyncSession, tenants: Tenants) -> None:
-    repository = WebhookRepository(session, SecretBox([Fernet.generate_key().decode()]))
+async def test_basic_auth_and_no_auth_round_trip(db: AsyncSession, tenants: Tenants) -> None:
+    repository = WebhookRepository(db, SecretBox([Fernet.generate_key().decode()]))
     basic = make_webhook(auth={"type": "basic", "username": "bot", "password": "pw-123"})
     plain = make_webhook(name="Plain")
     basic_row = await repository.add(tenants.acme.id, basic)
@@ -94,11 +94,9 @@ async def test_basic_auth_and_no_auth_round_trip(session: AsyncSession, tenants:
 
 
 async def test_a_definition_without_its_secret_keeps_the_auth_shape(
-    session: AsyncSession, secret_box: SecretBox, tenants: Tenants
+    db: AsyncSession, secret_box: SecretBox, tenants: Tenants
 ) -> None:
-    row = await WebhookRepository(session, secret_box).add(
-        tenants.acme.id, make_webhook(**EVERY_FIELD)
-    )
+    row = await WebhookRepository(db, secret_box).add(tenants.acme.id, make_webhook(**EVERY_FIELD))
     withheld = to_definition(row, None)
     assert withheld.auth.type == "bearer"
     assert withheld.secrets() == [WITHHELD_SECRET]  # the one stand-in, never the secret
@@ -106,14 +104,14 @@ async def test_a_definition_without_its_secret_keeps_the_auth_shape(
 
 
 async def test_a_ciphertext_copied_to_another_webhook_does_not_decrypt(
-    session: AsyncSession, secret_box: SecretBox, tenants: Tenants
+    db: AsyncSession, secret_box: SecretBox, tenants: Tenants
 ) -> None:
-    repository = WebhookRepository(session, secret_box)
+    repository = WebhookRepository(db, secret_box)
     victim = await repository.add(tenants.acme.id, make_webhook(**EVERY_FIELD))
     same_company = await repository.add(tenants.acme.id, make_webhook(name="Mine"))
     other_company = await repository.add(tenants.cobalt.id, make_webhook(name="Theirs"))
     for target in (same_company, other_company):
-        await session.execute(
+        await db.execute(
             update(WebhookRow)
             .where(WebhookRow.id == target.id)
             .values(
@@ -123,28 +121,28 @@ async def test_a_ciphertext_copied_to_another_webhook_does_not_decrypt(
         )
         copied = await repository.get(Scope.everything(), target.id)
         assert copied is not None
-        await session.refresh(copied)
+        await db.refresh(copied)
         with pytest.raises(SecretUnreadable):
             repository.definition(copied)
 
 
 async def test_rotation_rewrites_ciphertexts_with_the_newest_key(
-    session: AsyncSession, tenants: Tenants
+    db: AsyncSession, tenants: Tenants
 ) -> None:
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
-    row = await WebhookRepository(session, SecretBox([old])).add(
+    row = await WebhookRepository(db, SecretBox([old])).add(
         tenants.acme.id, make_webhook(**EVERY_FIELD)
     )
-    rotating = WebhookRepository(session, SecretBox([new, old]))
+    rotating = WebhookRepository(db, SecretBox([new, old]))
     assert rotating.secret(row) == TOKEN
     assert await rotating.rotate_secrets(Scope.everything()) == 1
-    assert WebhookRepository(session, SecretBox([new])).secret(row) == TOKEN
+    assert WebhookRepository(db, SecretBox([new])).secret(row) == TOKEN
 
 
 async def test_foreign_rows_are_invisible(
-    session: AsyncSession, secret_box: SecretBox, tenants: Tenants
+    db: AsyncSession, secret_box: SecretBox, tenants: Tenants
 ) -> None:
-    repository = WebhookRepository(session, secret_box)
+    repository = WebhookRepository(db, secret_box)
     mine = await repository.add(tenants.acme.id, make_webhook(name="Mine"))
     theirs = await repository.add(tenants.cobalt.id, make_webhook(name="Theirs"))
     north = tenants.scope(tenants.acme, tenants.bolt)
@@ -169,9 +167,9 @@ async def test_foreign_rows_are_invisible(
 
 
 async def test_list_searches_filters_and_pages(
-    session: AsyncSession, secret_box: SecretBox, tenants: Tenants
+    db: AsyncSession, secret_box: SecretBox, tenants: Tenants
 ) -> None:
-    repository = WebhookRepository(session, secret_box)
+    repository = WebhookRepository(db, secret_box)
     for name, company in [
         ("Order status", tenants.acme),
         ("order cancel", tenants.bolt),
@@ -192,16 +190,16 @@ async def test_list_searches_filters_and_pages(
 
 
 async def test_update_checks_and_bumps_the_revision(
-    sessions: async_sessionmaker[AsyncSession], secret_box: SecretBox, tenants: Tenants
+    open_db: async_sessionmaker[AsyncSession], secret_box: SecretBox, tenants: Tenants
 ) -> None:
     scope = tenants.scope(tenants.acme, tenants.bolt)
-    async with sessions() as session:
-        row = await WebhookRepository(session, secret_box).add(
+    async with open_db() as db:
+        row = await WebhookRepository(db, secret_box).add(
             tenants.acme.id, make_webhook(**EVERY_FIELD), user_id=None
         )
-        await session.commit()
+        await db.commit()
 
-    async with sessions() as first, sessions() as second:
+    async with open_db() as first, open_db() as second:
         one = WebhookRepository(first, secret_box)
         two = WebhookRepository(second, secret_box)
         saved = await one.update(
@@ -216,8 +214,8 @@ async def test_update_checks_and_bumps_the_revision(
         assert (conflict.value.expected, conflict.value.current) == (1, 2)
         await second.rollback()
 
-    async with sessions() as session:
-        repository = WebhookRepository(session, secret_box)
+    async with open_db() as db:
+        repository = WebhookRepository(db, secret_box)
         current = await repository.get(scope, row.id)
         assert current is not None
         assert (current.name, current.revision, current.auth_type) == ("First edit", 2, "none")
@@ -225,9 +223,9 @@ async def test_update_checks_and_bumps_the_revision(
 
 
 async def test_moving_a_webhook_rebinds_its_secret(
-    session: AsyncSession, secret_box: SecretBox, tenants: Tenants
+    db: AsyncSession, secret_box: SecretBox, tenants: Tenants
 ) -> None:
-    repository = WebhookRepository(session, secret_box)
+    repository = WebhookRepository(db, secret_box)
     north = tenants.scope(tenants.acme, tenants.bolt)
     row = await repository.add(tenants.acme.id, make_webhook(**EVERY_FIELD))
     moved = await repository.update(
@@ -240,10 +238,10 @@ async def test_moving_a_webhook_rebinds_its_secret(
 
 
 async def test_delete_removes_the_webhook_and_its_runs(
-    session: AsyncSession, secret_box: SecretBox, tenants: Tenants
+    db: AsyncSession, secret_box: SecretBox, tenants: Tenants
 ) -> None:
-    repository = WebhookRepository(session, secret_box)
-    runs = RunRepository(session)
+    repository = WebhookRepository(db, secret_box)
+    runs = RunRepository(db)
     row = await repository.add(tenants.acme.id, make_webhook())
     run = await runs.add(
         webhook_id=row.id, company_id=tenants.acme.id, webhook_revision=1, kind="test"
@@ -251,14 +249,12 @@ async def test_delete_removes_the_webhook_and_its_runs(
     run_id = run.id
     scope = tenants.scope(tenants.acme)
     assert await repository.delete(scope, row.id) is True
-    session.expunge_all()
+    db.expunge_all()
     assert await repository.get(scope, row.id) is None
     assert await runs.get(scope, run_id) is None
-    assert (await session.execute(select(WebhookRow))).all() == []
+    assert (await db.execute(select(WebhookRow))).all() == []
 
 
-async def test_adding_to_an_unknown_company_fails(
-    session: AsyncSession, secret_box: SecretBox
-) -> None:
+async def test_adding_to_an_unknown_company_fails(db: AsyncSession, secret_box: SecretBox) -> None:
     with pytest.raises(NotFound, match="company"):
-        await WebhookRepository(session, secret_box).add(424242, make_webhook())
+        await WebhookRepository(db, secret_box).add(424242, make_webhook())

@@ -26,7 +26,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from hooksmith.service import tenants
 from hooksmith.settings import Settings
-from hooksmith.store import create_engine, session_maker, upgrade
+from hooksmith.store import create_pool, db_opener, upgrade
 from tests.upstream import Upstream, serve
 from tests.web.shop import shop_app
 
@@ -60,17 +60,17 @@ class Site:
 
 async def _seed(database_url: str) -> None:
     await upgrade(database_url)
-    database = create_engine(database_url)
+    database = create_pool(database_url)
     try:
-        async with session_maker(database)() as session:
-            await tenants.create_agency(session, "north", "North Agency")
+        async with db_opener(database)() as db:
+            await tenants.create_agency(db, "north", "North Agency")
             for slug, name in (("acme", "Acme Shop"), ("bolt", "Bolt Bikes")):
-                await tenants.create_company(session, None, slug, name, agency="north")
+                await tenants.create_company(db, None, slug, name, agency="north")
             await tenants.create_user(
-                session, None, Site.agency_admin, PASSWORD, agency="north", is_admin=True
+                db, None, Site.agency_admin, PASSWORD, agency="north", is_admin=True
             )
-            await tenants.create_user(session, None, Site.acme_user, PASSWORD, company="acme")
-            await tenants.create_user(session, None, Site.bolt_user, PASSWORD, company="bolt")
+            await tenants.create_user(db, None, Site.acme_user, PASSWORD, company="acme")
+            await tenants.create_user(db, None, Site.bolt_user, PASSWORD, company="bolt")
     finally:
         await database.dispose()
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import Page, expect
 
 from hooksmith.engine.result import ReceivedResponse, Result, ResultError
-from hooksmith.store import NewRun, RunRepository, create_engine, session_maker
+from hooksmith.store import NewRun, RunRepository, create_pool, db_opener
 from hooksmith.store.models import WebhookRow
 from tests.database import run_apart
 from tests.upstream import Upstream
@@ -47,10 +47,10 @@ def planned_runs() -> list[tuple[int, str, float]]:
 
 
 async def store_runs(database_url: str, webhook_id: int) -> None:
-    database = create_engine(database_url)
+    database = create_pool(database_url)
     try:
-        async with session_maker(database)() as session:
-            hook = await session.get(WebhookRow, webhook_id)
+        async with db_opener(database)() as db:
+            hook = await db.get(WebhookRow, webhook_id)
             assert hook is not None
             hour = this_hour()
             runs = [
@@ -63,8 +63,8 @@ async def store_runs(database_url: str, webhook_id: int) -> None:
                 )
                 for ago, kind, ms in planned_runs()
             ]
-            assert await RunRepository(session).add_many(runs) == STORED
-            await session.commit()
+            assert await RunRepository(db).add_many(runs) == STORED
+            await db.commit()
     finally:
         await database.dispose()
 

@@ -50,7 +50,7 @@ def create_app(settings: Settings, *, trusted_egress: Iterable[str] = ()) -> Fas
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await Runtime.open(settings, trusted_egress=trusted)
         retention = RetentionTask(
-            runtime.sessions,
+            runtime.open_db,
             days=settings.run_retention_days,
             every=settings.retention_interval_seconds,
         )

@@ -32,13 +32,13 @@ async def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+async def get_db(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
     """A database session for one request; what it did not commit is rolled back."""
-    async with runtime.sessions() as session:
-        yield session
+    async with runtime.open_db() as db:
+        yield db
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+DbDep = Annotated[AsyncSession, Depends(get_db)]
 
 
 async def _submitted_csrf(request: Request) -> str | None:

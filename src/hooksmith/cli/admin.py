@@ -38,27 +38,25 @@ def _on_database(work: Callable[[Settings, Database], Awaitable[T]]) -> T:
         raise fail_input(str(error)) from None
 
 
-def _with_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+def _with_db(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one session on the configured database."""
 
-    async def in_session(_: Settings, database: Database) -> T:
-        async with database.sessions() as session:
-            return await work(session)
+    async def in_db(_: Settings, database: Database) -> T:
+        async with database.open_db() as db:
+            return await work(db)
 
-    return _on_database(in_session)
+    return _on_database(in_db)
 
 
 def create_agency(slug: str, name: str) -> None:
     """Create an agency."""
-    agency = _with_session(lambda session: tenants.create_agency(session, slug, name))
+    agency = _with_db(lambda db: tenants.create_agency(db, slug, name))
     typer.echo(f"agency {agency.slug} created (id {agency.id})")
 
 
 def create_company(slug: str, name: str, agency: AgencyOption = None) -> None:
     """Create a company, on its own or in an agency."""
-    company = _with_session(
-        lambda session: tenants.create_company(session, None, slug, name, agency=agency)
-    )
+    company = _with_db(lambda db: tenants.create_company(db, None, slug, name, agency=agency))
     typer.echo(f"company {company.slug} created (id {company.id})")
 
 
@@ -73,9 +71,9 @@ def create_user(
 ) -> None:
     """Create a user of an agency or of a company."""
     secret = password or getpass.getpass("password: ")
-    user = _with_session(
-        lambda session: tenants.create_user(
-            session, None, email, secret, company=company, agency=agency, is_admin=admin
+    user = _with_db(
+        lambda db: tenants.create_user(
+            db, None, email, secret, company=company, agency=agency, is_admin=admin
         )
     )
     typer.echo(f"user {user.email} created (id {user.id})")
@@ -94,9 +92,9 @@ def create_token(
     ] = "production",
 ) -> None:
     """Create an API token for a company or an agency; its value is printed once."""
-    token = _with_session(
-        lambda session: tenants.create_token(
-            session, None, name, company=company, agency=agency, environment=environment
+    token = _with_db(
+        lambda db: tenants.create_token(
+            db, None, name, company=company, agency=agency, environment=environment
         )
     )
     typer.echo(f"token {token.name} ({token.environment}, id {token.id}); shown only now:")
@@ -105,13 +103,13 @@ def create_token(
 
 def revoke_token(token_id: int) -> None:
     """Revoke an API token by its id."""
-    _with_session(lambda session: tenants.revoke_token(session, None, token_id))
+    _with_db(lambda db: tenants.revoke_token(db, None, token_id))
     typer.echo(f"token {token_id} revoked")
 
 
 def unlock_user(email: str) -> None:
     """Unlock an account locked after failed sign-ins (it also unlocks by itself)."""
-    _with_session(lambda session: signin.unlock_user(session, email))
+    _with_db(lambda db: signin.unlock_user(db, email))
     typer.echo(f"user {email} unlocked")
 
 
@@ -120,8 +118,8 @@ def rotate_secrets() -> None:
     key first, run this, then drop the old keys)."""
 
     async def work(_: Settings, database: Database) -> Rotated:
-        async with database.sessions() as session:
-            return await reencrypt_secrets(session, database.box)
+        async with database.open_db() as db:
+            return await reencrypt_secrets(db, database.box)
 
     done = _on_database(work)
     typer.echo(
@@ -132,7 +130,7 @@ def rotate_secrets() -> None:
 
 def end_sessions(email: str) -> None:
     """Sign a user out everywhere: their sessions end (other servers see it within seconds)."""
-    ended = _with_session(lambda session: signed_in.end_sessions_by_email(session, email))
+    ended = _with_db(lambda db: signed_in.end_sessions_by_email(db, email))
     typer.echo(f"{ended} sessions of {email} ended")
 
 
@@ -142,7 +140,7 @@ def prune(
     """Delete runs older than the retention (HOOKSMITH_RUN_RETENTION_DAYS, default 30 days)."""
 
     async def work(settings: Settings, database: Database) -> int:
-        return await prune_runs(database.sessions, days or settings.run_retention_days)
+        return await prune_runs(database.open_db, days or settings.run_retention_days)
 
     typer.echo(f"{_on_database(work)} runs deleted")
 

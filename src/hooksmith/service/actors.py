@@ -49,9 +49,9 @@ class Actor:
         return self.agency_id is not None
 
 
-async def actor_for_user(session: AsyncSession, user_id: int) -> Actor | None:
+async def actor_for_user(db: AsyncSession, user_id: int) -> Actor | None:
     """The actor of a signed-in user, or None when the user no longer exists."""
-    tenants = TenantRepository(session)
+    tenants = TenantRepository(db)
     user = await tenants.get_user(user_id)
     if user is None:
         return None
@@ -66,9 +66,9 @@ async def actor_for_user(session: AsyncSession, user_id: int) -> Actor | None:
     )
 
 
-async def actor_for_token(session: AsyncSession, plaintext: str) -> Actor | None:
+async def actor_for_token(db: AsyncSession, plaintext: str) -> Actor | None:
     """The actor of a live API token, or None when it is unknown or revoked."""
-    tenants = TenantRepository(session)
+    tenants = TenantRepository(db)
     token = await tenants.by_token(plaintext)
     if token is None:
         return None
@@ -83,9 +83,9 @@ async def actor_for_token(session: AsyncSession, plaintext: str) -> Actor | None
     )
     # End the read first: on SQLite a read transaction that then writes fails at once when
     # another writer (the run writer) got in between, where a fresh write waits its turn.
-    await session.commit()
+    await db.commit()
     await tenants.touch_token(token.id)
-    await session.commit()
+    await db.commit()
     return actor
 
 
@@ -119,14 +119,14 @@ class Actors:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        open_db: async_sessionmaker[AsyncSession],
         cookies: SessionCodec,
         signed_in: SignedInSessions,
         *,
         max_age: float,
         capacity: int = 10_000,
     ) -> None:
-        self.sessions = sessions
+        self.open_db = open_db
         self.cookies = cookies
         self.signed_in = signed_in
         self.max_age = max_age
@@ -141,8 +141,8 @@ class Actors:
         key = self._token_key(plaintext)
         actor = self._cached(key)
         if actor is None:
-            async with self.sessions() as session:
-                actor = await actor_for_token(session, plaintext)
+            async with self.open_db() as db:
+                actor = await actor_for_token(db, plaintext)
             if actor is None:
                 raise Unauthorized("Authorization: the API token is unknown or revoked")
             self._keep(key, actor)
@@ -158,7 +158,7 @@ class Actors:
         key = self._user_key(session.user_id)
         actor = self._cached(key)
         if actor is None:
-            async with self.sessions() as db:
+            async with self.open_db() as db:
                 actor = await actor_for_user(db, session.user_id)
             if actor is None:
                 raise Unauthorized("the signed-in user no longer exists; sign in again")

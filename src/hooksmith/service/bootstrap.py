@@ -67,11 +67,11 @@ def demo_definition(base_url: str) -> dict[str, object]:
 
 
 async def first_run(
-    sessions: async_sessionmaker[AsyncSession], box: SecretBox, *, base_url: str
+    open_db: async_sessionmaker[AsyncSession], box: SecretBox, *, base_url: str
 ) -> FirstRun | None:
     """Create the demo data when the database has no agency yet; None when it has one."""
-    async with sessions() as session:
-        tenants = TenantRepository(session)
+    async with open_db() as db:
+        tenants = TenantRepository(db)
         if await tenants.list_agencies():
             return None
         agency = await tenants.create_agency("demo", "Demo Agency")
@@ -80,9 +80,9 @@ async def first_run(
         user = await tenants.create_user(DEMO_EMAIL, password, agency_id=agency.id, is_admin=True)
         _, token = await tenants.create_token("demo token", agency_id=agency.id, created_by=user.id)
         webhook = parse_webhook(demo_definition(base_url))
-        row = await WebhookRepository(session, box).add(company.id, webhook, user_id=user.id)
-        await RevisionRepository(session).record(row, user_id=user.id)
-        await session.commit()
+        row = await WebhookRepository(db, box).add(company.id, webhook, user_id=user.id)
+        await RevisionRepository(db).record(row, user_id=user.id)
+        await db.commit()
     return FirstRun(
         url=base_url.rstrip("/"),
         email=DEMO_EMAIL,
@@ -95,4 +95,4 @@ async def first_run(
 async def first_run_with_settings(settings: Settings, *, base_url: str) -> FirstRun | None:
     """`first_run` on the configured database (migrated first), for the CLI's `serve`."""
     async with database_of(settings) as database:
-        return await first_run(database.sessions, database.box, base_url=base_url)
+        return await first_run(database.open_db, database.box, base_url=base_url)

@@ -62,13 +62,13 @@ class WebhookCache:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        open_db: async_sessionmaker[AsyncSession],
         box: SecretBox,
         *,
         max_age: float,
         capacity: int = 10_000,
     ) -> None:
-        self.sessions = sessions
+        self.open_db = open_db
         self.box = box
         self.max_age = max_age
         self.capacity = capacity
@@ -77,7 +77,7 @@ class WebhookCache:
         self._epoch = 0  # bumped by every invalidation; a load begun before one stores nothing
         self.announce: Callable[[int], None] | None = None  # tells other processes (notices)
         # The companies' secrets and variables, beside the webhooks that name them.
-        self.values = CompanyValuesCache(sessions, box, max_age=max_age)
+        self.values = CompanyValuesCache(open_db, box, max_age=max_age)
 
     async def get(self, scope: Scope, webhook_id: int) -> ReadyWebhook | None:
         """The webhook if `scope` reaches it, else None (as for a webhook that does not exist)."""
@@ -129,8 +129,8 @@ class WebhookCache:
 
     async def _revalidate(self, cached: ReadyWebhook) -> ReadyWebhook | None:
         epoch = self._epoch
-        async with self.sessions() as session:
-            current = await WebhookRepository(session, self.box).revision_of(
+        async with self.open_db() as db:
+            current = await WebhookRepository(db, self.box).revision_of(
                 Scope.everything(), cached.id
             )
         if current is None:
@@ -143,8 +143,8 @@ class WebhookCache:
 
     async def _load(self, scope: Scope, webhook_id: int) -> ReadyWebhook | None:
         epoch = self._epoch
-        async with self.sessions() as session:
-            repository = WebhookRepository(session, self.box)
+        async with self.open_db() as db:
+            repository = WebhookRepository(db, self.box)
             row = await repository.get(scope, webhook_id)
             if row is None:
                 if scope.system:

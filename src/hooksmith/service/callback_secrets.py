@@ -31,25 +31,25 @@ class NewCallbackSecret(BaseModel):
 
 
 async def rotate_callback_secret(
-    session: AsyncSession, box: SecretBox, actor: Actor, company: str, *, overlap: float
+    db: AsyncSession, box: SecretBox, actor: Actor, company: str, *, overlap: float
 ) -> NewCallbackSecret:
     """A new signing secret for `company` (an admin of it or of its agency asks)."""
     if not actor.is_admin:
         raise Forbidden("only administrators may rotate a company's callback secret")
-    found = await TenantRepository(session).company_by_slug(actor.scope, company)
+    found = await TenantRepository(db).company_by_slug(actor.scope, company)
     if found is None:
         raise NotFound(f"company: no company {company!r}", field="company")
-    secret, until = await CallbackSecretRepository(session, box).rotate(found.id, overlap=overlap)
-    await session.commit()
+    secret, until = await CallbackSecretRepository(db, box).rotate(found.id, overlap=overlap)
+    await db.commit()
     return NewCallbackSecret(company=found.slug, secret=secret, previous_valid_until=until)
 
 
 async def signing_keys(
-    sessions: async_sessionmaker[AsyncSession], box: SecretBox, install: bytes, company_id: int
+    open_db: async_sessionmaker[AsyncSession], box: SecretBox, install: bytes, company_id: int
 ) -> list[bytes]:
     """The keys that sign a callback of the company now, newest first."""
-    async with sessions() as session:
-        stored = await CallbackSecretRepository(session, box).signing(company_id)
+    async with open_db() as db:
+        stored = await CallbackSecretRepository(db, box).signing(company_id)
     if stored:
         return [secret.encode() for secret in stored]
     return [derived_key(install, company_id)]

@@ -121,8 +121,8 @@ def checked_hosts(hosts: list[str]) -> list[str]:
     return kept
 
 
-async def _company(session: AsyncSession, actor: Actor, slug: str) -> Company:
-    found = await TenantRepository(session).company_by_slug(actor.scope, slug)
+async def _company(db: AsyncSession, actor: Actor, slug: str) -> Company:
+    found = await TenantRepository(db).company_by_slug(actor.scope, slug)
     if found is None:
         raise NotFound(f"company: no company {slug!r}", field="company")
     return found
@@ -133,10 +133,10 @@ def _shape(row: WebhookRow) -> Webhook:
 
 
 async def _users(
-    session: AsyncSession, box: SecretBox, company_id: int
+    db: AsyncSession, box: SecretBox, company_id: int
 ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """Which webhooks (by name) name each secret, and each variable."""
-    repository = WebhookRepository(session, box)
+    repository = WebhookRepository(db, box)
     rows, _ = await repository.list(
         Scope.everything(), company_id=company_id, limit=_WEBHOOKS_SCANNED
     )
@@ -156,12 +156,12 @@ async def _users(
 
 
 async def list_values(
-    session: AsyncSession, box: SecretBox, actor: Actor, company: str
+    db: AsyncSession, box: SecretBox, actor: Actor, company: str
 ) -> CompanyValuesView:
     """The company's secrets (names, allowed hosts, dates, users; never values) and variables."""
-    found = await _company(session, actor, company)
-    repository = CompanyValueRepository(session, box)
-    secret_users, variable_users = await _users(session, box, found.id)
+    found = await _company(db, actor, company)
+    repository = CompanyValueRepository(db, box)
+    secret_users, variable_users = await _users(db, box, found.id)
     secrets = [
         SecretView(
             name=row.name,
@@ -181,12 +181,12 @@ async def list_values(
         )
         for row in await repository.variables(found.id)
     ]
-    await session.commit()
+    await db.commit()
     return CompanyValuesView(company=found.slug, secrets=secrets, variables=variables)
 
 
 async def put_secret(
-    session: AsyncSession,
+    db: AsyncSession,
     box: SecretBox,
     actor: Actor,
     company: str,
@@ -204,8 +204,8 @@ async def put_secret(
         if not value:
             raise InvalidInput("value: must not be empty", field="value")
     hosts = checked_hosts(allowed_hosts)
-    found = await _company(session, actor, company)
-    repository = CompanyValueRepository(session, box)
+    found = await _company(db, actor, company)
+    repository = CompanyValueRepository(db, box)
     exists = await repository.has_secret(found.id, name)
     if not exists:
         if value is None:
@@ -222,13 +222,13 @@ async def put_secret(
         rotated_at=row.rotated_at,
         used_by=[],
     )
-    await session.commit()
+    await db.commit()
     cache.changed(found.id)
     return view, created
 
 
 async def put_variable(
-    session: AsyncSession,
+    db: AsyncSession,
     box: SecretBox,
     actor: Actor,
     company: str,
@@ -240,13 +240,13 @@ async def put_variable(
     """Create or change a variable."""
     _check_name(name)
     _check_value(value, "value")
-    found = await _company(session, actor, company)
-    repository = CompanyValueRepository(session, box)
+    found = await _company(db, actor, company)
+    repository = CompanyValueRepository(db, box)
     if not any(row.name == name for row in await repository.variables(found.id)):
         await _room(repository, found.id)
     row = await repository.put_variable(found.id, name, value)
     view = VariableView(name=row.name, value=row.value, updated_at=row.updated_at, used_by=[])
-    await session.commit()
+    await db.commit()
     cache.changed(found.id)
     return view
 
@@ -262,7 +262,7 @@ async def _room(repository: CompanyValueRepository, company_id: int) -> None:
 
 
 async def delete_secret(
-    session: AsyncSession,
+    db: AsyncSession,
     box: SecretBox,
     actor: Actor,
     company: str,
@@ -271,11 +271,11 @@ async def delete_secret(
     cache: CompanyValuesCache,
 ) -> None:
     """Delete a secret no webhook names; `InUse` names the webhooks that still do."""
-    await _delete(session, box, actor, company, name, secret=True, cache=cache)
+    await _delete(db, box, actor, company, name, secret=True, cache=cache)
 
 
 async def delete_variable(
-    session: AsyncSession,
+    db: AsyncSession,
     box: SecretBox,
     actor: Actor,
     company: str,
@@ -284,11 +284,11 @@ async def delete_variable(
     cache: CompanyValuesCache,
 ) -> None:
     """Delete a variable no webhook names; `InUse` names the webhooks that still do."""
-    await _delete(session, box, actor, company, name, secret=False, cache=cache)
+    await _delete(db, box, actor, company, name, secret=False, cache=cache)
 
 
 async def _delete(
-    session: AsyncSession,
+    db: AsyncSession,
     box: SecretBox,
     actor: Actor,
     company: str,
@@ -298,15 +298,15 @@ async def _delete(
     cache: CompanyValuesCache,
 ) -> None:
     noun = "secret" if secret else "variable"
-    found = await _company(session, actor, company)
-    repository = CompanyValueRepository(session, box)
+    found = await _company(db, actor, company)
+    repository = CompanyValueRepository(db, box)
     if secret:
         exists = await repository.has_secret(found.id, name)
     else:
         exists = any(row.name == name for row in await repository.variables(found.id))
     if not exists:
         raise NotFound(f"name: the company has no {noun} {name[:80]!r}", field="name")
-    users = (await _users(session, box, found.id))[0 if secret else 1].get(name, [])
+    users = (await _users(db, box, found.id))[0 if secret else 1].get(name, [])
     if users:
         raise InUse(
             f"name: the {noun} {name!r} is used by {_listed(users)}; remove it from them first",
@@ -316,7 +316,7 @@ async def _delete(
         await repository.delete_secret(found.id, name)
     else:
         await repository.delete_variable(found.id, name)
-    await session.commit()
+    await db.commit()
     cache.changed(found.id)
 
 
@@ -333,13 +333,13 @@ class CompanyValuesCache:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        open_db: async_sessionmaker[AsyncSession],
         box: SecretBox,
         *,
         max_age: float,
         capacity: int = 10_000,
     ) -> None:
-        self.sessions = sessions
+        self.open_db = open_db
         self.box = box
         self.max_age = max_age
         self.capacity = capacity
@@ -371,8 +371,8 @@ class CompanyValuesCache:
         self._entries.pop(company_id, None)
 
     async def _load(self, company_id: int) -> CompanyValues:
-        async with self.sessions() as session:
-            repository = CompanyValueRepository(session, self.box)
+        async with self.open_db() as db:
+            repository = CompanyValueRepository(db, self.box)
             secrets: dict[str, CompanySecret] = {}
             for row in await repository.secrets(company_id):
                 try:

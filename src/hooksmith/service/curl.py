@@ -27,16 +27,14 @@ def import_curl(command: Any) -> dict[str, Any]:
     return parse_curl(command)
 
 
-async def webhook_as_curl(
-    session: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int
-) -> str:
+async def webhook_as_curl(db: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int) -> str:
     """A stored webhook of the caller's as a cURL command, its secret as a placeholder."""
-    return to_curl(await webhooks.shareable_definition(session, box, actor, webhook_id))
+    return to_curl(await webhooks.shareable_definition(db, box, actor, webhook_id))
 
 
-async def run_as_curl(session: AsyncSession, actor: Actor, run_id: str) -> str:
+async def run_as_curl(db: AsyncSession, actor: Actor, run_id: str) -> str:
     """A run's request as sent, as a cURL command; redacted secrets stay placeholders."""
-    run = await runs.get_run(session, actor, run_id)
+    run = await runs.get_run(db, actor, run_id)
     sent = (run.result or {}).get("request")
     if not isinstance(sent, dict):
         raise NotFound(f"run {run_id} sent no request (it failed before sending)")

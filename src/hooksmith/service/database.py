@@ -1,5 +1,5 @@
-"""The one way to open the configured database: migrated (unless told not to), with its sessions
-and the secret box that reads its stored secrets."""
+"""The one way to open the configured database: migrated (unless told not to), with its units
+of work and the secret box that reads its stored secrets."""
 
 from __future__ import annotations
 
@@ -10,16 +10,17 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hooksmith.settings import Settings
-from hooksmith.store import SecretBox, create_engine, session_maker, upgrade
+from hooksmith.store import SecretBox, create_pool, db_opener, upgrade
 
 
 @dataclass(frozen=True)
 class Database:
-    """An open database: `sessions` opens a unit of work; `close` releases the connections."""
+    """An open database: `open_db()` opens a unit of work (`db`); `close` releases the
+    connections."""
 
     url: str
     pool: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
+    open_db: async_sessionmaker[AsyncSession]
     box: SecretBox
 
     async def close(self) -> None:
@@ -32,9 +33,9 @@ async def open_database(settings: Settings, *, migrate: bool | None = None) -> D
     url = settings.resolved_database_url()
     if settings.migrate_on_start if migrate is None else migrate:
         await upgrade(url)
-    pool = create_engine(url)
+    pool = create_pool(url)
     key = settings.secret_key.get_secret_value() if settings.secret_key else None
-    return Database(url, pool, session_maker(pool), SecretBox.from_setting(key, settings.var_dir))
+    return Database(url, pool, db_opener(pool), SecretBox.from_setting(key, settings.var_dir))
 
 
 @asynccontextmanager

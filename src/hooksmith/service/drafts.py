@@ -87,22 +87,22 @@ def secret_to_clear(row: WebhookRow, draft: dict[str, Any]) -> str | None:
     return field
 
 
-async def _row(session: AsyncSession, rt: Runtime, actor: Actor, webhook_id: int) -> WebhookRow:
-    row = await WebhookRepository(session, rt.box).get(actor.scope, webhook_id)
+async def _row(db: AsyncSession, rt: Runtime, actor: Actor, webhook_id: int) -> WebhookRow:
+    row = await WebhookRepository(db, rt.box).get(actor.scope, webhook_id)
     if row is None:
         raise NotFound(f"no webhook with id {webhook_id}", field="webhook_id")
     return row
 
 
 async def check_draft(
-    rt: Runtime, session: AsyncSession, actor: Actor, definition: Any, webhook_id: int | None
+    rt: Runtime, db: AsyncSession, actor: Actor, definition: Any, webhook_id: int | None
 ) -> DraftCheck:
     """Every problem of `definition`, and the secret saving it over `webhook_id` would clear."""
     draft = _draft(definition)
     clears = None
     if webhook_id is not None:
-        clears = secret_to_clear(await _row(session, rt, actor, webhook_id), draft)
-        await session.commit()
+        clears = secret_to_clear(await _row(db, rt, actor, webhook_id), draft)
+        await db.commit()
     draft = with_withheld_secret(draft)  # a write-only secret left out is no problem of a draft
     try:
         webhook = parse_webhook(draft)
@@ -118,7 +118,7 @@ async def check_draft(
 
 async def run_draft(
     rt: Runtime,
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     definition: Any,
     conversation: Any,
@@ -132,20 +132,20 @@ async def run_draft(
     chosen = draft.get("company")
     if webhook_id is None and owner <= 0 and isinstance(chosen, str):
         # A new draft of an agency user: its "Assign to" company's secrets and variables.
-        company = await TenantRepository(session).company_by_slug(actor.scope, chosen)
-        await session.commit()
+        company = await TenantRepository(db).company_by_slug(actor.scope, chosen)
+        await db.commit()
         if company is not None:
             owner = company.id
     if webhook_id is not None:
-        row = await _row(session, rt, actor, webhook_id)
+        row = await _row(db, rt, actor, webhook_id)
         owner = row.company_id
-        repository = WebhookRepository(session, rt.box)
+        repository = WebhookRepository(db, rt.box)
         if omitted is not None and _may_use_stored_secret(row, draft):
             secret = stored_secret(repository, row)
             if secret is not None:
                 draft["auth"] = draft["auth"] | {omitted: secret}
                 omitted = None
-        await session.commit()  # end the read before the request, which may take seconds
+        await db.commit()  # end the read before the request, which may take seconds
     if omitted is not None:
         raise InvalidInput(
             f"auth.{omitted}: enter the {omitted} to run this draft (a saved {omitted} is used "

@@ -82,9 +82,9 @@ def sample_answer(row: WebhookSampleRow) -> SampleAnswer:
     return SampleAnswer(status=row.status, headers=headers, body=row.body.encode("utf-8"))
 
 
-async def stored_sample(session: AsyncSession, webhook_id: int) -> SampleAnswer | None:
+async def stored_sample(db: AsyncSession, webhook_id: int) -> SampleAnswer | None:
     """The webhook's sample for a worker's mocked run (workers act for every company)."""
-    found = await SampleRepository(session).sample_of(webhook_id)
+    found = await SampleRepository(db).sample_of(webhook_id)
     return None if found is None else sample_answer(found)
 
 

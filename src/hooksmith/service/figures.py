@@ -63,17 +63,17 @@ class RecentRuns:
 
 
 async def webhook_figures(
-    session: AsyncSession, actor: Actor, webhook_id: int, *, now: datetime | None = None
+    db: AsyncSession, actor: Actor, webhook_id: int, *, now: datetime | None = None
 ) -> WebhookFigures:
     """The webhook's finished runs (test and live) of the last 24 hours, by hour."""
     window = last_day(now or utcnow())
-    return await RunFigureRepository(session).for_webhook(actor.scope, webhook_id, window)
+    return await RunFigureRepository(db).for_webhook(actor.scope, webhook_id, window)
 
 
 async def recent_runs(
-    session: AsyncSession, actor: Actor, webhook_ids: Sequence[int], *, now: datetime | None = None
+    db: AsyncSession, actor: Actor, webhook_ids: Sequence[int], *, now: datetime | None = None
 ) -> dict[int, RecentRuns]:
     """Each webhook's runs and successes per hour of the last 24 hours, in one query."""
     window = last_day(now or utcnow())
-    tallies = await RunFigureRepository(session).tallies(actor.scope, webhook_ids, window)
+    tallies = await RunFigureRepository(db).tallies(actor.scope, webhook_ids, window)
     return {webhook_id: RecentRuns(window, counts) for webhook_id, counts in tallies.items()}

@@ -21,12 +21,12 @@ class Rotated:
     company_secrets: int = 0
 
 
-async def reencrypt_secrets(session: AsyncSession, box: SecretBox) -> Rotated:
+async def reencrypt_secrets(db: AsyncSession, box: SecretBox) -> Rotated:
     """Re-encrypt webhook, callback and company secrets with `box`'s newest key, in one transaction,
     so that the older keys can then be dropped from `HOOKSMITH_SECRET_KEY`."""
     with store_errors():
-        webhooks = await WebhookRepository(session, box).rotate_secrets(Scope.everything())
-        callbacks = await CallbackSecretRepository(session, box).reencrypt()
-        company = await CompanyValueRepository(session, box).reencrypt()
-    await session.commit()
+        webhooks = await WebhookRepository(db, box).rotate_secrets(Scope.everything())
+        callbacks = await CallbackSecretRepository(db, box).reencrypt()
+        company = await CompanyValueRepository(db, box).reencrypt()
+    await db.commit()
     return Rotated(webhook_secrets=webhooks, callback_secrets=callbacks, company_secrets=company)

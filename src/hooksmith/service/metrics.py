@@ -112,10 +112,10 @@ class Metrics:
         engine: Engine,
         writer: RunWriter,
         sign_ins: SignInThrottle,
-        sessions: async_sessionmaker[AsyncSession],
+        open_db: async_sessionmaker[AsyncSession],
     ) -> None:
         """Expose the state of the runtime's parts, read at each scrape."""
-        self.queue_depth = QueueDepth(sessions)
+        self.queue_depth = QueueDepth(open_db)
         self.registry.register(RuntimeState(engine, writer, sign_ins, self.queue_depth))
 
     async def scrape(self) -> bytes:
@@ -130,12 +130,12 @@ class QueueDepth:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        open_db: async_sessionmaker[AsyncSession],
         *,
         max_age: float = QUEUE_DEPTH_MAX_AGE,
         timeout: float = QUEUE_DEPTH_TIMEOUT,
     ) -> None:
-        self.sessions = sessions
+        self.open_db = open_db
         self.max_age = max_age
         self.timeout = timeout
         self.counts: dict[str, int] | None = None
@@ -148,8 +148,8 @@ class QueueDepth:
             return
         self._read_at = now  # scrapes arriving meanwhile keep the last figure
         try:
-            async with asyncio.timeout(self.timeout), self.sessions() as session:
-                self.counts = await AsyncRunRepository(session).unfinished_counts()
+            async with asyncio.timeout(self.timeout), self.open_db() as db:
+                self.counts = await AsyncRunRepository(db).unfinished_counts()
         except Exception as error:  # a scrape must answer while the database does not
             log.warning("metrics: could not count the async runs (%s)", type(error).__name__)
             self.counts = None

@@ -21,16 +21,16 @@ log = logging.getLogger(__name__)
 class StoredTokens:
     """`TokenStore` on the `oauth_tokens` table; `company` is the company's id."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], box: SecretBox) -> None:
-        self.sessions = sessions
+    def __init__(self, open_db: async_sessionmaker[AsyncSession], box: SecretBox) -> None:
+        self.open_db = open_db
         self.box = box
 
     async def load(self, key: str, company: Hashable) -> Token | None:
         if not isinstance(company, int):
             return None
         try:
-            async with self.sessions() as session:
-                found = await OAuthTokenRepository(session, self.box).load(key, company)
+            async with self.open_db() as db:
+                found = await OAuthTokenRepository(db, self.box).load(key, company)
         except (SQLAlchemyError, SecretUnreadable, OSError) as error:
             log.warning("oauth token store: no stored token read (%s)", type(error).__name__)
             return None
@@ -40,10 +40,10 @@ class StoredTokens:
         if not isinstance(company, int):
             return
         try:
-            async with self.sessions() as session:
-                repository = OAuthTokenRepository(session, self.box)
+            async with self.open_db() as db:
+                repository = OAuthTokenRepository(db, self.box)
                 await repository.save(key, company, token.value, token.usable_until)
-                await session.commit()
+                await db.commit()
         except (SQLAlchemyError, OSError) as error:
             # Another server saved the same key at the same moment, or the database is away:
             # this server keeps its token in memory all the same.
@@ -51,8 +51,8 @@ class StoredTokens:
 
     async def drop(self, key: str) -> None:
         try:
-            async with self.sessions() as session:
-                await OAuthTokenRepository(session, self.box).drop(key)
-                await session.commit()
+            async with self.open_db() as db:
+                await OAuthTokenRepository(db, self.box).drop(key)
+                await db.commit()
         except (SQLAlchemyError, OSError) as error:
             log.warning("oauth token store: token not dropped (%s)", type(error).__name__)

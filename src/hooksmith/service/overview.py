@@ -54,7 +54,7 @@ class RunDetail(BaseModel):
 
 async def webhook_listing(
     rt: Runtime,
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     *,
     search: str | None = None,
@@ -64,45 +64,45 @@ async def webhook_listing(
 ) -> WebhookListing:
     """The caller's webhooks by name and company, each with the status of its last run."""
     page = await webhooks.list_webhooks(
-        session, rt.box, actor, search=search, company=company, offset=offset, limit=limit
+        db, rt.box, actor, search=search, company=company, offset=offset, limit=limit
     )
-    runs = RunRepository(session)
-    recent = await figures.recent_runs(session, actor, [webhook.id for webhook in page.items])
+    runs = RunRepository(db)
+    recent = await figures.recent_runs(db, actor, [webhook.id for webhook in page.items])
     items = []
     for webhook in page.items:
         rows, _ = await runs.list_for_webhook(actor.scope, webhook.id, offset=0, limit=1)
         last_run = run_view(rows[0]) if rows else None
         items.append(ListedWebhook(webhook=webhook, last_run=last_run, recent=recent[webhook.id]))
-    companies = await tenants.list_companies(session, actor) if actor.is_agency else []
+    companies = await tenants.list_companies(db, actor) if actor.is_agency else []
     return WebhookListing(
         items=items, total=page.total, offset=offset, limit=limit, companies=companies
     )
 
 
 async def builder_choices(
-    rt: Runtime, session: AsyncSession, actor: Actor, webhook_id: int | None
+    rt: Runtime, db: AsyncSession, actor: Actor, webhook_id: int | None
 ) -> BuilderChoices:
     """What the builder page needs: the stored webhook, if any, and the "Assign to" choices."""
     webhook = None
     if webhook_id is not None:
-        webhook = await webhooks.get_webhook(session, rt.box, actor, webhook_id)
-    companies = await tenants.list_companies(session, actor) if actor.is_agency else []
+        webhook = await webhooks.get_webhook(db, rt.box, actor, webhook_id)
+    companies = await tenants.list_companies(db, actor) if actor.is_agency else []
     charts = None
     if webhook is not None:
-        charts = await figures.webhook_figures(session, actor, webhook.id)
+        charts = await figures.webhook_figures(db, actor, webhook.id)
     return BuilderChoices(webhook=webhook, companies=companies, charts=charts)
 
 
 async def run_history(
-    rt: Runtime, session: AsyncSession, actor: Actor, webhook_id: int, *, offset: int = 0
+    rt: Runtime, db: AsyncSession, actor: Actor, webhook_id: int, *, offset: int = 0
 ) -> RunHistory:
-    webhook = await webhooks.get_webhook(session, rt.box, actor, webhook_id)
-    page = await list_runs(rt, session, actor, webhook_id, offset=offset, limit=50)
-    charts = await figures.webhook_figures(session, actor, webhook_id)
+    webhook = await webhooks.get_webhook(db, rt.box, actor, webhook_id)
+    page = await list_runs(rt, db, actor, webhook_id, offset=offset, limit=50)
+    charts = await figures.webhook_figures(db, actor, webhook_id)
     return RunHistory(webhook=webhook, runs=page, charts=charts)
 
 
-async def run_detail(rt: Runtime, session: AsyncSession, actor: Actor, run_id: str) -> RunDetail:
-    run = await get_run(session, actor, run_id)
-    webhook = await webhooks.get_webhook(session, rt.box, actor, run.webhook_id)
+async def run_detail(rt: Runtime, db: AsyncSession, actor: Actor, run_id: str) -> RunDetail:
+    run = await get_run(db, actor, run_id)
+    webhook = await webhooks.get_webhook(db, rt.box, actor, run.webhook_id)
     return RunDetail(webhook=webhook, run=run)

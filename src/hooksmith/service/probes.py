@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 
 from hooksmith.service.jobs.queue import QueueDispatcher
-from hooksmith.store import create_engine
+from hooksmith.store import create_pool
 from hooksmith.store.migrate import head_revision, revision_on
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class ReadinessProbe:
         self.timeout = timeout
         self.queue = queue
         self.head = head_revision()
-        self._database: AsyncEngine = create_engine(url, poolclass=NullPool)
+        self._database: AsyncEngine = create_pool(url, poolclass=NullPool)
         self._lock = asyncio.Lock()
         self._last: tuple[float, Readiness] | None = None
 

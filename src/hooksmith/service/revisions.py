@@ -73,15 +73,13 @@ def revision_view(kept: WebhookRevisionRow, author: str | None) -> RevisionView:
     )
 
 
-async def _webhook_exists(
-    session: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int
-) -> None:
-    if await WebhookRepository(session, box).get(actor.scope, webhook_id) is None:
+async def _webhook_exists(db: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int) -> None:
+    if await WebhookRepository(db, box).get(actor.scope, webhook_id) is None:
         raise NotFound(f"no webhook with id {webhook_id}")
 
 
 async def list_revisions(
-    session: AsyncSession,
+    db: AsyncSession,
     box: SecretBox,
     actor: Actor,
     webhook_id: int,
@@ -90,8 +88,8 @@ async def list_revisions(
     limit: int = 50,
 ) -> Page[RevisionView]:
     """One page of a webhook's revisions, newest first."""
-    await _webhook_exists(session, box, actor, webhook_id)
-    rows, total = await RevisionRepository(session).list(
+    await _webhook_exists(db, box, actor, webhook_id)
+    rows, total = await RevisionRepository(db).list(
         actor.scope, webhook_id, offset=offset, limit=limit
     )
     items = [revision_view(kept, author) for kept, author in rows]
@@ -99,19 +97,19 @@ async def list_revisions(
 
 
 async def _kept(
-    session: AsyncSession, actor: Actor, webhook_id: int, revision: int
+    db: AsyncSession, actor: Actor, webhook_id: int, revision: int
 ) -> tuple[WebhookRevisionRow, str | None]:
-    found = await RevisionRepository(session).get(actor.scope, webhook_id, revision)
+    found = await RevisionRepository(db).get(actor.scope, webhook_id, revision)
     if found is None:
         raise NotFound(f"revision: webhook {webhook_id} has no revision {revision}")
     return found
 
 
 async def get_revision(
-    session: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int, revision: int
+    db: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int, revision: int
 ) -> RevisionView:
-    await _webhook_exists(session, box, actor, webhook_id)
-    return revision_view(*await _kept(session, actor, webhook_id, revision))
+    await _webhook_exists(db, box, actor, webhook_id)
+    return revision_view(*await _kept(db, actor, webhook_id, revision))
 
 
 def _flat(definition: dict[str, Any]) -> dict[str, Any]:
@@ -134,12 +132,12 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
 
 
 async def diff_revisions(
-    session: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int, before: int, after: int
+    db: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int, before: int, after: int
 ) -> RevisionDiff:
     """The field-by-field changes from one revision of a webhook to another."""
-    await _webhook_exists(session, box, actor, webhook_id)
-    old, _ = await _kept(session, actor, webhook_id, before)
-    new, _ = await _kept(session, actor, webhook_id, after)
+    await _webhook_exists(db, box, actor, webhook_id)
+    old, _ = await _kept(db, actor, webhook_id, before)
+    new, _ = await _kept(db, actor, webhook_id, after)
     return RevisionDiff(
         webhook_id=webhook_id,
         before=before,
@@ -149,7 +147,7 @@ async def diff_revisions(
 
 
 async def restore_revision(
-    session: AsyncSession,
+    db: AsyncSession,
     box: SecretBox,
     cache: WebhookCache,
     actor: Actor,
@@ -166,11 +164,11 @@ async def restore_revision(
             "is not lost",
             field="revision",
         )
-    await _webhook_exists(session, box, actor, webhook_id)
-    kept, _ = await _kept(session, actor, webhook_id, revision)
+    await _webhook_exists(db, box, actor, webhook_id)
+    kept, _ = await _kept(db, actor, webhook_id, revision)
     payload = {name: value for name, value in kept.definition.items() if name != "company"}
     return await save_definition(
-        session,
+        db,
         box,
         cache,
         actor,

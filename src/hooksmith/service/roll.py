@@ -27,9 +27,9 @@ class ServerRoll:
     """This process's heartbeat and the count of live servers, applied to `limits`."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], limits: CompanyLimits, *, every: float
+        self, open_db: async_sessionmaker[AsyncSession], limits: CompanyLimits, *, every: float
     ) -> None:
-        self.sessions = sessions
+        self.open_db = open_db
         self.limits = limits
         self.every = every
         self.id = uuid.uuid4().hex
@@ -43,12 +43,12 @@ class ServerRoll:
     async def beat(self) -> int:
         """Record this server's heartbeat and take its share; returns the live servers."""
         now = utcnow()
-        async with self.sessions() as session:
-            servers = ServerRepository(session)
+        async with self.open_db() as db:
+            servers = ServerRepository(db)
             await servers.beat(self.id, now)
             await servers.forget(before=now - timedelta(seconds=10 * self.every))
             alive = await servers.alive(now - timedelta(seconds=3 * self.every))
-            await session.commit()
+            await db.commit()
         if alive != self.limits.servers:
             log.info("%d servers share the per-company limits", alive)
         self.limits.set_servers(alive)
@@ -61,9 +61,9 @@ class ServerRoll:
                 await self._task
             self._task = None
         with contextlib.suppress(Exception):  # a database gone at shutdown: the row times out
-            async with self.sessions() as session:
-                await ServerRepository(session).forget(self.id)
-                await session.commit()
+            async with self.open_db() as db:
+                await ServerRepository(db).forget(self.id)
+                await db.commit()
 
     async def _loop(self) -> None:
         while True:

@@ -92,23 +92,23 @@ def run_view(row: RunRow) -> RunView:
 
 
 async def run_test(
-    rt: Runtime, session: AsyncSession, actor: Actor, webhook_id: int, conversation: Any
+    rt: Runtime, db: AsyncSession, actor: Actor, webhook_id: int, conversation: Any
 ) -> RunView:
     """Run the stored webhook with sample conversation data and store it as a `test` run."""
     data = conversation_or_refuse(conversation, "conversation")
-    repository = WebhookRepository(session, rt.box)
+    repository = WebhookRepository(db, rt.box)
     row = await repository.get(actor.scope, webhook_id)
     if row is None:
         raise NotFound(f"no webhook with id {webhook_id}")
     prepared = ready(repository, row)
-    await session.commit()  # end the read before the request, which may take seconds
+    await db.commit()  # end the read before the request, which may take seconds
     async with rt.limits.admit(prepared.company_id):
         started = time.perf_counter()
         result = await run_webhook(
             rt.engine, prepared, data, margin=rt.margin, values=rt.cache.values
         )
     rt.metrics.count("test", result, time.perf_counter() - started)
-    runs = RunRepository(session, response_limit=rt.body_limit)
+    runs = RunRepository(db, response_limit=rt.body_limit)
     run = await runs.add(
         webhook_id=prepared.id,
         company_id=prepared.company_id,
@@ -117,7 +117,7 @@ async def run_test(
         session_id=session_id_of(data),
     )
     finished = await runs.finish(run.id, result)
-    await session.commit()
+    await db.commit()
     assert finished is not None
     return run_view(finished)
 
@@ -145,7 +145,7 @@ async def execute(
     if prepared.webhook.execution is Execution.ASYNC:
         rt.limits.take(prepared.company_id)
         run_id = await accept(
-            rt.sessions,
+            rt.open_db,
             rt.dispatcher,
             prepared,
             data,
@@ -186,8 +186,8 @@ async def execute(
     return result
 
 
-async def get_run(session: AsyncSession, actor: Actor, run_id: str) -> RunView:
-    row = await RunRepository(session).get(actor.scope, run_id)
+async def get_run(db: AsyncSession, actor: Actor, run_id: str) -> RunView:
+    row = await RunRepository(db).get(actor.scope, run_id)
     if row is None:
         raise NotFound(f"no run with id {run_id}")
     return run_view(row)
@@ -195,7 +195,7 @@ async def get_run(session: AsyncSession, actor: Actor, run_id: str) -> RunView:
 
 async def list_runs(
     rt: Runtime,
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     webhook_id: int,
     *,
@@ -203,25 +203,25 @@ async def list_runs(
     limit: int = 50,
 ) -> Page[RunView]:
     """One page of a webhook's run history, newest first."""
-    if await WebhookRepository(session, rt.box).get(actor.scope, webhook_id) is None:
+    if await WebhookRepository(db, rt.box).get(actor.scope, webhook_id) is None:
         raise NotFound(f"no webhook with id {webhook_id}")
-    rows, total = await RunRepository(session).list_for_webhook(
+    rows, total = await RunRepository(db).list_for_webhook(
         actor.scope, webhook_id, offset=offset, limit=limit
     )
     return Page(items=[run_view(row) for row in rows], total=total, offset=offset, limit=limit)
 
 
 async def prune_runs(
-    sessions: async_sessionmaker[AsyncSession],
+    open_db: async_sessionmaker[AsyncSession],
     retention_days: float,
     *,
     now: datetime | None = None,
 ) -> int:
     """Delete every run older than `retention_days`; returns how many were deleted."""
     cutoff = (now or utcnow()) - timedelta(days=retention_days)
-    async with sessions() as session:
-        deleted = await RunRepository(session).prune(cutoff)
-        await session.commit()
+    async with open_db() as db:
+        deleted = await RunRepository(db).prune(cutoff)
+        await db.commit()
     return deleted
 
 
@@ -229,9 +229,9 @@ class RetentionTask:
     """Prunes old runs now and then, for as long as the server runs."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], *, days: float, every: float
+        self, open_db: async_sessionmaker[AsyncSession], *, days: float, every: float
     ) -> None:
-        self.sessions = sessions
+        self.open_db = open_db
         self.days = days
         self.every = every
         self._task: asyncio.Task[None] | None = None
@@ -248,7 +248,7 @@ class RetentionTask:
     async def _loop(self) -> None:
         while True:
             try:
-                deleted = await prune_runs(self.sessions, self.days)
+                deleted = await prune_runs(self.open_db, self.days)
             except Exception:
                 log.exception("pruning old runs failed")
             else:

@@ -40,7 +40,7 @@ class Runtime:
 
     settings: Settings
     database: Database
-    sessions: async_sessionmaker[AsyncSession]
+    open_db: async_sessionmaker[AsyncSession]
     box: SecretBox
     engine: Engine
     cache: WebhookCache
@@ -74,21 +74,21 @@ class Runtime:
         own address so the demo webhook can reach the built-in echo endpoint.
         """
         database = await open_database(settings)
-        url, sessions, box = database.url, database.sessions, database.box
+        url, open_db, box = database.url, database.open_db, database.box
         key = settings.secret_key.get_secret_value() if settings.secret_key else None
-        engine = await open_engine(settings, trusted_egress, tokens=StoredTokens(sessions, box))
-        cache = WebhookCache(sessions, box, max_age=settings.webhook_cache_seconds)
+        engine = await open_engine(settings, trusted_egress, tokens=StoredTokens(open_db, box))
+        cache = WebhookCache(open_db, box, max_age=settings.webhook_cache_seconds)
         signed_in = SignedInSessions(
-            sessions,
+            open_db,
             idle_seconds=settings.session_idle_seconds,
             max_age=settings.session_max_age,
             cache_seconds=settings.session_cache_seconds,
         )
         cookies = SessionCodec(_session_secret(settings, key), max_age=settings.session_max_age)
-        actors = Actors(sessions, cookies, signed_in, max_age=settings.webhook_cache_seconds)
+        actors = Actors(open_db, cookies, signed_in, max_age=settings.webhook_cache_seconds)
         notices = await change_notices(url, cache, actors, signed_in)
         writer = RunWriter(
-            sessions,
+            open_db,
             response_limit=settings.run_body_limit,
             interval=settings.run_writer_interval,
             batch_size=settings.run_writer_batch,
@@ -96,13 +96,13 @@ class Runtime:
         writer.start()
         metrics = Metrics()
         dispatcher: Dispatcher
-        jobs = JobContext.of(settings, sessions, cache, engine, metrics)
+        jobs = JobContext.of(settings, open_db, cache, engine, metrics)
         if settings.uses_job_queue():
             queued = await QueueDispatcher.open(
                 settings, jobs, concurrency=settings.server_worker_concurrency
             )
             queued.start_sweeping(
-                sessions, every=settings.run_sweep_seconds, stale_seconds=settings.run_stale_seconds
+                open_db, every=settings.run_sweep_seconds, stale_seconds=settings.run_stale_seconds
             )
             dispatcher = queued
         else:
@@ -118,7 +118,7 @@ class Runtime:
                 max_lock=settings.sign_in_max_lock_seconds,
             ),
         )
-        metrics.watch(engine, writer, sign_ins, sessions)
+        metrics.watch(engine, writer, sign_ins, open_db)
         limits = CompanyLimits(
             rate=settings.company_rate_per_second,
             burst=settings.company_rate_burst,
@@ -127,7 +127,7 @@ class Runtime:
         runtime = cls(
             settings=settings,
             database=database,
-            sessions=sessions,
+            open_db=open_db,
             box=box,
             engine=engine,
             cache=cache,
@@ -147,7 +147,7 @@ class Runtime:
             ),
         )
         if url.startswith("postgresql"):
-            runtime.roll = ServerRoll(sessions, limits, every=settings.server_heartbeat_seconds)
+            runtime.roll = ServerRoll(open_db, limits, every=settings.server_heartbeat_seconds)
             await runtime.roll.start()
         # Everything loaded so far (modules, the app, the runtime) lives as long as the process:
         # kept out of the garbage collector's sight, a full collection under load scans only the

@@ -102,19 +102,17 @@ def checked_sample(
     return kept
 
 
-async def _webhook(rt: Runtime, session: AsyncSession, actor: Actor, webhook_id: int) -> WebhookRow:
-    row = await WebhookRepository(session, rt.box).get(actor.scope, webhook_id)
+async def _webhook(rt: Runtime, db: AsyncSession, actor: Actor, webhook_id: int) -> WebhookRow:
+    row = await WebhookRepository(db, rt.box).get(actor.scope, webhook_id)
     if row is None:
         raise NotFound(f"no webhook with id {webhook_id}", field="webhook_id")
     return row
 
 
-async def get_sample(
-    rt: Runtime, session: AsyncSession, actor: Actor, webhook_id: int
-) -> SampleView:
+async def get_sample(rt: Runtime, db: AsyncSession, actor: Actor, webhook_id: int) -> SampleView:
     """The webhook's sample answer; `NotFound` when it has none."""
-    await _webhook(rt, session, actor, webhook_id)
-    found = await SampleRepository(session).get(actor.scope, webhook_id)
+    await _webhook(rt, db, actor, webhook_id)
+    found = await SampleRepository(db).get(actor.scope, webhook_id)
     if found is None:
         raise NotFound(f"webhook {webhook_id} has no sample answer yet")
     return sample_view(found)
@@ -122,7 +120,7 @@ async def get_sample(
 
 async def put_sample(
     rt: Runtime,
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     webhook_id: int,
     *,
@@ -131,9 +129,9 @@ async def put_sample(
     body: str,
 ) -> SampleView:
     """Store a typed sample answer, replacing the webhook's sample."""
-    await _webhook(rt, session, actor, webhook_id)
+    await _webhook(rt, db, actor, webhook_id)
     kept = checked_sample(status, headers, body, limit=rt.settings.max_response_bytes)
-    row = await SampleRepository(session).put(
+    row = await SampleRepository(db).put(
         webhook_id,
         status=status,
         headers=kept,
@@ -143,15 +141,15 @@ async def put_sample(
         user_id=actor.user_id,
     )
     view = sample_view(row)
-    await session.commit()
+    await db.commit()
     return view
 
 
-async def delete_sample(rt: Runtime, session: AsyncSession, actor: Actor, webhook_id: int) -> None:
+async def delete_sample(rt: Runtime, db: AsyncSession, actor: Actor, webhook_id: int) -> None:
     """Forget the webhook's sample answer (nothing to forget is no error)."""
-    await _webhook(rt, session, actor, webhook_id)
-    await SampleRepository(session).delete(webhook_id)
-    await session.commit()
+    await _webhook(rt, db, actor, webhook_id)
+    await SampleRepository(db).delete(webhook_id)
+    await db.commit()
 
 
 def _run_body(body: Any, response_type: str) -> str | None:
@@ -165,11 +163,11 @@ def _run_body(body: Any, response_type: str) -> str | None:
 
 
 async def sample_from_run(
-    rt: Runtime, session: AsyncSession, actor: Actor, webhook_id: int, run_id: str
+    rt: Runtime, db: AsyncSession, actor: Actor, webhook_id: int, run_id: str
 ) -> SampleView:
     """Take the answer of one of the webhook's runs as its sample."""
-    webhook = await _webhook(rt, session, actor, webhook_id)
-    run = await RunRepository(session).get(actor.scope, run_id)
+    webhook = await _webhook(rt, db, actor, webhook_id)
+    run = await RunRepository(db).get(actor.scope, run_id)
     if run is None or run.webhook_id != webhook_id:
         raise NotFound(f"webhook {webhook_id} has no run with id {run_id}", field="run_id")
     response = (run.result or {}).get("response")
@@ -194,7 +192,7 @@ async def sample_from_run(
     ]
     status = int(response.get("status") or run.http_status or 200)
     kept = checked_sample(status, headers, body, limit=rt.settings.max_response_bytes)
-    row = await SampleRepository(session).put(
+    row = await SampleRepository(db).put(
         webhook_id,
         status=status,
         headers=kept,
@@ -204,13 +202,13 @@ async def sample_from_run(
         user_id=actor.user_id,
     )
     view = sample_view(row)
-    await session.commit()
+    await db.commit()
     return view
 
 
 async def run_against_sample(
     rt: Runtime,
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor,
     webhook_id: int,
     conversation: Any,
@@ -219,9 +217,9 @@ async def run_against_sample(
     """The webhook (or `definition`, the builder's draft of it) run with its sample as the
     answer: nothing is sent and nothing stored. Secrets are not needed, as nothing is sent."""
     data = conversation_or_refuse(conversation, "conversation")
-    repository = WebhookRepository(session, rt.box)
-    row = await _webhook(rt, session, actor, webhook_id)
-    found = await SampleRepository(session).get(actor.scope, webhook_id)
+    repository = WebhookRepository(db, rt.box)
+    row = await _webhook(rt, db, actor, webhook_id)
+    found = await SampleRepository(db).get(actor.scope, webhook_id)
     if definition is None:
         prepared = ready(repository, row)
     else:
@@ -229,7 +227,7 @@ async def run_against_sample(
             raise InvalidInput("definition: must be a JSON object", field="definition")
         draft = with_withheld_secret({k: v for k, v in definition.items() if k != "revision"})
         prepared = ReadyWebhook(webhook_id, row.company_id, 0, parse_webhook(draft))
-    await session.commit()  # end the read before rendering
+    await db.commit()  # end the read before rendering
     sample = None if found is None else sample_answer(found)
     async with rt.limits.admit(prepared.company_id):
         started = time.perf_counter()
@@ -252,10 +250,8 @@ async def mocked(rt: Runtime, actor: Actor, webhook: ReadyWebhook) -> Mocked | N
     None: production tokens always send, at no cost on the execute path."""
     if not actor.is_staging:
         return None
-    async with rt.sessions() as session:
-        state: MockState = await SampleRepository(session).mock_state(
-            webhook.company_id, webhook.id
-        )
+    async with rt.open_db() as db:
+        state: MockState = await SampleRepository(db).mock_state(webhook.company_id, webhook.id)
         if not state.mock:
             return None
         return Mocked(None if state.sample is None else sample_answer(state.sample))

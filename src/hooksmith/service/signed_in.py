@@ -51,14 +51,14 @@ class SignedInSessions:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        open_db: async_sessionmaker[AsyncSession],
         *,
         idle_seconds: float,
         max_age: float,
         cache_seconds: float,
         capacity: int = 10_000,
     ) -> None:
-        self._sessions = sessions
+        self._open_db = open_db
         self.idle = timedelta(seconds=idle_seconds)
         self.max_age = timedelta(seconds=max_age)
         self.cache_seconds = cache_seconds
@@ -93,7 +93,7 @@ class SignedInSessions:
         now = utcnow()
         entry = self._cached(data.session_id)
         if entry is None:
-            async with self._sessions() as db:
+            async with self._open_db() as db:
                 row = await SessionRepository(db).get(data.session_id)
             if row is None:
                 return False
@@ -113,7 +113,7 @@ class SignedInSessions:
         entry.last_seen = now
         if now - entry.written >= self.touch_every:
             entry.written = now
-            async with self._sessions() as db:
+            async with self._open_db() as db:
                 await SessionRepository(db).touch(data.session_id, now)
                 await db.commit()
         return True
@@ -121,7 +121,7 @@ class SignedInSessions:
     async def end(self, session_id: str) -> None:
         """End one session (sign-out)."""
         entry = self._live.pop(session_id, None)
-        async with self._sessions() as db:
+        async with self._open_db() as db:
             await SessionRepository(db).delete(session_id)
             await db.commit()
         if entry is not None and self.announce is not None:

@@ -93,7 +93,7 @@ class SignInThrottle:
 
 
 async def sign_in(
-    session: AsyncSession,
+    db: AsyncSession,
     throttle: SignInThrottle,
     email: str,
     password: str,
@@ -104,7 +104,7 @@ async def sign_in(
     is not told); `RateLimited` while the account or the client address is locked."""
     address_key = f"address:{client or '?'}"
     _refuse_if_locked(throttle.wait(address_key), "too many failed sign-ins from your address")
-    tenants = TenantRepository(session)
+    tenants = TenantRepository(db)
     user = await tenants.user_by_email(email) if not_text(email) is None else None
     email_key = f"email:{email.strip().lower()}"
     if user is not None:
@@ -114,17 +114,17 @@ async def sign_in(
     if await tenants.check_password(user, password):
         assert user is not None
         await tenants.record_sign_in(user, ok=True, locked_until=None)
-        await session.commit()
+        await db.commit()
         throttle.succeeded(address_key)
         log.info("sign-in: user %d signed in from %s", user.id, client)
-        return await actor_for_user(session, user.id)
+        return await actor_for_user(db, user.id)
     address_lock = throttle.failed(address_key, throttle.addresses)
     if user is not None:
         failures = (user.failed_sign_ins or 0) + 1
         lock = throttle.accounts.lock_after(failures)
         until = utcnow() + timedelta(seconds=lock) if lock else None
         await tenants.record_sign_in(user, ok=False, locked_until=until)
-        await session.commit()
+        await db.commit()
         log.warning(
             "sign-in: wrong password for user %d from %s (%d in a row)", user.id, client, failures
         )
@@ -141,11 +141,11 @@ async def sign_in(
     return None
 
 
-async def unlock_user(session: AsyncSession, email: str) -> None:
+async def unlock_user(db: AsyncSession, email: str) -> None:
     """The operator's unlock: clear the account's failures and lock (`NotFound` if no user)."""
-    if not_text(email) is not None or not await TenantRepository(session).unlock(email):
+    if not_text(email) is not None or not await TenantRepository(db).unlock(email):
         raise NotFound(f"no user with the email {email!r}", field="email")
-    await session.commit()
+    await db.commit()
     log.info("sign-in: %s unlocked by the operator", email)
 
 

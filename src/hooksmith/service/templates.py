@@ -156,8 +156,8 @@ class _Reach:
         self.companies = companies
 
 
-async def _reach(session: AsyncSession, actor: Actor) -> _Reach:
-    tenants = TenantRepository(session)
+async def _reach(db: AsyncSession, actor: Actor) -> _Reach:
+    tenants = TenantRepository(db)
     companies: Sequence[Company] = await tenants.list_companies(actor.scope)
     agency_ids = {actor.agency_id} if actor.agency_id is not None else set()
     agency_ids |= {c.agency_id for c in companies if c.agency_id is not None}
@@ -215,23 +215,21 @@ def _unknown(key: str) -> NotFound:
     return NotFound(f"template: there is no template {key!r}", field="template")
 
 
-async def _stored(session: AsyncSession, reach: _Reach, key: str) -> WebhookTemplateRow | None:
+async def _stored(db: AsyncSession, reach: _Reach, key: str) -> WebhookTemplateRow | None:
     if not _STORED.match(key) or int(key) > MAX_ID:
         return None
-    return await TemplateRepository(session).get(
-        list(reach.agencies), list(reach.companies), int(key)
-    )
+    return await TemplateRepository(db).get(list(reach.agencies), list(reach.companies), int(key))
 
 
 async def _changeable(
-    session: AsyncSession, actor: Actor, key: str
+    db: AsyncSession, actor: Actor, key: str
 ) -> tuple[WebhookTemplateRow, _Reach]:
-    reach = await _reach(session, actor)
+    reach = await _reach(db, actor)
     if built_in(key) is not None:
         raise Forbidden(
             "template: built-in templates cannot be changed; save a copy", field="template"
         )
-    row = await _stored(session, reach, key)
+    row = await _stored(db, reach, key)
     if row is None:
         raise _unknown(key)
     if not _may_change(actor, row):
@@ -245,19 +243,19 @@ async def _changeable(
 # -- use cases ----------------------------------------------------------------------------------
 
 
-async def list_templates(session: AsyncSession, actor: Actor) -> list[TemplateView]:
+async def list_templates(db: AsyncSession, actor: Actor) -> list[TemplateView]:
     """The built-ins, then the agency's and the companies' templates the caller sees."""
-    reach = await _reach(session, actor)
-    rows = await TemplateRepository(session).list(list(reach.agencies), list(reach.companies))
+    reach = await _reach(db, actor)
+    rows = await TemplateRepository(db).list(list(reach.agencies), list(reach.companies))
     return [_built_in_view(item) for item in built_ins()] + [_stored_view(r, reach) for r in rows]
 
 
-async def get_template(session: AsyncSession, actor: Actor, key: str) -> TemplateView:
+async def get_template(db: AsyncSession, actor: Actor, key: str) -> TemplateView:
     item = built_in(key)
     if item is not None:
         return _built_in_view(item)
-    reach = await _reach(session, actor)
-    row = await _stored(session, reach, key)
+    reach = await _reach(db, actor)
+    row = await _stored(db, reach, key)
     if row is None:
         raise _unknown(key)
     return _stored_view(row, reach)
@@ -288,10 +286,10 @@ def _id(data: dict[str, Any], name: str) -> int:
 
 
 async def _webhook_definition(
-    session: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int
+    db: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int
 ) -> tuple[int, str, dict[str, Any]]:
     """A stored webhook's company, name and template form (Context values left out)."""
-    row = await WebhookRepository(session, box).get(actor.scope, webhook_id)
+    row = await WebhookRepository(db, box).get(actor.scope, webhook_id)
     if row is None:
         raise NotFound(f"webhook_id: no webhook with id {webhook_id}", field="webhook_id")
     data = revision_definition(row)
@@ -301,9 +299,7 @@ async def _webhook_definition(
     return row.company_id, row.name, template_definition(data)
 
 
-async def save_template(
-    session: AsyncSession, box: SecretBox, actor: Actor, data: Any
-) -> TemplateView:
+async def save_template(db: AsyncSession, box: SecretBox, actor: Actor, data: Any) -> TemplateView:
     """Save a stored webhook as a new template, company-wide (its company) or agency-wide (the
     caller's agency); the webhook then counts as made from it (version 1)."""
     body = _object(data)
@@ -311,13 +307,13 @@ async def save_template(
     scope = body.get("scope", "company")
     if scope not in ("company", "agency"):
         raise InvalidInput("scope: either 'company' or 'agency'", field="scope")
-    company_id, own_name, definition = await _webhook_definition(session, box, actor, webhook_id)
+    company_id, own_name, definition = await _webhook_definition(db, box, actor, webhook_id)
     name = _text(body, "name", limit=200, default=own_name)
     description = _text(body, "description", limit=2000, default="")
     if scope == "agency" and actor.agency_id is None:
         raise Forbidden("scope: only an agency's users save agency-wide templates", field="scope")
     definition = await _normal(definition, name)
-    repository = TemplateRepository(session)
+    repository = TemplateRepository(db)
     row = await repository.add(
         agency_id=actor.agency_id if scope == "agency" else None,
         company_id=None if scope == "agency" else company_id,
@@ -327,17 +323,17 @@ async def save_template(
         user_id=actor.user_id,
     )
     await repository.set_origin(webhook_id, str(row.id), row.version)
-    await session.commit()
-    return _stored_view(row, await _reach(session, actor))
+    await db.commit()
+    return _stored_view(row, await _reach(db, actor))
 
 
 async def update_template(
-    session: AsyncSession, box: SecretBox, actor: Actor, key: str, data: Any
+    db: AsyncSession, box: SecretBox, actor: Actor, key: str, data: Any
 ) -> TemplateView:
     """Save the template's next version: a new `definition`, or a stored webhook's
     (`webhook_id`), and its name and description; `version` must be the one read."""
     body = _object(data)
-    row, reach = await _changeable(session, actor, key)
+    row, reach = await _changeable(db, actor, key)
     expected = body.get("version")
     if isinstance(expected, bool) or not isinstance(expected, int):
         raise InvalidInput(
@@ -353,7 +349,7 @@ async def update_template(
     description = _text(body, "description", limit=2000, default=row.description)
     if "webhook_id" in body:
         webhook_id = _id(body, "webhook_id")
-        _, _, definition = await _webhook_definition(session, box, actor, webhook_id)
+        _, _, definition = await _webhook_definition(db, box, actor, webhook_id)
     elif "definition" in body:
         given = body["definition"]
         if not isinstance(given, dict):
@@ -369,41 +365,41 @@ async def update_template(
     else:
         definition = dict(row.definition)
     definition = await _normal(definition, name)
-    await TemplateRepository(session).new_version(
+    await TemplateRepository(db).new_version(
         row, name=name, description=description, definition=definition, user_id=actor.user_id
     )
-    await session.commit()
+    await db.commit()
     return _stored_view(row, reach)
 
 
-async def delete_template(session: AsyncSession, actor: Actor, key: str) -> None:
+async def delete_template(db: AsyncSession, actor: Actor, key: str) -> None:
     """Delete a stored template and its versions; webhooks made from it are left as they are."""
-    row, _ = await _changeable(session, actor, key)
-    await TemplateRepository(session).delete(row)
-    await session.commit()
+    row, _ = await _changeable(db, actor, key)
+    await TemplateRepository(db).delete(row)
+    await db.commit()
 
 
 async def _version(
-    session: AsyncSession, reach: _Reach, key: str, version: int
+    db: AsyncSession, reach: _Reach, key: str, version: int
 ) -> dict[str, Any] | None:
     item = built_in(key)
     if item is not None:
         return item.versions.get(version)
-    row = await _stored(session, reach, key)
+    row = await _stored(db, reach, key)
     if row is None:
         return None
-    kept = await TemplateRepository(session).version(row.id, version)
+    kept = await TemplateRepository(db).version(row.id, version)
     return None if kept is None else kept.definition
 
 
 async def diff_versions(
-    session: AsyncSession, actor: Actor, key: str, before: int, after: int
+    db: AsyncSession, actor: Actor, key: str, before: int, after: int
 ) -> TemplateDiff:
     """The fields that changed from one version of a template to another."""
-    template = await get_template(session, actor, key)
-    reach = await _reach(session, actor)
-    old = await _version(session, reach, key, before)
-    new = await _version(session, reach, key, after)
+    template = await get_template(db, actor, key)
+    reach = await _reach(db, actor)
+    old = await _version(db, reach, key, before)
+    new = await _version(db, reach, key, after)
     for number, found in ((before, old), (after, new)):
         if found is None:
             raise NotFound(
@@ -467,12 +463,12 @@ def _with_secret(auth: dict[str, Any], body: dict[str, Any], *, required: bool) 
 
 
 async def create_from_template(
-    session: AsyncSession, box: SecretBox, actor: Actor, key: str, data: Any
+    db: AsyncSession, box: SecretBox, actor: Actor, key: str, data: Any
 ) -> WebhookView:
     """A new webhook made from the template's newest version, with the caller's `name`,
     Context values and secret, saved through the normal create path (every check applies)."""
     body = _object(data)
-    template = await get_template(session, actor, key)
+    template = await get_template(db, actor, key)
     name = _text(body, "name", limit=200, default=template.name)
     definition = dict(template.definition)
     payload = definition | {
@@ -491,29 +487,29 @@ async def create_from_template(
         company = template.owner if actor.company_id is None else None
     if company is not None:
         payload["company"] = company
-    row = await add_webhook(session, box, actor, payload)
-    await TemplateRepository(session).set_origin(row.id, template.key, template.version)
-    await session.commit()
+    row = await add_webhook(db, box, actor, payload)
+    await TemplateRepository(db).set_origin(row.id, template.key, template.version)
+    await db.commit()
     return view(row)
 
 
 async def _origin_parts(
-    session: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int
+    db: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int
 ) -> tuple[OriginView, dict[str, Any] | None, dict[str, Any] | None, TemplateView | None]:
-    if await WebhookRepository(session, box).get(actor.scope, webhook_id) is None:
+    if await WebhookRepository(db, box).get(actor.scope, webhook_id) is None:
         raise NotFound(f"no webhook with id {webhook_id}")
-    origin = await TemplateRepository(session).origin(actor.scope, webhook_id)
+    origin = await TemplateRepository(db).origin(actor.scope, webhook_id)
     if origin is None:
         return OriginView(webhook_id=webhook_id), None, None, None
     found = OriginView(
         webhook_id=webhook_id, template=origin.template, version=origin.template_version
     )
     try:
-        template = await get_template(session, actor, origin.template)
+        template = await get_template(db, actor, origin.template)
     except NotFound:
         return found, None, None, None
-    reach = await _reach(session, actor)
-    old = await _version(session, reach, template.key, origin.template_version)
+    reach = await _reach(db, actor)
+    old = await _version(db, reach, template.key, origin.template_version)
     new = template.definition
     found.name, found.newest, found.available = template.name, template.version, True
     found.newer = template.version > origin.template_version
@@ -523,14 +519,14 @@ async def _origin_parts(
 
 
 async def webhook_origin(
-    session: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int
+    db: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int
 ) -> OriginView:
     """The template a webhook was made from, and whether (and in what) a newer version differs."""
-    return (await _origin_parts(session, box, actor, webhook_id))[0]
+    return (await _origin_parts(db, box, actor, webhook_id))[0]
 
 
 async def apply_newer_version(
-    session: AsyncSession,
+    db: AsyncSession,
     box: SecretBox,
     cache: WebhookCache,
     actor: Actor,
@@ -548,7 +544,7 @@ async def apply_newer_version(
             "is not lost",
             field="revision",
         )
-    found, old, new, template = await _origin_parts(session, box, actor, webhook_id)
+    found, old, new, template = await _origin_parts(db, box, actor, webhook_id)
     if found.template is None:
         raise NotFound(
             f"template: webhook {webhook_id} was not made from a template", field="template"
@@ -564,7 +560,7 @@ async def apply_newer_version(
         )
     if old is None:
         old = {}
-    row = await WebhookRepository(session, box).get(actor.scope, webhook_id)
+    row = await WebhookRepository(db, box).get(actor.scope, webhook_id)
     assert row is not None
     payload = {k: v for k, v in revision_definition(row).items() if k != "company"}
     changed = {change.field for change in changes(old, new)}
@@ -586,7 +582,7 @@ async def apply_newer_version(
             if k not in (old.get("context") or {})
         }
         payload["context"] = _context_values(wanted, body.get("context"), own=own) | extra
-    await TemplateRepository(session).set_origin(webhook_id, template.key, template.version)
+    await TemplateRepository(db).set_origin(webhook_id, template.key, template.version)
     return await save_definition(
-        session, box, cache, actor, webhook_id, payload, expected_revision=current
+        db, box, cache, actor, webhook_id, payload, expected_revision=current
     )

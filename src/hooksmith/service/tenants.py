@@ -171,16 +171,16 @@ async def _owner(
     return None, found.id
 
 
-async def create_agency(session: AsyncSession, slug: str, name: str) -> Agency:
+async def create_agency(db: AsyncSession, slug: str, name: str) -> Agency:
     """A new agency (operator only)."""
     with store_errors():
-        agency = await TenantRepository(session).create_agency(_slug(slug), _name(name))
-    await session.commit()
+        agency = await TenantRepository(db).create_agency(_slug(slug), _name(name))
+    await db.commit()
     return agency
 
 
 async def create_company(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor | None,
     slug: str,
     name: str,
@@ -190,7 +190,7 @@ async def create_company(
 ) -> CompanyView:
     """A new company: in the admin's own agency, or (operator) in `agency` or on its own."""
     _admin(actor)
-    tenants = TenantRepository(session)
+    tenants = TenantRepository(db)
     agency_id: int | None = None
     if actor is not None:
         if actor.agency_id is None:
@@ -205,21 +205,21 @@ async def create_company(
         agency_id = found.id
     with store_errors():
         company = await tenants.create_company(_slug(slug), _name(name), agency_id=agency_id)
-    await session.commit()
+    await db.commit()
     if actors is not None:
         actors.clear()  # the agency's scope grew
     return (await _Names.load(tenants)).company(company)
 
 
-async def list_companies(session: AsyncSession, actor: Actor) -> list[CompanyView]:
+async def list_companies(db: AsyncSession, actor: Actor) -> list[CompanyView]:
     """The companies the caller may see (and assign webhooks to)."""
-    tenants = TenantRepository(session)
+    tenants = TenantRepository(db)
     names = await _Names.load(tenants)
     return [names.company(row) for row in await tenants.list_companies(actor.scope)]
 
 
 async def create_user(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor | None,
     email: str,
     password: str,
@@ -238,26 +238,26 @@ async def create_user(
         raise InvalidInput(
             f"password: must be at least {MIN_PASSWORD} characters", field="password"
         )
-    tenants = TenantRepository(session)
+    tenants = TenantRepository(db)
     agency_id, company_id = await _owner(tenants, actor, company, agency)
     with store_errors():
         user = await tenants.create_user(
             email, password, agency_id=agency_id, company_id=company_id, is_admin=is_admin
         )
-    await session.commit()
+    await db.commit()
     return (await _Names.load(tenants)).user(user)
 
 
-async def list_users(session: AsyncSession, actor: Actor) -> list[UserView]:
+async def list_users(db: AsyncSession, actor: Actor) -> list[UserView]:
     _admin(actor)
-    tenants = TenantRepository(session)
+    tenants = TenantRepository(db)
     names = await _Names.load(tenants)
     rows = await tenants.list_users(actor.scope, agency_id=actor.agency_id)
     return [names.user(row) for row in rows]
 
 
 async def create_token(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor | None,
     name: str,
     *,
@@ -273,7 +273,7 @@ async def create_token(
             f"environment: must be production or staging (got {environment[:20]!r})",
             field="environment",
         )
-    tenants = TenantRepository(session)
+    tenants = TenantRepository(db)
     agency_id, company_id = await _owner(tenants, actor, company, agency)
     with store_errors():
         token, plaintext = await tenants.create_token(
@@ -283,21 +283,21 @@ async def create_token(
             created_by=actor.user_id if actor else None,
             environment=environment,
         )
-    await session.commit()
+    await db.commit()
     shown = (await _Names.load(tenants)).token(token)
     return NewToken(**shown.model_dump(), token=plaintext)
 
 
-async def list_tokens(session: AsyncSession, actor: Actor) -> list[TokenView]:
+async def list_tokens(db: AsyncSession, actor: Actor) -> list[TokenView]:
     _admin(actor)
-    tenants = TenantRepository(session)
+    tenants = TenantRepository(db)
     names = await _Names.load(tenants)
     rows = await tenants.tokens_in(actor.scope, agency_id=actor.agency_id)
     return [names.token(row) for row in rows]
 
 
 async def revoke_token(
-    session: AsyncSession,
+    db: AsyncSession,
     actor: Actor | None,
     token_id: int,
     *,
@@ -305,20 +305,20 @@ async def revoke_token(
 ) -> None:
     """Revoke a token of the admin's agency or companies (any token for the operator)."""
     _admin(actor)
-    tenants = TenantRepository(session)
+    tenants = TenantRepository(db)
     scope = actor.scope if actor else Scope.everything()
     found = await tenants.token_in(scope, token_id, agency_id=actor.agency_id if actor else None)
     if found is None:
         raise NotFound(f"no token with id {token_id}")
     await tenants.revoke_token(found.id)
-    await session.commit()
+    await db.commit()
     if actors is not None:
         actors.revoked(found.id)
 
 
-async def me(session: AsyncSession, actor: Actor) -> Me:
+async def me(db: AsyncSession, actor: Actor) -> Me:
     """Who the caller is and which companies it may act on."""
-    tenants = TenantRepository(session)
+    tenants = TenantRepository(db)
     names = await _Names.load(tenants)
     companies = [names.company(row) for row in await tenants.list_companies(actor.scope)]
     return Me(
@@ -332,17 +332,15 @@ async def me(session: AsyncSession, actor: Actor) -> Me:
     )
 
 
-async def set_mock_switch(
-    session: AsyncSession, actor: Actor, company: str, on: bool
-) -> CompanyView:
+async def set_mock_switch(db: AsyncSession, actor: Actor, company: str, on: bool) -> CompanyView:
     """Turn the company's mock switch on or off (an admin of it or of its agency): while on,
     executes with its staging tokens answer from the webhooks' samples and send nothing."""
     _admin(actor)
-    tenants = TenantRepository(session)
+    tenants = TenantRepository(db)
     found = await tenants.company_by_slug(actor.scope, company)
     if found is None:
         raise NotFound(f"company: no company {company!r}", field="company")
-    await SampleRepository(session).set_mock_switch(found.id, on)
-    await session.commit()
-    await session.refresh(found)
+    await SampleRepository(db).set_mock_switch(found.id, on)
+    await db.commit()
+    await db.refresh(found)
     return (await _Names.load(tenants)).company(found)

@@ -215,31 +215,29 @@ def _with_secret(
     return data | {"auth": auth | {field: WITHHELD_SECRET}}, True
 
 
-async def create_webhook(
-    session: AsyncSession, box: SecretBox, actor: Actor, data: Any
-) -> WebhookView:
+async def create_webhook(db: AsyncSession, box: SecretBox, actor: Actor, data: Any) -> WebhookView:
     """Store a new webhook in the caller's company (or the company an agency user assigns)."""
-    row = await add_webhook(session, box, actor, data)
-    await session.commit()
+    row = await add_webhook(db, box, actor, data)
+    await db.commit()
     return view(row)
 
 
-async def add_webhook(session: AsyncSession, box: SecretBox, actor: Actor, data: Any) -> WebhookRow:
+async def add_webhook(db: AsyncSession, box: SecretBox, actor: Actor, data: Any) -> WebhookRow:
     """The create path without its commit: check, store at revision 1 and keep the revision."""
     payload = _payload(data)
     webhook = await checked(payload)
-    company = await _company_for(TenantRepository(session), actor, webhook.company, None)
-    repository = WebhookRepository(session, box)
+    company = await _company_for(TenantRepository(db), actor, webhook.company, None)
+    repository = WebhookRepository(db, box)
     with store_errors():
         row = await repository.add(company.id, webhook, user_id=actor.user_id)
-    await RevisionRepository(session).record(row, user_id=actor.user_id)
+    await RevisionRepository(db).record(row, user_id=actor.user_id)
     return row
 
 
 async def get_webhook(
-    session: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int
+    db: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int
 ) -> WebhookView:
-    return view(await _row(WebhookRepository(session, box), actor.scope, webhook_id))
+    return view(await _row(WebhookRepository(db, box), actor.scope, webhook_id))
 
 
 async def _row(repository: WebhookRepository, scope: Scope, webhook_id: int) -> WebhookRow:
@@ -250,7 +248,7 @@ async def _row(repository: WebhookRepository, scope: Scope, webhook_id: int) -> 
 
 
 async def list_webhooks(
-    session: AsyncSession,
+    db: AsyncSession,
     box: SecretBox,
     actor: Actor,
     *,
@@ -262,18 +260,18 @@ async def list_webhooks(
     """One page of the caller's webhooks, by name substring and company slug."""
     company_id: int | None = None
     if company:
-        found = await TenantRepository(session).company_by_slug(actor.scope, company)
+        found = await TenantRepository(db).company_by_slug(actor.scope, company)
         if found is None:
             return Page(items=[], total=0, offset=offset, limit=limit)
         company_id = found.id
-    rows, total = await WebhookRepository(session, box).list(
+    rows, total = await WebhookRepository(db, box).list(
         actor.scope, search=search, company_id=company_id, offset=offset, limit=limit
     )
     return Page(items=[view(row) for row in rows], total=total, offset=offset, limit=limit)
 
 
 async def update_webhook(
-    session: AsyncSession,
+    db: AsyncSession,
     box: SecretBox,
     cache: WebhookCache,
     actor: Actor,
@@ -289,12 +287,12 @@ async def update_webhook(
             field="revision",
         )
     return await save_definition(
-        session, box, cache, actor, webhook_id, payload, expected_revision=revision
+        db, box, cache, actor, webhook_id, payload, expected_revision=revision
     )
 
 
 async def save_definition(
-    session: AsyncSession,
+    db: AsyncSession,
     box: SecretBox,
     cache: WebhookCache,
     actor: Actor,
@@ -306,10 +304,10 @@ async def save_definition(
 ) -> WebhookView:
     """Save `payload` as the webhook's next revision (the secret rules in the module docstring);
     `may_keep_secret=False` saves it without the stored secret unless the payload gives one."""
-    repository = WebhookRepository(session, box)
+    repository = WebhookRepository(db, box)
     row = await _row(repository, actor.scope, webhook_id)
     company = await _company_for(
-        TenantRepository(session), actor, payload.get("company"), row.company_id
+        TenantRepository(db), actor, payload.get("company"), row.company_id
     )
     before = stored_destination(row)
     new_url = payload.get("url")
@@ -337,34 +335,34 @@ async def save_definition(
     if clear:
         await repository.clear_secret(actor.scope, webhook_id)
         updated.auth_secret_ciphertext = None
-    await RevisionRepository(session).record(updated, user_id=actor.user_id)
-    await session.commit()
+    await RevisionRepository(db).record(updated, user_id=actor.user_id)
+    await db.commit()
     cache.changed(webhook_id)
     return view(updated)
 
 
 async def delete_webhook(
-    session: AsyncSession, box: SecretBox, cache: WebhookCache, actor: Actor, webhook_id: int
+    db: AsyncSession, box: SecretBox, cache: WebhookCache, actor: Actor, webhook_id: int
 ) -> None:
     """Delete a webhook and its run history."""
-    if not await WebhookRepository(session, box).delete(actor.scope, webhook_id):
+    if not await WebhookRepository(db, box).delete(actor.scope, webhook_id):
         raise NotFound(f"no webhook with id {webhook_id}")
-    await session.commit()
+    await db.commit()
     cache.changed(webhook_id)
 
 
 async def shareable_definition(
-    session: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int
+    db: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int
 ) -> Webhook:
     """A stored webhook's definition with its secret replaced, for exports that never reveal it."""
-    return _placeholder(await _row(WebhookRepository(session, box), actor.scope, webhook_id))
+    return _placeholder(await _row(WebhookRepository(db, box), actor.scope, webhook_id))
 
 
 async def duplicate_webhook(
-    session: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int
+    db: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int
 ) -> WebhookView:
     """A copy of a webhook in the same company, named "… (copy)", its secret kept."""
-    repository = WebhookRepository(session, box)
+    repository = WebhookRepository(db, box)
     row = await _row(repository, actor.scope, webhook_id)
     secret = stored_secret(repository, row)
     original: Webhook = repository.definition(row) if secret is not None else _placeholder(row)
@@ -375,8 +373,8 @@ async def duplicate_webhook(
     if secret is None and row.auth_type in SECRET_FIELDS:
         await repository.clear_secret(actor.scope, added.id)
         added.auth_secret_ciphertext = None
-    await RevisionRepository(session).record(added, user_id=actor.user_id)
-    await session.commit()
+    await RevisionRepository(db).record(added, user_id=actor.user_id)
+    await db.commit()
     return view(added)
 
 

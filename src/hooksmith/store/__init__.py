@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from hooksmith.store.database import (
-    create_engine,
+    create_pool,
+    db_opener,
     default_database_url,
-    session_maker,
     unreachable,
 )
 from hooksmith.store.errors import (
@@ -48,12 +48,12 @@ __all__ = [
     "TenantRepository",
     "WebhookRepository",
     "Window",
-    "create_engine",
+    "create_pool",
+    "db_opener",
     "default_database_url",
     "downgrade",
     "hash_password",
     "load_or_create_key",
-    "session_maker",
     "to_definition",
     "unreachable",
     "upgrade",

@@ -48,8 +48,8 @@ class DueCallback:
 class AsyncRunRepository:
     """Queries of asynchronous runs and their callbacks (no tenant scope: workers act for all)."""
 
-    def __init__(self, session: AsyncSession, *, response_limit: int = RESPONSE_LIMIT) -> None:
-        self.session = session
+    def __init__(self, db: AsyncSession, *, response_limit: int = RESPONSE_LIMIT) -> None:
+        self.db = db
         self.response_limit = response_limit
 
     async def accept(
@@ -86,18 +86,18 @@ class AsyncRunRepository:
             tracestate=trace.state if trace else None,
             mock=mock,
         )
-        self.session.add(row)
-        await self.session.flush()
+        self.db.add(row)
+        await self.db.flush()
         return row
 
     async def claim(self, run_id: str) -> Claimed | None:
         """Mark the run running and count the attempt; None when it is done or gone."""
-        row = await self.session.get(RunRow, run_id, with_for_update=True)
+        row = await self.db.get(RunRow, run_id, with_for_update=True)
         if row is None or row.status == "done":
             return None
         row.status = "running"
         row.attempts = (row.attempts or 0) + 1
-        await self.session.flush()
+        await self.db.flush()
         return Claimed(
             run_id=row.id,
             webhook_id=row.webhook_id,
@@ -113,7 +113,7 @@ class AsyncRunRepository:
 
         Returns False when the run was already done (a repeated job) or no longer exists.
         """
-        row = await self.session.get(RunRow, run_id, with_for_update=True)
+        row = await self.db.get(RunRow, run_id, with_for_update=True)
         if row is None or row.status == "done":
             return False
         data, truncated = stored_result(result, self.response_limit)
@@ -130,12 +130,12 @@ class AsyncRunRepository:
         if row.callback_status == "waiting":
             row.callback_status = "pending"
             row.callback_next_at = moment
-        await self.session.flush()
+        await self.db.flush()
         return True
 
     async def unfinished(self, limit: int = 1000) -> Sequence[str]:
         """Ids of accepted runs not yet done, oldest first (for the in-process fallback)."""
-        rows = await self.session.scalars(
+        rows = await self.db.scalars(
             select(RunRow.id)
             .where(RunRow.status != "done", RunRow.conversation.is_not(None))
             .order_by(RunRow.created_at)
@@ -145,7 +145,7 @@ class AsyncRunRepository:
 
     async def unfinished_counts(self) -> dict[str, int]:
         """How many runs are pending and running now (the async queue's depth), by status."""
-        rows = await self.session.execute(
+        rows = await self.db.execute(
             select(RunRow.status, func.count())
             .where(RunRow.status.in_(("pending", "running")))
             .group_by(RunRow.status)
@@ -156,7 +156,7 @@ class AsyncRunRepository:
 
     async def stale_pending(self, older_than: datetime, limit: int = 500) -> Sequence[str]:
         """Ids of accepted runs still pending since before `older_than`, oldest first."""
-        rows = await self.session.scalars(
+        rows = await self.db.scalars(
             select(RunRow.id)
             .where(
                 RunRow.status == "pending",
@@ -173,7 +173,7 @@ class AsyncRunRepository:
     ) -> Sequence[str]:
         """Ids of runs whose callback is pending and due by `now` (or overdue)."""
         moment = now or utcnow()
-        rows = await self.session.scalars(
+        rows = await self.db.scalars(
             select(RunRow.id)
             .where(
                 RunRow.callback_status == "pending",
@@ -186,7 +186,7 @@ class AsyncRunRepository:
 
     async def callback(self, run_id: str) -> DueCallback | None:
         """The pending callback of the run, or None when there is none (delivered, expired…)."""
-        row = await self.session.get(RunRow, run_id)
+        row = await self.db.get(RunRow, run_id)
         if row is None or row.callback_status != "pending" or row.callback_url is None:
             return None
         return DueCallback(
@@ -211,7 +211,7 @@ class AsyncRunRepository:
     async def _callback(
         self, run_id: str, *, status: str, error: str | None, next_at: datetime | None
     ) -> None:
-        await self.session.execute(
+        await self.db.execute(
             update(RunRow)
             .where(RunRow.id == run_id, RunRow.callback_status == "pending")
             .values(

@@ -18,15 +18,15 @@ COMPANY_SECRET = 0  # the webhook id a company-wide secret is bound to in the se
 class CallbackSecretRepository:
     """The signing secrets of each company, newest first."""
 
-    def __init__(self, session: AsyncSession, box: SecretBox) -> None:
-        self.session = session
+    def __init__(self, db: AsyncSession, box: SecretBox) -> None:
+        self.db = db
         self.box = box
 
     async def signing(self, company_id: int, *, now: datetime | None = None) -> list[str]:
         """The secrets that sign the company's callbacks now: the newest, and any still in
         their overlap after a rotation."""
         moment = now or utcnow()
-        rows = await self.session.scalars(
+        rows = await self.db.scalars(
             select(CallbackSecret)
             .where(
                 CallbackSecret.company_id == company_id,
@@ -41,12 +41,12 @@ class CallbackSecretRepository:
 
     async def reencrypt(self) -> int:
         """Re-encrypt every stored callback secret with the newest key; returns how many."""
-        rows = await self.session.scalars(select(CallbackSecret))
+        rows = await self.db.scalars(select(CallbackSecret))
         count = 0
         for row in rows:
             row.ciphertext = self.box.rotate(row.ciphertext)
             count += 1
-        await self.session.flush()
+        await self.db.flush()
         return count
 
     async def rotate(self, company_id: int, *, overlap: float) -> tuple[str, datetime]:
@@ -54,7 +54,7 @@ class CallbackSecretRepository:
         previous ones keep signing beside it."""
         now = utcnow()
         until = now + timedelta(seconds=overlap)
-        await self.session.execute(
+        await self.db.execute(
             update(CallbackSecret)
             .where(
                 CallbackSecret.company_id == company_id,
@@ -64,8 +64,6 @@ class CallbackSecretRepository:
         )
         plaintext = SECRET_PREFIX + secrets.token_urlsafe(32)
         ciphertext = self.box.encrypt(plaintext, company_id=company_id, webhook_id=COMPANY_SECRET)
-        self.session.add(
-            CallbackSecret(company_id=company_id, ciphertext=ciphertext, created_at=now)
-        )
-        await self.session.flush()
+        self.db.add(CallbackSecret(company_id=company_id, ciphertext=ciphertext, created_at=now))
+        await self.db.flush()
         return plaintext, until

@@ -12,12 +12,12 @@ from hooksmith.store.secrets import SecretBox
 class CompanyValueRepository:
     """The secrets and variables of companies, by company id and name."""
 
-    def __init__(self, session: AsyncSession, box: SecretBox) -> None:
-        self.session = session
+    def __init__(self, db: AsyncSession, box: SecretBox) -> None:
+        self.db = db
         self.box = box
 
     async def secrets(self, company_id: int) -> list[CompanySecretRow]:
-        rows = await self.session.scalars(
+        rows = await self.db.scalars(
             select(CompanySecretRow)
             .where(CompanySecretRow.company_id == company_id)
             .order_by(CompanySecretRow.name)
@@ -25,7 +25,7 @@ class CompanyValueRepository:
         return list(rows)
 
     async def variables(self, company_id: int) -> list[CompanyVariableRow]:
-        rows = await self.session.scalars(
+        rows = await self.db.scalars(
             select(CompanyVariableRow)
             .where(CompanyVariableRow.company_id == company_id)
             .order_by(CompanyVariableRow.name)
@@ -38,10 +38,10 @@ class CompanyValueRepository:
 
     async def count(self, company_id: int) -> tuple[int, int]:
         """How many secrets and how many variables the company has."""
-        secrets = await self.session.scalar(
+        secrets = await self.db.scalar(
             select(func.count()).where(CompanySecretRow.company_id == company_id)
         )
-        variables = await self.session.scalar(
+        variables = await self.db.scalar(
             select(func.count()).where(CompanyVariableRow.company_id == company_id)
         )
         return int(secrets or 0), int(variables or 0)
@@ -57,7 +57,7 @@ class CompanyValueRepository:
     ) -> tuple[CompanySecretRow, bool]:
         """Create or update a secret (a new value is a rotation); True when it was created.
         A None value keeps the stored one (only the allowed hosts change)."""
-        row = await self.session.scalar(
+        row = await self.db.scalar(
             select(CompanySecretRow).where(
                 CompanySecretRow.company_id == company_id, CompanySecretRow.name == name
             )
@@ -66,32 +66,32 @@ class CompanyValueRepository:
         if row is None:
             assert value is not None
             row = CompanySecretRow(company_id=company_id, name=name, created_at=utcnow())
-            self.session.add(row)
+            self.db.add(row)
         elif value is not None:
             row.rotated_at = utcnow()
         if value is not None:
             row.ciphertext = self.box.encrypt_named(value, company_id=company_id, name=name)
         row.allowed_hosts = list(allowed_hosts)
         row.updated_by = user_id
-        await self.session.flush()
+        await self.db.flush()
         return row, created
 
     async def put_variable(self, company_id: int, name: str, value: str) -> CompanyVariableRow:
-        row = await self.session.scalar(
+        row = await self.db.scalar(
             select(CompanyVariableRow).where(
                 CompanyVariableRow.company_id == company_id, CompanyVariableRow.name == name
             )
         )
         if row is None:
             row = CompanyVariableRow(company_id=company_id, name=name)
-            self.session.add(row)
+            self.db.add(row)
         row.value = value
         row.updated_at = utcnow()
-        await self.session.flush()
+        await self.db.flush()
         return row
 
     async def has_secret(self, company_id: int, name: str) -> bool:
-        found = await self.session.scalar(
+        found = await self.db.scalar(
             select(CompanySecretRow.id).where(
                 CompanySecretRow.company_id == company_id, CompanySecretRow.name == name
             )
@@ -99,7 +99,7 @@ class CompanyValueRepository:
         return found is not None
 
     async def delete_secret(self, company_id: int, name: str) -> bool:
-        done = await self.session.execute(
+        done = await self.db.execute(
             delete(CompanySecretRow).where(
                 CompanySecretRow.company_id == company_id, CompanySecretRow.name == name
             )
@@ -107,7 +107,7 @@ class CompanyValueRepository:
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
     async def delete_variable(self, company_id: int, name: str) -> bool:
-        done = await self.session.execute(
+        done = await self.db.execute(
             delete(CompanyVariableRow).where(
                 CompanyVariableRow.company_id == company_id, CompanyVariableRow.name == name
             )
@@ -116,10 +116,10 @@ class CompanyValueRepository:
 
     async def reencrypt(self) -> int:
         """Re-encrypt every company secret with the newest key; returns how many."""
-        rows = await self.session.scalars(select(CompanySecretRow))
+        rows = await self.db.scalars(select(CompanySecretRow))
         count = 0
         for row in rows:
             row.ciphertext = self.box.rotate(row.ciphertext)
             count += 1
-        await self.session.flush()
+        await self.db.flush()
         return count

@@ -1,4 +1,5 @@
-"""Builds the async engine and session maker: SQLite by default, PostgreSQL in production."""
+"""Builds the connection pool and the opener of units of work (`db`): SQLite by default,
+PostgreSQL in production."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from hooksmith.store.jsontext import json_text
 
 
-def create_engine(url: str, **options: Any) -> AsyncEngine:
-    """An async engine for `url`; on SQLite every connection enforces foreign keys and uses WAL."""
+def create_pool(url: str, **options: Any) -> AsyncEngine:
+    """A connection pool for `url`; on SQLite every connection enforces foreign keys and uses
+    WAL."""
     parsed = make_url(url)
     # JSON columns (run results above all) are written by orjson, about 10x the json module.
     options.setdefault("json_serializer", json_text)
@@ -25,9 +27,9 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
     # hold conversation data and results.
     options.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
-        engine = _create_async_engine(url, **options)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
+        pool = _create_async_engine(url, **options)
+        event.listen(pool.sync_engine, "connect", _sqlite_pragmas)
+        return pool
     options.setdefault("pool_pre_ping", True)
     return _create_async_engine(url, **options)
 
@@ -49,9 +51,10 @@ def default_database_url(var_dir: Path) -> str:
     return f"sqlite+aiosqlite:///{(var_dir / 'hooksmith.db').resolve()}"
 
 
-def session_maker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions on `engine` whose objects stay readable after commit (no lazy reload in async)."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+def db_opener(pool: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Units of work (`db`) on `pool` whose objects stay readable after commit (no lazy reload
+    in async)."""
+    return async_sessionmaker(pool, expire_on_commit=False)
 
 
 # What says the database could not be reached or used in time, as opposed to a wrong query:

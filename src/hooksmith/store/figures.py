@@ -110,8 +110,8 @@ def _in_window(scope: Scope, window: Window) -> ColumnElement[bool]:
 class RunFigureRepository:
     """Aggregates of runs for charts, always read through a `Scope`."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
 
     async def for_webhook(self, scope: Scope, webhook_id: int, window: Window) -> WebhookFigures:
         """The webhook's finished runs in `window`: outcomes, p50/p95 and status codes."""
@@ -120,7 +120,7 @@ class RunFigureRepository:
 
         runs = select(_bucket_of(window).label("bucket"), _outcome().label("outcome")).where(where)
         inner = runs.subquery()
-        counted = await self.session.execute(
+        counted = await self.db.execute(
             select(inner.c.bucket, inner.c.outcome, func.count()).group_by(
                 inner.c.bucket, inner.c.outcome
             )
@@ -140,7 +140,7 @@ class RunFigureRepository:
             func.count().over(partition_by=timed.c.bucket).label("n"),
         ).subquery()
         # Nearest rank: the p-th percentile is the value at rank ceil(p * n).
-        percentiles = await self.session.execute(
+        percentiles = await self.db.execute(
             select(
                 ranked.c.bucket,
                 func.min(case((ranked.c.rank * 100 >= ranked.c.n * 50, ranked.c.ms))),
@@ -150,7 +150,7 @@ class RunFigureRepository:
         for index, p50, p95 in percentiles:
             buckets[index].p50_ms, buckets[index].p95_ms = p50, p95
 
-        statuses = await self.session.execute(
+        statuses = await self.db.execute(
             select(RunRow.http_status, func.count())
             .where(where)
             .group_by(RunRow.http_status)
@@ -175,7 +175,7 @@ class RunFigureRepository:
             .where(RunRow.webhook_id.in_(webhook_ids), _in_window(scope, window))
             .subquery()
         )
-        rows = await self.session.execute(
+        rows = await self.db.execute(
             select(
                 inner.c.webhook_id, inner.c.bucket, func.count(), func.sum(inner.c.success)
             ).group_by(inner.c.webhook_id, inner.c.bucket)

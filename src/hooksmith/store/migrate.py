@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hooksmith.store.database import create_engine
+from hooksmith.store.database import create_pool
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -40,12 +40,12 @@ async def downgrade(url: str, revision: str = "base") -> None:
 
 
 async def _run(url: str, step: _Step) -> None:
-    engine = create_engine(url)
+    pool = create_pool(url)
     try:
-        async with engine.begin() as connection:
+        async with pool.begin() as connection:
             await connection.run_sync(_with_connection, alembic_config(url), step)
     finally:
-        await engine.dispose()
+        await pool.dispose()
 
 
 def _with_connection(connection: Connection, config: Config, step: _Step) -> None:
@@ -55,14 +55,14 @@ def _with_connection(connection: Connection, config: Config, step: _Step) -> Non
 
 async def current_revision(url: str) -> str | None:
     """The revision the database at `url` is at, or None when it was never migrated."""
-    engine = create_engine(url)
+    pool = create_pool(url)
     try:
-        async with engine.connect() as connection:
+        async with pool.connect() as connection:
             return await connection.run_sync(
                 lambda sync: MigrationContext.configure(sync).get_current_revision()
             )
     finally:
-        await engine.dispose()
+        await pool.dispose()
 
 
 async def revision_on(connection: AsyncConnection) -> str | None:

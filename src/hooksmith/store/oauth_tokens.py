@@ -19,13 +19,13 @@ NO_WEBHOOK = 0
 class OAuthTokenRepository:
     """Stored tokens by key; `company_id` binds each ciphertext to its company."""
 
-    def __init__(self, session: AsyncSession, box: SecretBox) -> None:
-        self.session = session
+    def __init__(self, db: AsyncSession, box: SecretBox) -> None:
+        self.db = db
         self.box = box
 
     async def load(self, key: str, company_id: int) -> tuple[str, float] | None:
         """The token stored under `key` and the Unix time it is usable until, if not expired."""
-        row = await self.session.get(OAuthTokenRow, key)
+        row = await self.db.get(OAuthTokenRow, key)
         if row is None or row.company_id != company_id or row.expires_at <= utcnow():
             return None
         token = self.box.decrypt(row.token_ciphertext, company_id=company_id, webhook_id=NO_WEBHOOK)
@@ -34,9 +34,9 @@ class OAuthTokenRepository:
     async def save(self, key: str, company_id: int, token: str, usable_until: float) -> None:
         """Keep `token` under `key` (replacing any older one), and forget expired tokens."""
         now = utcnow()
-        await self.session.execute(delete(OAuthTokenRow).where(OAuthTokenRow.expires_at <= now))
-        await self.session.execute(delete(OAuthTokenRow).where(OAuthTokenRow.key == key))
-        self.session.add(
+        await self.db.execute(delete(OAuthTokenRow).where(OAuthTokenRow.expires_at <= now))
+        await self.db.execute(delete(OAuthTokenRow).where(OAuthTokenRow.key == key))
+        self.db.add(
             OAuthTokenRow(
                 key=key,
                 company_id=company_id,
@@ -46,12 +46,12 @@ class OAuthTokenRepository:
                 expires_at=datetime.fromtimestamp(usable_until, UTC),
             )
         )
-        await self.session.flush()
+        await self.db.flush()
 
     async def drop(self, key: str) -> None:
         """Forget the token under `key` (the API refused it)."""
-        await self.session.execute(delete(OAuthTokenRow).where(OAuthTokenRow.key == key))
+        await self.db.execute(delete(OAuthTokenRow).where(OAuthTokenRow.key == key))
 
     async def count(self) -> int:
         """How many tokens are stored (for tests and figures)."""
-        return int(await self.session.scalar(select(func.count()).select_from(OAuthTokenRow)) or 0)
+        return int(await self.db.scalar(select(func.count()).select_from(OAuthTokenRow)) or 0)

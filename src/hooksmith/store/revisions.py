@@ -27,8 +27,8 @@ def revision_definition(row: WebhookRow) -> dict[str, Any]:
 class RevisionRepository:
     """Kept revisions of webhooks, always read through a `Scope` on the webhook's company."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
 
     async def record(self, row: WebhookRow, *, user_id: int | None) -> WebhookRevisionRow:
         """Keep `row` as it is now as its current revision."""
@@ -40,8 +40,8 @@ class RevisionRepository:
             created_at=row.updated_at,
             created_by=user_id,
         )
-        self.session.add(kept)
-        await self.session.flush()
+        self.db.add(kept)
+        await self.db.flush()
         return kept
 
     async def list(
@@ -51,13 +51,13 @@ class RevisionRepository:
         condition = (WebhookRevisionRow.webhook_id == webhook_id) & scope.condition(
             WebhookRow.company_id
         )
-        total = await self.session.scalar(
+        total = await self.db.scalar(
             select(func.count())
             .select_from(WebhookRevisionRow)
             .join(WebhookRow, _WEBHOOK)
             .where(condition)
         )
-        rows = await self.session.execute(
+        rows = await self.db.execute(
             select(WebhookRevisionRow, User.email)
             .join(WebhookRow, _WEBHOOK)
             .outerjoin(User, User.id == WebhookRevisionRow.created_by)
@@ -82,5 +82,5 @@ class RevisionRepository:
                 scope.condition(WebhookRow.company_id),
             )
         )
-        found = (await self.session.execute(statement)).first()
+        found = (await self.db.execute(statement)).first()
         return None if found is None else (found[0], found[1])

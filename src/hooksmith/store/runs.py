@@ -63,8 +63,8 @@ class NewRun:
 class RunRepository:
     """Runs, always read through a `Scope`; results are stored with bounded response bodies."""
 
-    def __init__(self, session: AsyncSession, *, response_limit: int = RESPONSE_LIMIT) -> None:
-        self.session = session
+    def __init__(self, db: AsyncSession, *, response_limit: int = RESPONSE_LIMIT) -> None:
+        self.db = db
         self.response_limit = response_limit
 
     async def add(
@@ -88,8 +88,8 @@ class RunRepository:
             session_id=session_id,
             response_truncated=False,
         )
-        self.session.add(row)
-        await self.session.flush()
+        self.db.add(row)
+        await self.db.flush()
         return row
 
     async def add_many(self, runs: Sequence[NewRun]) -> int:
@@ -101,7 +101,7 @@ class RunRepository:
             return 0
         wanted = {run.webhook_id for run in runs}
         # (id, company): SQLite may give a deleted webhook's id to a new one of another company.
-        rows = await self.session.execute(
+        rows = await self.db.execute(
             select(WebhookRow.id, WebhookRow.company_id).where(WebhookRow.id.in_(wanted))
         )
         existing = {(webhook_id, company_id) for webhook_id, company_id in rows}
@@ -112,23 +112,21 @@ class RunRepository:
         ]
         if values:
             # Core's executemany: the ORM's bulk path costs about as much again per row.
-            await self.session.execute(insert(RunRow.metadata.tables[RunRow.__tablename__]), values)
+            await self.db.execute(insert(RunRow.metadata.tables[RunRow.__tablename__]), values)
         return len(values)
 
     async def get(self, scope: Scope, run_id: str) -> RunRow | None:
         """The run, or None when it does not exist or lies outside `scope`."""
         statement = scope.apply(select(RunRow).where(RunRow.id == run_id), RunRow.company_id)
-        return (await self.session.scalars(statement)).first()
+        return (await self.db.scalars(statement)).first()
 
     async def list_for_webhook(
         self, scope: Scope, webhook_id: int, *, offset: int = 0, limit: int = 50
     ) -> tuple[Sequence[RunRow], int]:
         """One page of the webhook's runs, newest first, and the total."""
         conditions = (RunRow.webhook_id == webhook_id, scope.condition(RunRow.company_id))
-        total = await self.session.scalar(
-            select(func.count()).select_from(RunRow).where(*conditions)
-        )
-        rows = await self.session.scalars(
+        total = await self.db.scalar(select(func.count()).select_from(RunRow).where(*conditions))
+        rows = await self.db.scalars(
             select(RunRow)
             .where(*conditions)
             .order_by(RunRow.created_at.desc(), RunRow.id)
@@ -139,7 +137,7 @@ class RunRepository:
 
     async def start(self, run_id: str) -> None:
         """Mark a pending run as running."""
-        await self.session.execute(
+        await self.db.execute(
             update(RunRow)
             .where(RunRow.id == run_id, RunRow.status == "pending")
             .values(status="running")
@@ -147,7 +145,7 @@ class RunRepository:
 
     async def finish(self, run_id: str, result: Result) -> RunRow | None:
         """Store the result of a run and mark it done; None when there is no such run."""
-        row = await self.session.get(RunRow, run_id)
+        row = await self.db.get(RunRow, run_id)
         if row is None:
             return None
         data, truncated = stored_result(result, self.response_limit)
@@ -160,12 +158,12 @@ class RunRepository:
         row.response_truncated = truncated
         row.finished_at = utcnow()
         row.mock = result.mock
-        await self.session.flush()
+        await self.db.flush()
         return row
 
     async def prune(self, older_than: datetime) -> int:
         """Delete every run created before `older_than`; returns how many were deleted."""
-        outcome = await self.session.execute(
+        outcome = await self.db.execute(
             delete(RunRow)
             .where(RunRow.created_at < older_than)
             .execution_options(synchronize_session=False)

@@ -26,8 +26,8 @@ class MockState:
 class SampleRepository:
     """Sample answers, read and written through a `Scope` on their webhook's company."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
 
     async def get(self, scope: Scope, webhook_id: int) -> WebhookSampleRow | None:
         """The webhook's sample, or None (no sample, no such webhook, or out of scope)."""
@@ -36,7 +36,7 @@ class SampleRepository:
             .join(WebhookRow, WebhookRow.id == WebhookSampleRow.webhook_id)
             .where(WebhookSampleRow.webhook_id == webhook_id)
         )
-        return (await self.session.scalars(scope.apply(statement, WebhookRow.company_id))).first()
+        return (await self.db.scalars(scope.apply(statement, WebhookRow.company_id))).first()
 
     async def put(
         self,
@@ -59,19 +59,19 @@ class SampleRepository:
             "updated_at": utcnow(),
             "updated_by": user_id,
         }
-        row = await self.session.get(WebhookSampleRow, webhook_id)
+        row = await self.db.get(WebhookSampleRow, webhook_id)
         if row is None:
             row = WebhookSampleRow(webhook_id=webhook_id, **values)
-            self.session.add(row)
+            self.db.add(row)
         else:
             for name, value in values.items():
                 setattr(row, name, value)
-        await self.session.flush()
+        await self.db.flush()
         return row
 
     async def delete(self, webhook_id: int) -> bool:
         """Forget the webhook's sample (the caller checked scope); False when it had none."""
-        outcome = await self.session.execute(
+        outcome = await self.db.execute(
             delete(WebhookSampleRow).where(WebhookSampleRow.webhook_id == webhook_id)
         )
         return bool(getattr(outcome, "rowcount", 0))
@@ -84,17 +84,17 @@ class SampleRepository:
             .outerjoin(WebhookSampleRow, WebhookSampleRow.webhook_id == webhook_id)
             .where(Company.id == company_id)
         )
-        found = (await self.session.execute(statement)).first()
+        found = (await self.db.execute(statement)).first()
         if found is None:
             return MockState(mock=False, sample=None)
         return MockState(mock=bool(found[0]), sample=found[1])
 
     async def sample_of(self, webhook_id: int) -> WebhookSampleRow | None:
         """The webhook's sample for a worker (no tenant scope: workers act for all)."""
-        return await self.session.get(WebhookSampleRow, webhook_id)
+        return await self.db.get(WebhookSampleRow, webhook_id)
 
     async def set_mock_switch(self, company_id: int, on: bool) -> None:
         """Turn the company's mock switch for staging tokens on or off."""
-        await self.session.execute(
+        await self.db.execute(
             update(Company).where(Company.id == company_id).values(mock_staging=on)
         )

@@ -16,27 +16,27 @@ from hooksmith.store.scope import Scope
 class SessionRepository:
     """Queries on the `sessions` table."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
 
     async def create(self, row: SessionRow) -> SessionRow:
-        self.session.add(row)
-        await self.session.flush()
+        self.db.add(row)
+        await self.db.flush()
         return row
 
     async def get(self, session_id: str) -> SessionRow | None:
-        return await self.session.get(SessionRow, session_id)
+        return await self.db.get(SessionRow, session_id)
 
     async def touch(self, session_id: str, at: datetime) -> None:
         statement = update(SessionRow).where(SessionRow.id == session_id).values(last_seen_at=at)
-        await self.session.execute(statement)
+        await self.db.execute(statement)
 
     async def delete(self, session_id: str) -> None:
-        await self.session.execute(delete(SessionRow).where(SessionRow.id == session_id))
+        await self.db.execute(delete(SessionRow).where(SessionRow.id == session_id))
 
     async def delete_for_user(self, user_id: int) -> int:
         """End every session of a user; returns how many there were."""
-        result = await self.session.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
+        result = await self.db.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def delete_expired(self, user_id: int, *, now: datetime, idle_since: datetime) -> None:
@@ -45,7 +45,7 @@ class SessionRepository:
             SessionRow.user_id == user_id,
             or_(SessionRow.expires_at <= now, SessionRow.last_seen_at < idle_since),
         )
-        await self.session.execute(statement)
+        await self.db.execute(statement)
 
     async def list_for_user(
         self, user_id: int, *, now: datetime, idle_since: datetime
@@ -60,7 +60,7 @@ class SessionRepository:
             )
             .order_by(SessionRow.last_seen_at.desc(), SessionRow.created_at.desc())
         )
-        return (await self.session.scalars(statement)).all()
+        return (await self.db.scalars(statement)).all()
 
     async def user_in(self, scope: Scope, user_id: int, *, agency_id: int | None) -> User | None:
         """The user with this id when it is a company user in `scope` or a user of `agency_id`."""
@@ -68,4 +68,4 @@ class SessionRepository:
         if agency_id is not None:
             condition = condition | (User.agency_id == agency_id)
         statement = select(User).where(User.id == user_id, condition)
-        return (await self.session.scalars(statement)).first()
+        return (await self.db.scalars(statement)).first()

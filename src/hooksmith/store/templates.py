@@ -36,14 +36,14 @@ def _visible(agency_ids: Sequence[int], company_ids: Sequence[int]) -> ColumnEle
 class TemplateRepository:
     """Stored templates seen through the agencies and companies a caller may see."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
 
     async def list(
         self, agency_ids: Sequence[int], company_ids: Sequence[int]
     ) -> Sequence[WebhookTemplateRow]:
         """Every template of those agencies and companies, by name."""
-        rows = await self.session.scalars(
+        rows = await self.db.scalars(
             select(WebhookTemplateRow)
             .where(_visible(agency_ids, company_ids))
             .order_by(WebhookTemplateRow.name, WebhookTemplateRow.id)
@@ -57,7 +57,7 @@ class TemplateRepository:
         statement = select(WebhookTemplateRow).where(
             WebhookTemplateRow.id == template_id, _visible(agency_ids, company_ids)
         )
-        return (await self.session.scalars(statement)).first()
+        return (await self.db.scalars(statement)).first()
 
     async def add(
         self,
@@ -83,8 +83,8 @@ class TemplateRepository:
             created_by=user_id,
             updated_by=user_id,
         )
-        self.session.add(row)
-        await self.session.flush()
+        self.db.add(row)
+        await self.db.flush()
         await self._keep(row, user_id)
         return row
 
@@ -104,7 +104,7 @@ class TemplateRepository:
         row.version = row.version + 1
         row.updated_at = utcnow()
         row.updated_by = user_id
-        await self.session.flush()
+        await self.db.flush()
         await self._keep(row, user_id)
         return row
 
@@ -114,19 +114,19 @@ class TemplateRepository:
             WebhookTemplateVersionRow.template_id == template_id,
             WebhookTemplateVersionRow.version == version,
         )
-        return (await self.session.scalars(statement)).first()
+        return (await self.db.scalars(statement)).first()
 
     async def delete(self, row: WebhookTemplateRow) -> None:
         """Delete the template and its versions; webhooks made from it stay as they are, no
         longer linked to it (so an id used again never links them to another template)."""
-        await self.session.execute(
+        await self.db.execute(
             delete(WebhookOriginRow).where(WebhookOriginRow.template == str(row.id))
         )
-        await self.session.execute(
+        await self.db.execute(
             delete(WebhookTemplateVersionRow).where(WebhookTemplateVersionRow.template_id == row.id)
         )
-        await self.session.delete(row)
-        await self.session.flush()
+        await self.db.delete(row)
+        await self.db.flush()
 
     async def origin(self, scope: Scope, webhook_id: int) -> WebhookOriginRow | None:
         """The template a webhook in `scope` was made from, if any."""
@@ -137,22 +137,22 @@ class TemplateRepository:
                 WebhookOriginRow.webhook_id == webhook_id, scope.condition(WebhookRow.company_id)
             )
         )
-        return (await self.session.scalars(statement)).first()
+        return (await self.db.scalars(statement)).first()
 
     async def set_origin(self, webhook_id: int, template: str, version: int) -> None:
         """Record (or move) the template and version a webhook has taken."""
-        row = await self.session.get(WebhookOriginRow, webhook_id)
+        row = await self.db.get(WebhookOriginRow, webhook_id)
         if row is None:
-            self.session.add(
+            self.db.add(
                 WebhookOriginRow(webhook_id=webhook_id, template=template, template_version=version)
             )
         else:
             row.template = template
             row.template_version = version
-        await self.session.flush()
+        await self.db.flush()
 
     async def _keep(self, row: WebhookTemplateRow, user_id: int | None) -> None:
-        self.session.add(
+        self.db.add(
             WebhookTemplateVersionRow(
                 template_id=row.id,
                 version=row.version,
@@ -161,4 +161,4 @@ class TemplateRepository:
                 created_by=user_id,
             )
         )
-        await self.session.flush()
+        await self.db.flush()

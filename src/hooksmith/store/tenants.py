@@ -58,8 +58,8 @@ def _one_tenant(agency_id: int | None, company_id: int | None) -> None:
 class TenantRepository:
     """Agencies, companies, users and tokens, and the `Scope` each of them sees."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
 
     # Agencies and companies
 
@@ -69,36 +69,36 @@ class TenantRepository:
         return await self._insert(Agency(slug=slug, name=name), "slug", slug)
 
     async def get_agency(self, agency_id: int) -> Agency | None:
-        return await self.session.get(Agency, agency_id)
+        return await self.db.get(Agency, agency_id)
 
     async def agency_by_slug(self, slug: str) -> Agency | None:
-        return (await self.session.scalars(select(Agency).where(Agency.slug == slug))).first()
+        return (await self.db.scalars(select(Agency).where(Agency.slug == slug))).first()
 
     async def list_agencies(self) -> Sequence[Agency]:
-        return (await self.session.scalars(select(Agency).order_by(Agency.slug))).all()
+        return (await self.db.scalars(select(Agency).order_by(Agency.slug))).all()
 
     async def create_company(
         self, slug: str, name: str, *, agency_id: int | None = None
     ) -> Company:
         if agency_id is not None and await self.get_agency(agency_id) is None:
             raise NotFound(f"agency: no agency with id {agency_id}")
-        if await self.session.scalar(select(exists().where(Company.slug == slug))):
+        if await self.db.scalar(select(exists().where(Company.slug == slug))):
             raise Duplicate("slug", slug)
         return await self._insert(Company(slug=slug, name=name, agency_id=agency_id), "slug", slug)
 
     async def get_company(self, scope: Scope, company_id: int) -> Company | None:
         """The company, or None when it does not exist or lies outside `scope`."""
         statement = scope.apply(select(Company).where(Company.id == company_id), Company.id)
-        return (await self.session.scalars(statement)).first()
+        return (await self.db.scalars(statement)).first()
 
     async def company_by_slug(self, scope: Scope, slug: str) -> Company | None:
         """The company named by `slug` ("Assign to"), or None outside `scope`."""
         statement = scope.apply(select(Company).where(Company.slug == slug), Company.id)
-        return (await self.session.scalars(statement)).first()
+        return (await self.db.scalars(statement)).first()
 
     async def list_companies(self, scope: Scope) -> Sequence[Company]:
         statement = scope.apply(select(Company).order_by(Company.slug), Company.id)
-        return (await self.session.scalars(statement)).all()
+        return (await self.db.scalars(statement)).all()
 
     # Users
 
@@ -126,11 +126,11 @@ class TenantRepository:
         return await self._insert(user, "email", email)
 
     async def get_user(self, user_id: int) -> User | None:
-        return await self.session.get(User, user_id)
+        return await self.db.get(User, user_id)
 
     async def user_by_email(self, email: str) -> User | None:
         statement = select(User).where(User.email == normalize_email(email))
-        return (await self.session.scalars(statement)).first()
+        return (await self.db.scalars(statement)).first()
 
     async def list_users(self, scope: Scope, *, agency_id: int | None = None) -> Sequence[User]:
         """The company users in `scope`, plus the users of `agency_id` when it is given."""
@@ -138,18 +138,18 @@ class TenantRepository:
         if agency_id is not None:
             condition = condition | (User.agency_id == agency_id)
         statement = select(User).where(condition).order_by(User.email)
-        return (await self.session.scalars(statement)).all()
+        return (await self.db.scalars(statement)).all()
 
     async def set_password(self, user: User, password: str) -> None:
         user.password_hash = hash_password(password)
-        await self.session.flush()
+        await self.db.flush()
 
     async def record_sign_in(self, user: User, *, ok: bool, locked_until: datetime | None) -> int:
         """Count a failed sign-in in a row (or reset the count on success) and set the lock;
         returns the failures in a row."""
         user.failed_sign_ins = 0 if ok else (user.failed_sign_ins or 0) + 1
         user.locked_until = locked_until
-        await self.session.flush()
+        await self.db.flush()
         return user.failed_sign_ins
 
     async def unlock(self, email: str) -> bool:
@@ -211,10 +211,10 @@ class TenantRepository:
         statement = select(ApiToken).where(
             ApiToken.token_hash == hash_token(plaintext), ApiToken.revoked.is_(False)
         )
-        return (await self.session.scalars(statement)).first()
+        return (await self.db.scalars(statement)).first()
 
     async def get_token(self, token_id: int) -> ApiToken | None:
-        return await self.session.get(ApiToken, token_id)
+        return await self.db.get(ApiToken, token_id)
 
     async def list_tokens(
         self, *, agency_id: int | None = None, company_id: int | None = None
@@ -227,7 +227,7 @@ class TenantRepository:
             else ApiToken.company_id == company_id
         )
         statement = select(ApiToken).where(condition).order_by(ApiToken.id.desc())
-        return (await self.session.scalars(statement)).all()
+        return (await self.db.scalars(statement)).all()
 
     def _token_condition(self, scope: Scope, agency_id: int | None) -> ColumnElement[bool]:
         condition = scope.condition(ApiToken.company_id)
@@ -242,7 +242,7 @@ class TenantRepository:
             .where(self._token_condition(scope, agency_id))
             .order_by(ApiToken.id.desc())
         )
-        return (await self.session.scalars(statement)).all()
+        return (await self.db.scalars(statement)).all()
 
     async def token_in(
         self, scope: Scope, token_id: int, *, agency_id: int | None = None
@@ -251,16 +251,16 @@ class TenantRepository:
         statement = select(ApiToken).where(
             ApiToken.id == token_id, self._token_condition(scope, agency_id)
         )
-        return (await self.session.scalars(statement)).first()
+        return (await self.db.scalars(statement)).first()
 
     async def revoke_token(self, token_id: int) -> bool:
-        outcome = await self.session.execute(
+        outcome = await self.db.execute(
             update(ApiToken).where(ApiToken.id == token_id).values(revoked=True)
         )
         return bool(getattr(outcome, "rowcount", 0))
 
     async def touch_token(self, token_id: int) -> None:
-        await self.session.execute(
+        await self.db.execute(
             update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow())
         )
 
@@ -272,7 +272,7 @@ class TenantRepository:
             return Scope.of(company_id)
         if agency_id is None:
             return Scope.nothing()
-        ids = await self.session.scalars(select(Company.id).where(Company.agency_id == agency_id))
+        ids = await self.db.scalars(select(Company.id).where(Company.agency_id == agency_id))
         return Scope.companies(ids)
 
     async def scope_for_user(self, user: User) -> Scope:
@@ -282,9 +282,9 @@ class TenantRepository:
         return await self.scope_of(agency_id=token.agency_id, company_id=token.company_id)
 
     async def _insert(self, row: Row, field: str, value: str) -> Row:
-        self.session.add(row)
+        self.db.add(row)
         try:
-            await self.session.flush()
+            await self.db.flush()
         except IntegrityError:
             # A concurrent insert won the race after our check; the caller rolls back.
             raise Duplicate(field, value) from None

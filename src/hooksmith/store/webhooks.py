@@ -55,8 +55,8 @@ def to_definition(row: WebhookRow, secret: str | None) -> Webhook:
 class WebhookRepository:
     """Stored webhooks, always read through a `Scope`; secrets are encrypted by `box`."""
 
-    def __init__(self, session: AsyncSession, box: SecretBox) -> None:
-        self.session = session
+    def __init__(self, db: AsyncSession, box: SecretBox) -> None:
+        self.db = db
         self.box = box
 
     async def get(self, scope: Scope, webhook_id: int) -> WebhookRow | None:
@@ -64,7 +64,7 @@ class WebhookRepository:
         statement = scope.apply(
             select(WebhookRow).where(WebhookRow.id == webhook_id), WebhookRow.company_id
         )
-        return (await self.session.scalars(statement)).first()
+        return (await self.db.scalars(statement)).first()
 
     async def list(
         self,
@@ -81,10 +81,10 @@ class WebhookRepository:
             conditions.append(func.lower(WebhookRow.name).contains(search.lower(), autoescape=True))
         if company_id is not None:
             conditions.append(WebhookRow.company_id == company_id)
-        total = await self.session.scalar(
+        total = await self.db.scalar(
             select(func.count()).select_from(WebhookRow).where(*conditions)
         )
-        rows = await self.session.scalars(
+        rows = await self.db.scalars(
             select(WebhookRow)
             .where(*conditions)
             .order_by(func.lower(WebhookRow.name), WebhookRow.id)
@@ -97,7 +97,7 @@ class WebhookRepository:
         self, company_id: int, webhook: Webhook, *, user_id: int | None = None
     ) -> WebhookRow:
         """Store a new webhook of `company_id` at revision 1 (the caller checked the scope)."""
-        company = await self.session.get(Company, company_id)
+        company = await self.db.get(Company, company_id)
         if company is None:
             raise NotFound(f"company: no company with id {company_id}")
         row = WebhookRow(
@@ -107,11 +107,11 @@ class WebhookRepository:
             updated_by=user_id,
             **definition_columns(webhook),
         )
-        self.session.add(row)
-        await self.session.flush()
+        self.db.add(row)
+        await self.db.flush()
         # The ciphertext is bound to the row's id, known only once the row is inserted.
         row.auth_secret_ciphertext = self._seal(webhook, company_id, row.id)
-        await self.session.flush()
+        await self.db.flush()
         return row
 
     async def update(
@@ -133,7 +133,7 @@ class WebhookRepository:
         if current is None:
             return None
         target = current.company_id if company_id is None else company_id
-        if not scope.allows(target) or await self.session.get(Company, target) is None:
+        if not scope.allows(target) or await self.db.get(Company, target) is None:
             raise NotFound(f"company: no company with id {target}")
         values = definition_columns(webhook) | {
             "company_id": target,
@@ -149,7 +149,7 @@ class WebhookRepository:
             ),
             WebhookRow.company_id,
         ).values(**values)
-        outcome = await self.session.execute(statement.execution_options(synchronize_session=False))
+        outcome = await self.db.execute(statement.execution_options(synchronize_session=False))
         if getattr(outcome, "rowcount", 0) == 0:
             fresh = await self._reload(scope, webhook_id)
             if fresh is None:
@@ -162,7 +162,7 @@ class WebhookRepository:
         statement = scope.apply(
             delete(WebhookRow).where(WebhookRow.id == webhook_id), WebhookRow.company_id
         )
-        outcome = await self.session.execute(statement)
+        outcome = await self.db.execute(statement)
         return bool(getattr(outcome, "rowcount", 0))
 
     async def clear_secret(self, scope: Scope, webhook_id: int) -> bool:
@@ -170,7 +170,7 @@ class WebhookRepository:
         statement = scope.apply(
             update(WebhookRow).where(WebhookRow.id == webhook_id), WebhookRow.company_id
         ).values(auth_secret_ciphertext=None)
-        outcome = await self.session.execute(statement.execution_options(synchronize_session=False))
+        outcome = await self.db.execute(statement.execution_options(synchronize_session=False))
         return bool(getattr(outcome, "rowcount", 0))
 
     async def revision_of(self, scope: Scope, webhook_id: int) -> tuple[int, int] | None:
@@ -178,7 +178,7 @@ class WebhookRepository:
         statement = select(WebhookRow.revision, WebhookRow.company_id).where(
             WebhookRow.id == webhook_id, scope.condition(WebhookRow.company_id)
         )
-        found = (await self.session.execute(statement)).first()
+        found = (await self.db.execute(statement)).first()
         return None if found is None else (found[0], found[1])
 
     def secret(self, row: WebhookRow) -> str | None:
@@ -195,7 +195,7 @@ class WebhookRepository:
 
     async def rotate_secrets(self, scope: Scope) -> int:
         """Re-encrypt the stored secrets in `scope` with the newest key; returns how many."""
-        rows = await self.session.scalars(
+        rows = await self.db.scalars(
             scope.apply(
                 select(WebhookRow).where(WebhookRow.auth_secret_ciphertext.is_not(None)),
                 WebhookRow.company_id,
@@ -206,7 +206,7 @@ class WebhookRepository:
             assert row.auth_secret_ciphertext is not None
             row.auth_secret_ciphertext = self.box.rotate(row.auth_secret_ciphertext)
             count += 1
-        await self.session.flush()
+        await self.db.flush()
         return count
 
     def _seal(self, webhook: Webhook, company_id: int, webhook_id: int) -> str | None:
@@ -219,4 +219,4 @@ class WebhookRepository:
         statement = scope.apply(
             select(WebhookRow).where(WebhookRow.id == webhook_id), WebhookRow.company_id
         ).execution_options(populate_existing=True)
-        return (await self.session.scalars(statement)).first()
+        return (await self.db.scalars(statement)).first()

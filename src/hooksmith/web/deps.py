@@ -54,8 +54,8 @@ RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
 async def database(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
     """A database session for one page; what it did not commit is rolled back."""
-    async with runtime.sessions() as session:
-        yield session
+    async with runtime.open_db() as db:
+        yield db
 
 
 DbSession = Annotated[AsyncSession, Depends(database)]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from hooksmith.store import TenantRepository, create_engine, session_maker
+from hooksmith.store import TenantRepository, create_pool, db_opener
 from tests.service.jobs.conftest import CALLBACK_SECRET
 
 
@@ -28,13 +28,13 @@ class Tenant:
 
 async def seed_tenant(database_url: str) -> Tenant:
     """One company and its API token, straight into the database."""
-    database = create_engine(database_url)
+    database = create_pool(database_url)
     try:
-        async with session_maker(database)() as session:
-            repository = TenantRepository(session)
+        async with db_opener(database)() as db:
+            repository = TenantRepository(db)
             company = await repository.create_company("queue", "Queue Co")
             _, token = await repository.create_token("queue tests", company_id=company.id)
-            await session.commit()
+            await db.commit()
             return Tenant(company.id, token)
     finally:
         await database.dispose()

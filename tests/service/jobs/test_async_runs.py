@@ -16,7 +16,7 @@ from hooksmith.service.callback_secrets import derived_key
 from hooksmith.service.jobs.callbacks import RUN_HEADER, SIGNATURE_HEADER, verify
 from hooksmith.service.jobs.queue import QueueDispatcher, build_queue
 from hooksmith.settings import Settings
-from hooksmith.store import create_engine, session_maker
+from hooksmith.store import create_pool, db_opener
 from hooksmith.store.async_runs import AsyncRunRepository
 from tests.api.client import Api
 from tests.api.conftest import ApiFactory, World
@@ -46,10 +46,10 @@ async def _accepted_only(
     settings: Settings, world: World, hook: dict[str, Any], *, callback_url: str | None = None
 ) -> str:
     """Store a run as the execute endpoint does, without handing it to anyone; its id."""
-    database = create_engine(settings.resolved_database_url())
+    database = create_pool(settings.resolved_database_url())
     try:
-        async with session_maker(database)() as session:
-            row = await AsyncRunRepository(session).accept(
+        async with db_opener(database)() as db:
+            row = await AsyncRunRepository(db).accept(
                 webhook_id=hook["id"],
                 company_id=world.tenants.acme.id,
                 webhook_revision=1,
@@ -57,7 +57,7 @@ async def _accepted_only(
                 session_id="s-9",
                 callback_url=callback_url,
             )
-            await session.commit()
+            await db.commit()
             return row.id
     finally:
         await database.dispose()
@@ -186,7 +186,7 @@ async def test_unfinished_runs_and_callbacks_are_taken_up_after_a_restart(
             await QueueDispatcher(queue).submit(run_id)
 
     with serve_app(settings) as restarted:
-        async with Api.session() as http:
+        async with Api.http() as http:
             again = Api(http, restarted.base_url, token=world.acme.token)
             run = await _done(again, run_id)
 
@@ -210,7 +210,7 @@ async def test_a_run_whose_job_was_lost_is_deferred_again(
 
     sweeping = settings.model_copy(update={"run_stale_seconds": 0.3, "run_sweep_seconds": 0.2})
     with serve_app(sweeping) as swept:
-        async with Api.session() as http:
+        async with Api.http() as http:
             run = await _done(Api(http, swept.base_url, token=world.acme.token), run_id)
     assert run["ok"] is True
     assert receiver.keys[run_id] == 1
@@ -222,7 +222,7 @@ async def test_the_rate_limit_answers_429_with_retry_after(
 ) -> None:
     limited = settings.model_copy(update={"company_rate_per_second": 0.5, "company_rate_burst": 2})
     with serve_app(limited) as running:
-        async with Api.session() as http:
+        async with Api.http() as http:
             client = Api(http, running.base_url, token=world.acme.token)
             hook = (await client.post(WEBHOOKS, definition(receiver.url("/work")))).body
             path = f"{WEBHOOKS}/{hook['id']}/{kind}"

@@ -24,7 +24,7 @@ async def test_a_json_logging_worker_passes_the_bots_trace_on(
     with cluster(postgres_url, tmp_path) as running:
         running.env["HOOKSMITH_LOG_FORMAT"] = "json"
         running.start_worker("json")
-        async with Api.session() as http:
+        async with Api.http() as http:
             client = Api(http, running.base_url, token=tenant.token)
             hook = definition(upstream.url("/echo/orders"), execution="async")
             created = await client.post("/api/v1/webhooks", hook)

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 
-from hooksmith.store import create_engine, session_maker
+from hooksmith.store import create_pool, db_opener
 from hooksmith.store.models import RunRow
 from tests.api.client import Api
 from tests.api.helpers import definition, eventually
@@ -35,10 +35,10 @@ def _succeeded(log: str) -> int:
 
 async def _runs(database_url: str) -> dict[str, tuple[str, int]]:
     """Every run in the database: id → (status, attempts)."""
-    database = create_engine(database_url)
+    database = create_pool(database_url)
     try:
-        async with session_maker(database)() as session:
-            rows = await session.execute(select(RunRow.id, RunRow.status, RunRow.attempts))
+        async with db_opener(database)() as db:
+            rows = await db.execute(select(RunRow.id, RunRow.status, RunRow.attempts))
             return {run_id: (status, attempts) for run_id, status, attempts in rows}
     finally:
         await database.dispose()
@@ -51,7 +51,7 @@ async def test_a_worker_killed_mid_job_leaves_its_run_to_another(
     tenant = await seed_tenant(postgres_url)
     with cluster(postgres_url, tmp_path) as running:
         running.start_worker("first")
-        async with Api.session() as http:
+        async with Api.http() as http:
             client = Api(http, running.base_url, token=tenant.token)
             hook = await _webhook(client, receiver.url("/work"))
             reply = await client.post(f"{WEBHOOKS}/{hook}/execute", {"userName": "Ana"})
@@ -82,7 +82,7 @@ async def test_a_worker_killed_mid_job_leaves_its_run_to_another(
 async def _fail_first_result_stored(database_url: str) -> None:
     """A real database error, once: the first update that marks a run done raises (a sequence,
     unlike a row, keeps counting when the failing transaction rolls back)."""
-    database = create_engine(database_url)
+    database = create_pool(database_url)
     try:
         async with database.begin() as connection:
             for statement in (
@@ -109,7 +109,7 @@ async def test_a_run_whose_result_could_not_be_stored_is_tried_again(
     await _fail_first_result_stored(postgres_url)
     with cluster(postgres_url, tmp_path) as running:
         running.start_worker("only")
-        async with Api.session() as http:
+        async with Api.http() as http:
             client = Api(http, running.base_url, token=tenant.token)
             hook = await _webhook(client, receiver.url("/work"))
             reply = await client.post(f"{WEBHOOKS}/{hook}/execute", {"userName": "Ana"})
@@ -137,7 +137,7 @@ async def test_two_workers_complete_a_thousand_runs_none_lost_or_duplicated(
     with cluster(postgres_url, tmp_path) as running:
         running.start_worker("one")
         running.start_worker("two")
-        async with Api.session() as http:
+        async with Api.http() as http:
             client = Api(http, running.base_url, token=tenant.token)
             hook = await _webhook(client, receiver.url("/work"))
             gate = asyncio.Semaphore(32)
@@ -187,7 +187,7 @@ async def test_pending_runs_complete_after_the_server_restarts(
 ) -> None:
     tenant = await seed_tenant(postgres_url)
     with cluster(postgres_url, tmp_path) as running:  # a server and no worker yet
-        async with Api.session() as http:
+        async with Api.http() as http:
             client = Api(http, running.base_url, token=tenant.token)
             hook = await _webhook(client, receiver.url("/work"))
             replies = [await client.post(f"{WEBHOOKS}/{hook}/execute", {"n": n}) for n in range(5)]

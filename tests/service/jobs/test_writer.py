@@ -17,11 +17,11 @@ from tests.factories import make_webhook
 
 
 async def _webhook(
-    sessions: async_sessionmaker[AsyncSession], box: SecretBox, company_id: int
+    open_db: async_sessionmaker[AsyncSession], box: SecretBox, company_id: int
 ) -> int:
-    async with sessions() as session:
-        row = await WebhookRepository(session, box).add(company_id, make_webhook())
-        await session.commit()
+    async with open_db() as db:
+        row = await WebhookRepository(db, box).add(company_id, make_webhook())
+        await db.commit()
         return row.id
 
 
@@ -34,24 +34,24 @@ def _runs(webhook_id: int, company_id: int, count: int) -> list[NewRun]:
     ]
 
 
-async def _count(sessions: async_sessionmaker[AsyncSession], tenants: Tenants, hook: int) -> int:
-    async with sessions() as session:
-        _, total = await RunRepository(session).list_for_webhook(tenants.scope(tenants.acme), hook)
+async def _count(open_db: async_sessionmaker[AsyncSession], tenants: Tenants, hook: int) -> int:
+    async with open_db() as db:
+        _, total = await RunRepository(db).list_for_webhook(tenants.scope(tenants.acme), hook)
         return total
 
 
 async def test_runs_are_written_shortly_after_submit(
-    sessions: async_sessionmaker[AsyncSession], secret_box: SecretBox, tenants: Tenants
+    open_db: async_sessionmaker[AsyncSession], secret_box: SecretBox, tenants: Tenants
 ) -> None:
-    hook = await _webhook(sessions, secret_box, tenants.acme.id)
-    writer = RunWriter(sessions, response_limit=1000, interval=0.01, batch_size=3)
+    hook = await _webhook(open_db, secret_box, tenants.acme.id)
+    writer = RunWriter(open_db, response_limit=1000, interval=0.01, batch_size=3)
     writer.start()
     try:
         for run in _runs(hook, tenants.acme.id, 7):
             writer.submit(run)
 
         async def all_written() -> bool:
-            return await _count(sessions, tenants, hook) == 7
+            return await _count(open_db, tenants, hook) == 7
 
         await eventually(all_written)
     finally:
@@ -59,25 +59,25 @@ async def test_runs_are_written_shortly_after_submit(
 
 
 async def test_close_drains_the_queue(
-    sessions: async_sessionmaker[AsyncSession], secret_box: SecretBox, tenants: Tenants
+    open_db: async_sessionmaker[AsyncSession], secret_box: SecretBox, tenants: Tenants
 ) -> None:
-    hook = await _webhook(sessions, secret_box, tenants.acme.id)
-    writer = RunWriter(sessions, response_limit=1000, interval=10, batch_size=200)
+    hook = await _webhook(open_db, secret_box, tenants.acme.id)
+    writer = RunWriter(open_db, response_limit=1000, interval=10, batch_size=200)
     writer.start()
     for run in _runs(hook, tenants.acme.id, 450):
         writer.submit(run)
     await writer.close()
-    assert await _count(sessions, tenants, hook) == 450
+    assert await _count(open_db, tenants, hook) == 450
 
 
 async def test_a_run_that_cannot_be_stored_costs_no_other_run_its_place(
-    sessions: async_sessionmaker[AsyncSession],
+    open_db: async_sessionmaker[AsyncSession],
     secret_box: SecretBox,
     tenants: Tenants,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    acme = await _webhook(sessions, secret_box, tenants.acme.id)
-    bolt = await _webhook(sessions, secret_box, tenants.bolt.id)
+    acme = await _webhook(open_db, secret_box, tenants.acme.id)
+    bolt = await _webhook(open_db, secret_box, tenants.bolt.id)
     # A result holding a function cannot be serialised: the batch it lands in must still be
     # stored, all but that one run.
     broken = NewRun(
@@ -86,27 +86,27 @@ async def test_a_run_that_cannot_be_stored_costs_no_other_run_its_place(
         webhook_revision=1,
         result=Result(ok=True, custom_variables={"x": range}),
     )
-    writer = RunWriter(sessions, response_limit=1000, interval=10, batch_size=200)
+    writer = RunWriter(open_db, response_limit=1000, interval=10, batch_size=200)
     writer.start()
     runs = _runs(acme, tenants.acme.id, 3)
     for run in (runs[0], broken, *runs[1:]):
         writer.submit(run)
     with caplog.at_level(logging.ERROR, logger="hooksmith.service.jobs.writer"):
         await writer.close()
-    assert await _count(sessions, tenants, acme) == 3
+    assert await _count(open_db, tenants, acme) == 3
     assert broken.id in caplog.text
 
 
 async def test_a_run_the_database_refused_once_is_written_on_the_next_try(
     database_url: str,
-    sessions: async_sessionmaker[AsyncSession],
+    open_db: async_sessionmaker[AsyncSession],
     secret_box: SecretBox,
     tenants: Tenants,
 ) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("a database error once (a trigger counting with a sequence) needs PostgreSQL")
-    hook = await _webhook(sessions, secret_box, tenants.acme.id)
-    async with sessions() as session:
+    hook = await _webhook(open_db, secret_box, tenants.acme.id)
+    async with open_db() as db:
         # A sequence, unlike a row, keeps counting when the failing insert rolls back.
         for statement in (
             "CREATE SEQUENCE run_inserts",
@@ -120,15 +120,15 @@ async def test_a_run_the_database_refused_once_is_written_on_the_next_try(
             "CREATE TRIGGER refuse_first_run BEFORE INSERT ON runs "
             "FOR EACH ROW EXECUTE FUNCTION refuse_first_run()",
         ):
-            await session.execute(text(statement))
-        await session.commit()
-    writer = RunWriter(sessions, response_limit=1000, interval=0.01, batch_size=200)
+            await db.execute(text(statement))
+        await db.commit()
+    writer = RunWriter(open_db, response_limit=1000, interval=0.01, batch_size=200)
     writer.start()
     try:
         writer.submit(_runs(hook, tenants.acme.id, 1)[0])
 
         async def written() -> bool:
-            return await _count(sessions, tenants, hook) == 1
+            return await _count(open_db, tenants, hook) == 1
 
         await eventually(written, timeout=5)
     finally:

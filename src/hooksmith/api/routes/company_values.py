@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from hooksmith.api.deps import ActorDep, RuntimeDep, SessionDep
+from hooksmith.api.deps import ActorDep, DbDep, RuntimeDep
 from hooksmith.service import company_values
 from hooksmith.service.company_values import SecretView, VariableView
 
@@ -43,11 +43,11 @@ class VariableInput(_Input):
 
 @router.get("/companies/{company}/secrets", response_model=list[SecretView])
 async def list_secrets(
-    company: CompanySlug, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
+    company: CompanySlug, actor: ActorDep, runtime: RuntimeDep, db: DbDep
 ) -> list[SecretView]:
     """The company's secrets: names, allowed hosts, dates and the webhooks that use each;
     never their values."""
-    view = await company_values.list_values(session, runtime.box, actor, company)
+    view = await company_values.list_values(db, runtime.box, actor, company)
     return view.secrets
 
 
@@ -58,12 +58,12 @@ async def put_secret(
     body: SecretInput,
     actor: ActorDep,
     runtime: RuntimeDep,
-    session: SessionDep,
+    db: DbDep,
 ) -> SecretView:
     """Create a secret, or rotate it with a new `value`; the next execute on every server uses
     the new value."""
     view, _ = await company_values.put_secret(
-        session,
+        db,
         runtime.box,
         actor,
         company,
@@ -77,21 +77,21 @@ async def put_secret(
 
 @router.delete("/companies/{company}/secrets/{name}", status_code=204)
 async def delete_secret(
-    company: CompanySlug, name: ValueName, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
+    company: CompanySlug, name: ValueName, actor: ActorDep, runtime: RuntimeDep, db: DbDep
 ) -> Response:
     """Delete a secret; while webhooks still use it the answer is 409 naming them."""
     await company_values.delete_secret(
-        session, runtime.box, actor, company, name, cache=runtime.cache.values
+        db, runtime.box, actor, company, name, cache=runtime.cache.values
     )
     return Response(status_code=204)
 
 
 @router.get("/companies/{company}/variables", response_model=list[VariableView])
 async def list_variables(
-    company: CompanySlug, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
+    company: CompanySlug, actor: ActorDep, runtime: RuntimeDep, db: DbDep
 ) -> list[VariableView]:
     """The company's variables with their values and the webhooks that use each."""
-    view = await company_values.list_values(session, runtime.box, actor, company)
+    view = await company_values.list_values(db, runtime.box, actor, company)
     return view.variables
 
 
@@ -102,20 +102,20 @@ async def put_variable(
     body: VariableInput,
     actor: ActorDep,
     runtime: RuntimeDep,
-    session: SessionDep,
+    db: DbDep,
 ) -> VariableView:
     """Create or change a variable (`{{ vars.NAME }}`)."""
     return await company_values.put_variable(
-        session, runtime.box, actor, company, name, body.value, cache=runtime.cache.values
+        db, runtime.box, actor, company, name, body.value, cache=runtime.cache.values
     )
 
 
 @router.delete("/companies/{company}/variables/{name}", status_code=204)
 async def delete_variable(
-    company: CompanySlug, name: ValueName, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
+    company: CompanySlug, name: ValueName, actor: ActorDep, runtime: RuntimeDep, db: DbDep
 ) -> Response:
     """Delete a variable; while webhooks still use it the answer is 409 naming them."""
     await company_values.delete_variable(
-        session, runtime.box, actor, company, name, cache=runtime.cache.values
+        db, runtime.box, actor, company, name, cache=runtime.cache.values
     )
     return Response(status_code=204)

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict
 
-from hooksmith.api.deps import ActorDep, Id, RuntimeDep, SessionDep
+from hooksmith.api.deps import ActorDep, DbDep, Id, RuntimeDep
 from hooksmith.service import curl
 
 router = APIRouter(tags=["webhooks"])
@@ -35,14 +35,14 @@ async def import_curl(command: CurlCommand, actor: ActorDep) -> dict[str, Any]:
 
 @router.get("/webhooks/{webhook_id}/curl", response_class=PlainTextResponse)
 async def webhook_curl(
-    webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
+    webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, db: DbDep
 ) -> PlainTextResponse:
     """The webhook as a cURL command; secrets are write-only, so they show as `$HOOKSMITH_…`."""
-    text = await curl.webhook_as_curl(session, runtime.box, actor, webhook_id)
+    text = await curl.webhook_as_curl(db, runtime.box, actor, webhook_id)
     return PlainTextResponse(text + "\n")
 
 
 @router.get("/runs/{run_id}/curl", response_class=PlainTextResponse)
-async def run_curl(run_id: str, actor: ActorDep, session: SessionDep) -> PlainTextResponse:
+async def run_curl(run_id: str, actor: ActorDep, db: DbDep) -> PlainTextResponse:
     """A run's request as sent, as a cURL command; redacted secrets show as `$HOOKSMITH_…`."""
-    return PlainTextResponse(await curl.run_as_curl(session, actor, run_id) + "\n")
+    return PlainTextResponse(await curl.run_as_curl(db, actor, run_id) + "\n")

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from hooksmith.api.deps import ActorDep, RuntimeDep, SessionDep
+from hooksmith.api.deps import ActorDep, DbDep, RuntimeDep
 from hooksmith.engine import Result
 from hooksmith.service import drafts
 from hooksmith.service.drafts import DraftCheck
@@ -27,21 +27,17 @@ class Draft(BaseModel):
 
 
 @router.post("/check", response_model=DraftCheck)
-async def check_draft(
-    draft: Draft, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
-) -> DraftCheck:
+async def check_draft(draft: Draft, actor: ActorDep, runtime: RuntimeDep, db: DbDep) -> DraftCheck:
     """Every problem of the draft by field, and the stored secret that saving it would clear
     (`clears_secret`: its host differs from the saved webhook's)."""
-    return await drafts.check_draft(runtime, session, actor, draft.definition, draft.webhook_id)
+    return await drafts.check_draft(runtime, db, actor, draft.definition, draft.webhook_id)
 
 
 @router.post("/run", response_model=Result)
-async def run_draft(
-    draft: Draft, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
-) -> Response:
+async def run_draft(draft: Draft, actor: ActorDep, runtime: RuntimeDep, db: DbDep) -> Response:
     """Execute the draft as it is: nothing is stored and no revision is made. With
     `webhook_id`, an omitted secret is the saved webhook's while the host is the same."""
     result = await drafts.run_draft(
-        runtime, session, actor, draft.definition, draft.conversation, draft.webhook_id
+        runtime, db, actor, draft.definition, draft.conversation, draft.webhook_id
     )
     return Response(result.model_dump_json(), media_type="application/json")

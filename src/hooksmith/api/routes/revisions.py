@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path
 
-from hooksmith.api.deps import ActorDep, Id, Limit, Offset, RuntimeDep, SessionDep
+from hooksmith.api.deps import ActorDep, DbDep, Id, Limit, Offset, RuntimeDep
 from hooksmith.service import revisions
 from hooksmith.service.revisions import RevisionDiff, RevisionView
 from hooksmith.service.webhooks import Page, WebhookView
@@ -29,23 +29,23 @@ async def list_revisions(
     webhook_id: Id,
     actor: ActorDep,
     runtime: RuntimeDep,
-    session: SessionDep,
+    db: DbDep,
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> Page[RevisionView]:
     """The webhook's saved revisions, newest first, each with its author and time. Secrets are
     never included: `auth` says only whether one was set."""
     return await revisions.list_revisions(
-        session, runtime.box, actor, webhook_id, offset=offset, limit=limit
+        db, runtime.box, actor, webhook_id, offset=offset, limit=limit
     )
 
 
 @router.get("/{revision}", response_model=RevisionView)
 async def get_revision(
-    webhook_id: Id, revision: Number, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
+    webhook_id: Id, revision: Number, actor: ActorDep, runtime: RuntimeDep, db: DbDep
 ) -> RevisionView:
     """One revision's definition as it was saved."""
-    return await revisions.get_revision(session, runtime.box, actor, webhook_id, revision)
+    return await revisions.get_revision(db, runtime.box, actor, webhook_id, revision)
 
 
 @router.get("/{before}/diff/{after}", response_model=RevisionDiff)
@@ -55,10 +55,10 @@ async def diff_revisions(
     after: Number,
     actor: ActorDep,
     runtime: RuntimeDep,
-    session: SessionDep,
+    db: DbDep,
 ) -> RevisionDiff:
     """The fields that changed from revision `before` to revision `after`, one by one."""
-    return await revisions.diff_revisions(session, runtime.box, actor, webhook_id, before, after)
+    return await revisions.diff_revisions(db, runtime.box, actor, webhook_id, before, after)
 
 
 @router.post("/{revision}/restore", response_model=WebhookView)
@@ -67,12 +67,12 @@ async def restore_revision(
     revision: Number,
     actor: ActorDep,
     runtime: RuntimeDep,
-    session: SessionDep,
+    db: DbDep,
     current: Restore,
 ) -> WebhookView:
     """Save this revision's definition as the webhook's next revision. The stored secret is
     kept only if that revision had one and the webhook sends to the same place; otherwise it
     must be given again (`needs_secret`)."""
     return await revisions.restore_revision(
-        session, runtime.box, runtime.cache, actor, webhook_id, revision, current
+        db, runtime.box, runtime.cache, actor, webhook_id, revision, current
     )

@@ -10,11 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hooksmith.api.deps import (
     ActorDep,
+    DbDep,
     Id,
     Limit,
     Offset,
     RuntimeDep,
-    SessionDep,
     get_actor,
     get_runtime,
 )
@@ -97,13 +97,13 @@ async def run_test(
     webhook_id: Id,
     actor: ActorDep,
     runtime: RuntimeDep,
-    session: SessionDep,
+    db: DbDep,
     sample: SampleConversation | None = None,
 ) -> RunView:
     """Run the saved webhook with sample conversation data, as the builder's Run button does;
     the run is stored in the history and its result returned (also for async webhooks)."""
     conversation = sample.conversation if sample is not None else {}
-    return await runs.run_test(runtime, session, actor, webhook_id, conversation)
+    return await runs.run_test(runtime, db, actor, webhook_id, conversation)
 
 
 @router.post(
@@ -154,15 +154,15 @@ async def list_runs(
     webhook_id: Id,
     actor: ActorDep,
     runtime: RuntimeDep,
-    session: SessionDep,
+    db: DbDep,
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> Page[RunView]:
     """The webhook's runs (live and test), newest first, a page at a time."""
-    return await runs.list_runs(runtime, session, actor, webhook_id, offset=offset, limit=limit)
+    return await runs.list_runs(runtime, db, actor, webhook_id, offset=offset, limit=limit)
 
 
 @router.get("/runs/{run_id}", response_model=RunView)
-async def get_run(run_id: str, actor: ActorDep, session: SessionDep) -> RunView:
+async def get_run(run_id: str, actor: ActorDep, db: DbDep) -> RunView:
     """One run by id: its status (`pending`, `running`, `done`) and, once done, its result."""
-    return await runs.get_run(session, actor, run_id)
+    return await runs.get_run(db, actor, run_id)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from hooksmith.api.deps import ActorDep, Id, RuntimeDep, SessionDep
+from hooksmith.api.deps import ActorDep, DbDep, Id, RuntimeDep
 from hooksmith.engine import Result
 from hooksmith.service import samples
 from hooksmith.service.samples import SampleView
@@ -50,22 +50,20 @@ class AgainstSample(_Input):
 
 
 @router.get("", response_model=SampleView)
-async def get_sample(
-    webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
-) -> SampleView:
+async def get_sample(webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, db: DbDep) -> SampleView:
     """The webhook's sample answer (404 when it has none)."""
-    return await samples.get_sample(runtime, session, actor, webhook_id)
+    return await samples.get_sample(runtime, db, actor, webhook_id)
 
 
 @router.put("", response_model=SampleView)
 async def put_sample(
-    webhook_id: Id, body: SampleInput, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
+    webhook_id: Id, body: SampleInput, actor: ActorDep, runtime: RuntimeDep, db: DbDep
 ) -> SampleView:
     """Store a typed sample answer (status, headers, body), replacing the webhook's sample.
     The body may be as large as a real answer may be."""
     return await samples.put_sample(
         runtime,
-        session,
+        db,
         actor,
         webhook_id,
         status=body.status,
@@ -76,29 +74,29 @@ async def put_sample(
 
 @router.delete("", status_code=204)
 async def delete_sample(
-    webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
+    webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, db: DbDep
 ) -> Response:
     """Forget the webhook's sample answer."""
-    await samples.delete_sample(runtime, session, actor, webhook_id)
+    await samples.delete_sample(runtime, db, actor, webhook_id)
     return Response(status_code=204)
 
 
 @router.post("/from-run", response_model=SampleView)
 async def sample_from_run(
-    webhook_id: Id, body: FromRun, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
+    webhook_id: Id, body: FromRun, actor: ActorDep, runtime: RuntimeDep, db: DbDep
 ) -> SampleView:
     """Take the answer of one of the webhook's runs (status, headers, body) as its sample."""
-    return await samples.sample_from_run(runtime, session, actor, webhook_id, body.run_id)
+    return await samples.sample_from_run(runtime, db, actor, webhook_id, body.run_id)
 
 
 @router.post("/run", response_model=Result)
 async def run_against_sample(
-    webhook_id: Id, body: AgainstSample, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
+    webhook_id: Id, body: AgainstSample, actor: ActorDep, runtime: RuntimeDep, db: DbDep
 ) -> Response:
     """Run the webhook (or `definition`, a draft of it) with the sample as the API's answer:
     the result has the mapped custom variables and `mock: true`; nothing is sent or stored.
     Without a sample, the result's error kind is `no_sample`."""
     result = await samples.run_against_sample(
-        runtime, session, actor, webhook_id, body.conversation, body.definition
+        runtime, db, actor, webhook_id, body.conversation, body.definition
     )
     return Response(result.model_dump_json(), media_type="application/json")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
-from hooksmith.api.deps import ActorDep, RuntimeDep, SessionDep
+from hooksmith.api.deps import ActorDep, DbDep, RuntimeDep
 from hooksmith.engine import JsonRefused, field_path, load_json
 from hooksmith.service import signin, tenants
 from hooksmith.service.cookies import SESSION_COOKIE, clear_session_cookies, set_session_cookies
@@ -62,24 +62,24 @@ async def _credentials(request: Request) -> Credentials:
     openapi_extra={"requestBody": LOGIN_BODY},
     responses={401: {"description": "Wrong email or password."}},
 )
-async def sign_in(request: Request, runtime: RuntimeDep, session: SessionDep) -> Response:
+async def sign_in(request: Request, runtime: RuntimeDep, db: DbDep) -> Response:
     """Sign in with email and password (JSON or a form): sets the session cookie and the
     CSRF cookie. Repeated failures lock the account or address for a while (429)."""
     credentials = await _credentials(request)
     client = request.client.host if request.client else None
     actor = await signin.sign_in(
-        session, runtime.sign_ins, credentials.email, credentials.password, client=client
+        db, runtime.sign_ins, credentials.email, credentials.password, client=client
     )
     if actor is None:
         raise Unauthorized("email or password is wrong", field="password")
     cookie, data = runtime.cookies.issue(actor.id)
     await runtime.signed_in.start(
-        session,
+        db,
         data,
         user_agent=request.headers.get("user-agent", ""),
         address=client or "",
     )
-    body = SignedIn(user=await tenants.me(session, actor), csrf_token=data.csrf_token)
+    body = SignedIn(user=await tenants.me(db, actor), csrf_token=data.csrf_token)
     response = JSONResponse(body.model_dump(mode="json"))
     set_session_cookies(response.set_cookie, runtime.settings, cookie, data.csrf_token)
     return response

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Response
 
-from hooksmith.api.deps import ActorDep, Id, RuntimeDep, SessionDep
+from hooksmith.api.deps import ActorDep, DbDep, Id, RuntimeDep
 from hooksmith.service import templates
 from hooksmith.service.templates import OriginView, TemplateDiff, TemplateView
 from hooksmith.service.webhooks import WebhookView
@@ -65,76 +65,76 @@ Apply = Annotated[
 
 
 @router.get("/templates", response_model=list[TemplateView])
-async def list_templates(actor: ActorDep, session: SessionDep) -> list[TemplateView]:
+async def list_templates(actor: ActorDep, db: DbDep) -> list[TemplateView]:
     """The templates you may use: the built-in library, your agency's and your companies'.
     Each says its Context keys and which secret its auth needs; none holds a secret."""
-    return await templates.list_templates(session, actor)
+    return await templates.list_templates(db, actor)
 
 
 @router.post("/templates", status_code=201, response_model=TemplateView)
 async def save_template(
-    actor: ActorDep, runtime: RuntimeDep, session: SessionDep, data: SaveAs
+    actor: ActorDep, runtime: RuntimeDep, db: DbDep, data: SaveAs
 ) -> TemplateView:
     """Save a stored webhook as a template, company-wide or agency-wide (agency users only).
     The secret and the Context values are left out; the webhook counts as made from it."""
-    return await templates.save_template(session, runtime.box, actor, data)
+    return await templates.save_template(db, runtime.box, actor, data)
 
 
 @router.get("/templates/{template}", response_model=TemplateView)
-async def get_template(template: Key, actor: ActorDep, session: SessionDep) -> TemplateView:
+async def get_template(template: Key, actor: ActorDep, db: DbDep) -> TemplateView:
     """One template's newest version: its definition, Context keys and the secret it needs."""
-    return await templates.get_template(session, actor, template)
+    return await templates.get_template(db, actor, template)
 
 
 @router.put("/templates/{template}", response_model=TemplateView)
 async def update_template(
-    template: Key, actor: ActorDep, runtime: RuntimeDep, session: SessionDep, data: NewVersion
+    template: Key, actor: ActorDep, runtime: RuntimeDep, db: DbDep, data: NewVersion
 ) -> TemplateView:
     """Save the template's next version. Webhooks made from it change only when a newer
     version is applied to them. Built-ins answer 403; a stale `version` answers 409."""
-    return await templates.update_template(session, runtime.box, actor, template, data)
+    return await templates.update_template(db, runtime.box, actor, template, data)
 
 
 @router.delete("/templates/{template}", status_code=204)
-async def delete_template(template: Key, actor: ActorDep, session: SessionDep) -> Response:
+async def delete_template(template: Key, actor: ActorDep, db: DbDep) -> Response:
     """Delete a stored template and its versions; webhooks made from it stay as they are, no
     longer linked to it."""
-    await templates.delete_template(session, actor, template)
+    await templates.delete_template(db, actor, template)
     return Response(status_code=204)
 
 
 @router.get("/templates/{template}/versions/{before}/diff/{after}", response_model=TemplateDiff)
 async def diff_versions(
-    template: Key, before: Version, after: Version, actor: ActorDep, session: SessionDep
+    template: Key, before: Version, after: Version, actor: ActorDep, db: DbDep
 ) -> TemplateDiff:
     """The fields that changed from version `before` of the template to version `after`."""
-    return await templates.diff_versions(session, actor, template, before, after)
+    return await templates.diff_versions(db, actor, template, before, after)
 
 
 @router.post("/templates/{template}/webhooks", status_code=201, response_model=WebhookView)
 async def create_from_template(
-    template: Key, actor: ActorDep, runtime: RuntimeDep, session: SessionDep, data: FromTemplate
+    template: Key, actor: ActorDep, runtime: RuntimeDep, db: DbDep, data: FromTemplate
 ) -> WebhookView:
     """Create a webhook from the template's newest version with your Context values and
     secret, through the same checks as any new webhook; it records the template it came from."""
-    return await templates.create_from_template(session, runtime.box, actor, template, data)
+    return await templates.create_from_template(db, runtime.box, actor, template, data)
 
 
 @router.get("/webhooks/{webhook_id}/template", response_model=OriginView)
 async def webhook_origin(
-    webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
+    webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, db: DbDep
 ) -> OriginView:
     """The template the webhook was made from, its version, and, when a newer version exists,
     the fields it changes. `template` is null for a webhook made from none."""
-    return await templates.webhook_origin(session, runtime.box, actor, webhook_id)
+    return await templates.webhook_origin(db, runtime.box, actor, webhook_id)
 
 
 @router.post("/webhooks/{webhook_id}/template/apply", response_model=WebhookView)
 async def apply_newer_version(
-    webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, session: SessionDep, data: Apply
+    webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, db: DbDep, data: Apply
 ) -> WebhookView:
     """Take the template's newest version as the webhook's next revision: only the fields the
     template changed; the webhook's name, Context values and secret stay."""
     return await templates.apply_newer_version(
-        session, runtime.box, runtime.cache, actor, webhook_id, data
+        db, runtime.box, runtime.cache, actor, webhook_id, data
     )

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
 
-from hooksmith.api.deps import ActorDep, Id, Limit, Offset, RuntimeDep, SessionDep
+from hooksmith.api.deps import ActorDep, DbDep, Id, Limit, Offset, RuntimeDep
 from hooksmith.service import webhooks
 from hooksmith.service.webhooks import Page, WebhookView
 
@@ -42,7 +42,7 @@ Update = Annotated[
 async def list_webhooks(
     actor: ActorDep,
     runtime: RuntimeDep,
-    session: SessionDep,
+    db: DbDep,
     offset: Offset = 0,
     limit: Limit = 50,
     search: Annotated[str | None, Query(max_length=200, description="Part of the name.")] = None,
@@ -52,51 +52,51 @@ async def list_webhooks(
     the name and `company` (a slug, for agency users) narrows to one company. Secrets are
     never included: `auth` says only whether one is stored."""
     return await webhooks.list_webhooks(
-        session, runtime.box, actor, search=search, company=company, offset=offset, limit=limit
+        db, runtime.box, actor, search=search, company=company, offset=offset, limit=limit
     )
 
 
 @router.post("", status_code=201, response_model=WebhookView)
 async def create_webhook(
-    actor: ActorDep, runtime: RuntimeDep, session: SessionDep, definition: Definition
+    actor: ActorDep, runtime: RuntimeDep, db: DbDep, definition: Definition
 ) -> WebhookView:
     """Create a webhook from its definition (422 naming the field when one is wrong). Company
     users' webhooks belong to their company; agency users choose one with `company`."""
-    return await webhooks.create_webhook(session, runtime.box, actor, definition)
+    return await webhooks.create_webhook(db, runtime.box, actor, definition)
 
 
 @router.get("/{webhook_id}", response_model=WebhookView)
 async def get_webhook(
-    webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
+    webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, db: DbDep
 ) -> WebhookView:
     """One webhook with its current `revision`; a webhook outside your companies answers 404."""
-    return await webhooks.get_webhook(session, runtime.box, actor, webhook_id)
+    return await webhooks.get_webhook(db, runtime.box, actor, webhook_id)
 
 
 @router.put("/{webhook_id}", response_model=WebhookView)
 async def update_webhook(
-    webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, session: SessionDep, definition: Update
+    webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, db: DbDep, definition: Update
 ) -> WebhookView:
     """Replace the definition. Send the `revision` you read: a newer one answers 409 and
     changes nothing. An omitted secret is kept, unless the URL's host changes (then it is
     cleared and must be given again)."""
     return await webhooks.update_webhook(
-        session, runtime.box, runtime.cache, actor, webhook_id, definition
+        db, runtime.box, runtime.cache, actor, webhook_id, definition
     )
 
 
 @router.delete("/{webhook_id}", status_code=204)
 async def delete_webhook(
-    webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
+    webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, db: DbDep
 ) -> Response:
     """Delete a webhook and its runs."""
-    await webhooks.delete_webhook(session, runtime.box, runtime.cache, actor, webhook_id)
+    await webhooks.delete_webhook(db, runtime.box, runtime.cache, actor, webhook_id)
     return Response(status_code=204)
 
 
 @router.post("/{webhook_id}/duplicate", status_code=201, response_model=WebhookView)
 async def duplicate_webhook(
-    webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, session: SessionDep
+    webhook_id: Id, actor: ActorDep, runtime: RuntimeDep, db: DbDep
 ) -> WebhookView:
     """A copy of the webhook named "… (copy)", in the same company, secrets included."""
-    return await webhooks.duplicate_webhook(session, runtime.box, actor, webhook_id)
+    return await webhooks.duplicate_webhook(db, runtime.box, actor, webhook_id)

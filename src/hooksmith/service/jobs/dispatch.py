@@ -40,8 +40,8 @@ class InProcessDispatcher:
     async def recover(self) -> int:
         """Take up runs and callbacks left unfinished by the last process; returns how many."""
         far = utcnow() + timedelta(days=FAR_FUTURE_DAYS)
-        async with self.ctx.sessions() as session:
-            runs = AsyncRunRepository(session)
+        async with self.ctx.open_db() as db:
+            runs = AsyncRunRepository(db)
             unfinished = await runs.unfinished()
             callbacks = await runs.due_callbacks(now=far, limit=10_000)
         for run_id in unfinished:

@@ -139,15 +139,15 @@ class QueueDispatcher:
         """Ask the queue's database one trivial question; raises when it does not answer."""
         await self.app.connector.execute_query_one_async("SELECT 1 AS one")
 
-    async def sweep(self, sessions: async_sessionmaker[AsyncSession], stale_seconds: float) -> int:
+    async def sweep(self, open_db: async_sessionmaker[AsyncSession], stale_seconds: float) -> int:
         """Defer again every run pending for longer than `stale_seconds`; returns how many.
 
         A run is stored before its job is queued: a process that dies in between (or a queue
         that refused the job) would leave it pending for ever without this.
         """
         older_than = utcnow() - timedelta(seconds=stale_seconds)
-        async with sessions() as session:
-            stale = await AsyncRunRepository(session).stale_pending(older_than)
+        async with open_db() as db:
+            stale = await AsyncRunRepository(db).stale_pending(older_than)
         for run_id in stale:
             await self.submit(run_id)
         if stale:
@@ -157,14 +157,14 @@ class QueueDispatcher:
         return len(stale)
 
     def start_sweeping(
-        self, sessions: async_sessionmaker[AsyncSession], *, every: float, stale_seconds: float
+        self, open_db: async_sessionmaker[AsyncSession], *, every: float, stale_seconds: float
     ) -> None:
         """Sweep stale pending runs every `every` seconds until `close`."""
 
         async def loop() -> None:
             while True:
                 try:
-                    await self.sweep(sessions, stale_seconds)
+                    await self.sweep(open_db, stale_seconds)
                 except Exception:
                     log.exception("looking for stale pending runs failed")
                 await asyncio.sleep(every)

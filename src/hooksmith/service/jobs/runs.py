@@ -77,7 +77,7 @@ def callback_secret(settings: Settings) -> bytes:
 class JobContext:
     """What the jobs need from the process they run in."""
 
-    sessions: async_sessionmaker[AsyncSession]
+    open_db: async_sessionmaker[AsyncSession]
     cache: WebhookCache
     engine: Engine
     margin: float
@@ -91,13 +91,13 @@ class JobContext:
     def of(
         cls,
         settings: Settings,
-        sessions: async_sessionmaker[AsyncSession],
+        open_db: async_sessionmaker[AsyncSession],
         cache: WebhookCache,
         engine: Engine,
         metrics: Metrics | None = None,
     ) -> JobContext:
         return cls(
-            sessions=sessions,
+            open_db=open_db,
             cache=cache,
             engine=engine,
             margin=settings.execute_margin_seconds,
@@ -118,16 +118,16 @@ async def perform_run(ctx: JobContext, run_id: str) -> bool:
     A run that is already done (the job ran before, and its worker died before the queue heard
     of it) is not executed again.
     """
-    async with ctx.sessions() as session:
-        claimed = await AsyncRunRepository(session).claim(run_id)
-        await session.commit()
+    async with ctx.open_db() as db:
+        claimed = await AsyncRunRepository(db).claim(run_id)
+        await db.commit()
     if claimed is None:
         return await _callback_due(ctx, run_id)
     found = await ctx.cache.get(Scope.everything(), claimed.webhook_id)
     started = time.perf_counter()
     if claimed.mock and found is not None:
-        async with ctx.sessions() as session:
-            sample = await stored_sample(session, found.id)
+        async with ctx.open_db() as db:
+            sample = await stored_sample(db, found.id)
         result = await answer_from_sample(
             ctx.engine,
             found,
@@ -140,11 +140,9 @@ async def perform_run(ctx: JobContext, run_id: str) -> bool:
         result = await _execute(ctx, found, run_id, claimed.conversation, claimed.trace)
     if ctx.metrics is not None:
         ctx.metrics.count("async", result, time.perf_counter() - started)
-    async with ctx.sessions() as session:
-        await AsyncRunRepository(session, response_limit=ctx.response_limit).complete(
-            run_id, result
-        )
-        await session.commit()
+    async with ctx.open_db() as db:
+        await AsyncRunRepository(db, response_limit=ctx.response_limit).complete(run_id, result)
+        await db.commit()
     return await _callback_due(ctx, run_id)
 
 
@@ -173,15 +171,15 @@ async def _execute(
 
 
 async def _callback_due(ctx: JobContext, run_id: str) -> bool:
-    async with ctx.sessions() as session:
-        return await AsyncRunRepository(session).callback(run_id) is not None
+    async with ctx.open_db() as db:
+        return await AsyncRunRepository(db).callback(run_id) is not None
 
 
 async def deliver_callback(ctx: JobContext, run_id: str) -> datetime | None:
     """One delivery attempt of the run's callback; returns when to try again, or None when
     nothing is left to do (delivered, expired, refused, or no callback)."""
-    async with ctx.sessions() as session:
-        due = await AsyncRunRepository(session).callback(run_id)
+    async with ctx.open_db() as db:
+        due = await AsyncRunRepository(db).callback(run_id)
     if due is None:
         return None
     now = utcnow()
@@ -189,7 +187,7 @@ async def deliver_callback(ctx: JobContext, run_id: str) -> datetime | None:
         await _record(ctx, run_id, gave_up="expired", error="the callback expired undelivered")
         return None
     body = callback_body(due.result, run_id)
-    keys = await signing_keys(ctx.sessions, ctx.cache.box, ctx.secret, due.company_id)
+    keys = await signing_keys(ctx.open_db, ctx.cache.box, ctx.secret, due.company_id)
     outcome = await deliver(
         ctx.engine.transport,
         due.url,
@@ -209,24 +207,22 @@ async def deliver_callback(ctx: JobContext, run_id: str) -> datetime | None:
     if due.expires_at is not None:
         next_at = min(next_at, due.expires_at)
     log.info("callback of run %s failed (%s); next attempt at %s", run_id, outcome.detail, next_at)
-    async with ctx.sessions() as session:
-        await AsyncRunRepository(session).callback_retry(
-            run_id, next_at=next_at, error=outcome.detail
-        )
-        await session.commit()
+    async with ctx.open_db() as db:
+        await AsyncRunRepository(db).callback_retry(run_id, next_at=next_at, error=outcome.detail)
+        await db.commit()
     return next_at
 
 
 async def _record(
     ctx: JobContext, run_id: str, *, gave_up: str | None = None, error: str = ""
 ) -> None:
-    async with ctx.sessions() as session:
-        runs = AsyncRunRepository(session)
+    async with ctx.open_db() as db:
+        runs = AsyncRunRepository(db)
         if gave_up is None:
             await runs.callback_delivered(run_id)
         else:
             await runs.callback_gave_up(run_id, status=gave_up, error=error)
-        await session.commit()
+        await db.commit()
 
 
 def checked_callback_url(url: str | None, policy: EgressPolicy) -> str | None:
@@ -261,7 +257,7 @@ def checked_callback_url(url: str | None, policy: EgressPolicy) -> str | None:
 
 
 async def accept(
-    sessions: async_sessionmaker[AsyncSession],
+    open_db: async_sessionmaker[AsyncSession],
     dispatcher: Dispatcher,
     found: ReadyWebhook,
     conversation: Mapping[str, Any],
@@ -275,8 +271,8 @@ async def accept(
     """Store a pending run of an async webhook (with the bot's trace, which its execution
     passes on; `mock`: answered from the webhook's sample), hand it to the dispatcher, return
     its id."""
-    async with sessions() as session:
-        row = await AsyncRunRepository(session).accept(
+    async with open_db() as db:
+        row = await AsyncRunRepository(db).accept(
             webhook_id=found.id,
             company_id=found.company_id,
             webhook_revision=found.revision,
@@ -289,6 +285,6 @@ async def accept(
             trace=trace,
             mock=mock,
         )
-        await session.commit()
+        await db.commit()
     await dispatcher.submit(row.id)
     return row.id

@@ -29,11 +29,11 @@ async def work(settings: Settings, *, concurrency: int, name: str | None = None)
             "(or HOOKSMITH_QUEUE=postgres); with SQLite, async runs execute inside the server"
         )
     database = await open_database(settings)
-    engine = await open_engine(settings, tokens=StoredTokens(database.sessions, database.box))
-    cache = WebhookCache(database.sessions, database.box, max_age=settings.webhook_cache_seconds)
+    engine = await open_engine(settings, tokens=StoredTokens(database.open_db, database.box))
+    cache = WebhookCache(database.open_db, database.box, max_age=settings.webhook_cache_seconds)
     notices = await change_notices(database.url, cache)
     try:
-        ctx = JobContext.of(settings, database.sessions, cache, engine, Metrics())
+        ctx = JobContext.of(settings, database.open_db, cache, engine, Metrics())
         app = build_queue(database.url, ctx, pool_size=concurrency + 4)
         async with app.open_async():
             log.info("hooksmith worker %s: concurrency %d", name or "", concurrency)

@@ -25,14 +25,14 @@ class RunWriter:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        open_db: async_sessionmaker[AsyncSession],
         *,
         response_limit: int,
         interval: float = 0.05,
         batch_size: int = 200,
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
     ) -> None:
-        self.sessions = sessions
+        self.open_db = open_db
         self.response_limit = response_limit
         self.interval = interval
         self.batch_size = batch_size
@@ -138,9 +138,9 @@ class RunWriter:
                 self._lost(run, error)
 
     async def _insert(self, batch: list[NewRun]) -> None:
-        async with self.sessions() as session:
-            await RunRepository(session, response_limit=self.response_limit).add_many(batch)
-            await session.commit()
+        async with self.open_db() as db:
+            await RunRepository(db, response_limit=self.response_limit).add_many(batch)
+            await db.commit()
 
     @staticmethod
     def _lost(run: NewRun, error: Exception) -> None:

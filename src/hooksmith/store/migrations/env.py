@@ -7,7 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from hooksmith.store.database import create_engine
+from hooksmith.store.database import create_pool
 from hooksmith.store.models import Base
 
 
@@ -23,12 +23,12 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_on_url(url: str) -> None:
-    engine = create_engine(url)
+    pool = create_pool(url)
     try:
-        async with engine.begin() as connection:
+        async with pool.begin() as connection:
             await connection.run_sync(_run)
     finally:
-        await engine.dispose()
+        await pool.dispose()
 
 
 def main() -> None:
