@@ -2,7 +2,7 @@
 
 SQLite always; PostgreSQL too when HOOKSMITH_TEST_DATABASE_URL is set (the database it names
 need not exist: each test gets its own database cloned from a migrated template).
-Fixtures: `database_url`, `empty_database_url`, `pool`, `open_db`, `db`, `secret_box`,
+Fixtures: `database_url`, `empty_database_url`, `pool`, `open_db`, `db`, `statements`, `secret_box`,
 `tenants` (two agencies with two companies each, and one company on its own).
 """
 
@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import asyncpg
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -143,7 +144,7 @@ def empty_database_url(
 
 @pytest.fixture
 async def pool(database_url: str) -> AsyncIterator[AsyncEngine]:
-    """An pool on `database_url`, disposed after the test."""
+    """A connection pool on `database_url`, disposed after the test."""
     built = create_pool(database_url)
     yield built
     await built.dispose()
@@ -156,9 +157,22 @@ def open_db(pool: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 @pytest.fixture
 async def db(open_db: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """One session on the test's database; whatever it did not commit is rolled back."""
+    """One unit of work on the test's database; whatever it did not commit is rolled back."""
     async with open_db() as opened:
         yield opened
+
+
+@pytest.fixture
+def statements(pool: AsyncEngine) -> Iterator[list[str]]:
+    """Every SQL statement sent on `pool` while the test runs."""
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(args[2])
+
+    event.listen(pool.sync_engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(pool.sync_engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

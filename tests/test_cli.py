@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
+from tests.commands import run_hooksmith
 from tests.factories import ROOT
 from tests.upstream import Upstream
 
@@ -17,15 +17,7 @@ EXAMPLES = ROOT / "examples"
 
 
 def hooksmith(*args: str, allow: str = "127.0.0.1") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HOOKSMITH_EGRESS_ALLOW": allow}
-    return subprocess.run(
-        [sys.executable, "-m", "hooksmith", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    return run_hooksmith(*args, env={**os.environ, "HOOKSMITH_EGRESS_ALLOW": allow})
 
 
 def definition(tmp_path: Path, **data: object) -> str:
@@ -150,15 +142,8 @@ def test_curl_prints_a_command_as_a_definition_and_back(tmp_path: Path) -> None:
 
 
 def test_curl_reads_stdin_and_names_a_bad_flag() -> None:
-    env = {**os.environ}
-    done = subprocess.run(
-        [sys.executable, "-m", "hooksmith", "curl", "-"],
-        input="curl --proxy http://p:1 https://a.example",
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
+    done = run_hooksmith(
+        "curl", "-", env={**os.environ}, stdin="curl --proxy http://p:1 https://a.example"
     )
     assert done.returncode == 2
     assert "--proxy" in done.stderr

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import socket
@@ -34,6 +33,7 @@ from hooksmith.store import (
     upgrade,
 )
 from hooksmith.store.callback_secrets import CallbackSecretRepository
+from tests.commands import clean_environment, run_hooksmith
 from tests.factories import make_webhook
 from tests.shutdown import (
     check,
@@ -53,20 +53,11 @@ def free_port() -> int:
 
 
 def environment(var_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKSMITH_")}
-    env["HOOKSMITH_VAR_DIR"] = str(var_dir)
-    return env
+    return clean_environment(HOOKSMITH_VAR_DIR=str(var_dir))
 
 
 def hooksmith(var_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hooksmith", *args],
-        capture_output=True,
-        text=True,
-        env=environment(var_dir),
-        timeout=60,
-        check=False,
-    )
+    return run_hooksmith(*args, env=environment(var_dir))
 
 
 @contextmanager
@@ -215,14 +206,7 @@ async def test_admin_rotate_secrets_reencrypts_with_the_newest_key(tmp_path: Pat
             await db.commit()
             hook_id, company_id = row.id, company.id
         env = {"HOOKSMITH_SECRET_KEY": f"{new},{old}"}
-        done = subprocess.run(
-            [sys.executable, "-m", "hooksmith", "admin", "rotate-secrets"],
-            capture_output=True,
-            text=True,
-            env=environment(var) | env,
-            timeout=60,
-            check=False,
-        )
+        done = run_hooksmith("admin", "rotate-secrets", env=environment(var) | env)
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("1 webhook secrets, 1 callback secrets and 0 company secrets")
         only_new = SecretBox([new])

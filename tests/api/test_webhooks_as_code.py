@@ -4,17 +4,17 @@ real server over HTTP with an API token, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+import pytest
 import yaml
 
 from hooksmith.cli.plan import definition_of_view, normal_form
 from tests.api.client import Api
 from tests.api.conftest import ApiFactory, World
+from tests.commands import clean_environment, run_hooksmith
 from tests.server import Server
 from tests.upstream import Upstream
 
@@ -27,16 +27,7 @@ SECRETS = {TOKEN_VARIABLE: SECRET, "ACME_ORDER_STATUS_X_API_KEY": API_KEY}
 
 async def hooksmith(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """The command in its own process, with only the HOOKSMITH_* variables given here."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("HOOKSMITH_")}
-    return await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "hooksmith", *args],
-        capture_output=True,
-        text=True,
-        env=environment | env,
-        timeout=60,
-        check=False,
-    )
+    return await asyncio.to_thread(run_hooksmith, *args, env=clean_environment(**env))
 
 
 def as_ci(server: Server, token: str, **env: str) -> dict[str, str]:
@@ -53,6 +44,29 @@ def comparable(view: dict[str, Any]) -> dict[str, Any]:
     data = normal_form(definition_of_view(view))
     del data["company"]
     return data
+
+
+class Exported(NamedTuple):
+    """acme's two webhooks exported by acme's token: its API client, the folder and the CLI's
+    environment as a CI job would set it (server, token and the secrets)."""
+
+    client: Api
+    hooks: Path
+    env: dict[str, str]
+
+
+@pytest.fixture
+async def exported(
+    api: ApiFactory, world: World, server: Server, upstream: Upstream, tmp_path: Path
+) -> Exported:
+    hooks = tmp_path / "hooks"  # beside the test's database files
+    hooks.mkdir()
+    client = await api(token=world.acme.token)
+    await seed_acme(client, upstream)
+    env = as_ci(server, world.acme.token, **SECRETS)
+    done = await hooksmith("export", str(hooks), **env)
+    assert done.returncode == 0, done.stderr
+    return Exported(client, hooks, env)
 
 
 async def seed_acme(client: Api, upstream: Upstream) -> None:
@@ -138,42 +152,28 @@ async def test_export_writes_files_without_secrets_and_apply_recreates_them(
     assert ("X-Api-Key", API_KEY) in upstream.received[-1]["headers"]
 
 
-async def test_apply_twice_changes_nothing_the_second_time(
-    api: ApiFactory, world: World, server: Server, upstream: Upstream, tmp_path: Path
-) -> None:
-    tmp_path = tmp_path / "hooks"  # beside the test's database files
-    tmp_path.mkdir()
-    client = await api(token=world.acme.token)
-    await seed_acme(client, upstream)
-    env = as_ci(server, world.acme.token, **SECRETS)
-    assert (await hooksmith("export", str(tmp_path), **env)).returncode == 0
+async def test_apply_twice_changes_nothing_the_second_time(exported: Exported) -> None:
+    client, hooks, env = exported
     before = {view["id"]: view["revision"] for view in await webhooks_of(client, "acme")}
 
     for _ in range(2):
-        again = await hooksmith("apply", str(tmp_path), **env)
+        again = await hooksmith("apply", str(hooks), **env)
         assert again.returncode == 0, again.stderr
         assert "no changes (2 webhooks as the files say)" in again.stdout
     after = {view["id"]: view["revision"] for view in await webhooks_of(client, "acme")}
     assert after == before
 
 
-async def test_dry_run_prints_the_diff_and_changes_nothing(
-    api: ApiFactory, world: World, server: Server, upstream: Upstream, tmp_path: Path
-) -> None:
-    tmp_path = tmp_path / "hooks"  # beside the test's database files
-    tmp_path.mkdir()
-    client = await api(token=world.acme.token)
-    await seed_acme(client, upstream)
-    env = as_ci(server, world.acme.token, **SECRETS)
-    assert (await hooksmith("export", str(tmp_path), **env)).returncode == 0
-    path = tmp_path / "acme--lookup-eu.yaml"
+async def test_dry_run_prints_the_diff_and_changes_nothing(exported: Exported) -> None:
+    client, hooks, env = exported
+    path = hooks / "acme--lookup-eu.yaml"
     data = yaml.safe_load(path.read_text())
     data["timeout"] = 12
     data["params"][0]["value"] = "billing"
     path.write_text(yaml.safe_dump(data))
     (before,) = [v for v in await webhooks_of(client, "acme") if v["name"] == "Lookup (EU)"]
 
-    dry = await hooksmith("apply", str(tmp_path), "--dry-run", **env)
+    dry = await hooksmith("apply", str(hooks), "--dry-run", **env)
     assert dry.returncode == 0, dry.stderr
     assert "~ update acme/Lookup (EU)" in dry.stdout
     assert "timeout: 5.0 → 12.0" in dry.stdout
@@ -183,7 +183,7 @@ async def test_dry_run_prints_the_diff_and_changes_nothing(
     (still,) = [v for v in await webhooks_of(client, "acme") if v["name"] == "Lookup (EU)"]
     assert still == before
 
-    done = await hooksmith("apply", str(tmp_path), **env)
+    done = await hooksmith("apply", str(hooks), **env)
     assert done.returncode == 0, done.stderr
     (after,) = [v for v in await webhooks_of(client, "acme") if v["name"] == "Lookup (EU)"]
     assert (after["revision"], after["timeout"], after["params"]) == (
@@ -193,23 +193,16 @@ async def test_dry_run_prints_the_diff_and_changes_nothing(
     )
 
 
-async def test_deletions_only_with_prune(
-    api: ApiFactory, world: World, server: Server, upstream: Upstream, tmp_path: Path
-) -> None:
-    tmp_path = tmp_path / "hooks"  # beside the test's database files
-    tmp_path.mkdir()
-    client = await api(token=world.acme.token)
-    await seed_acme(client, upstream)
-    env = as_ci(server, world.acme.token, **SECRETS)
-    assert (await hooksmith("export", str(tmp_path), **env)).returncode == 0
-    (tmp_path / "acme--lookup-eu.yaml").unlink()
+async def test_deletions_only_with_prune(exported: Exported) -> None:
+    client, hooks, env = exported
+    (hooks / "acme--lookup-eu.yaml").unlink()
 
-    kept = await hooksmith("apply", str(tmp_path), **env)
+    kept = await hooksmith("apply", str(hooks), **env)
     assert kept.returncode == 0, kept.stderr
     assert "no changes" in kept.stdout
     assert len(await webhooks_of(client, "acme")) == 2
 
-    pruned = await hooksmith("apply", str(tmp_path), "--prune", **env)
+    pruned = await hooksmith("apply", str(hooks), "--prune", **env)
     assert pruned.returncode == 0, pruned.stderr
     assert "- delete acme/Lookup (EU)" in pruned.stdout
     assert [view["name"] for view in await webhooks_of(client, "acme")] == ["Order status"]
@@ -268,21 +261,16 @@ async def test_an_unreachable_server_is_a_failure_not_bad_input(tmp_path: Path) 
 
 
 async def test_a_new_host_without_a_secret_reference_warns_that_the_secret_is_gone(
-    api: ApiFactory, world: World, server: Server, upstream: Upstream, tmp_path: Path
+    exported: Exported,
 ) -> None:
-    tmp_path = tmp_path / "hooks"  # beside the test's database files
-    tmp_path.mkdir()
-    client = await api(token=world.acme.token)
-    await seed_acme(client, upstream)
-    env = as_ci(server, world.acme.token, **SECRETS)
-    assert (await hooksmith("export", str(tmp_path), **env)).returncode == 0
-    path = tmp_path / "acme--order-status.yaml"
+    client, hooks, env = exported
+    path = hooks / "acme--order-status.yaml"
     data = yaml.safe_load(path.read_text())
     data["auth"] = {"type": "bearer"}  # the reference left out: the stored secret is kept…
     data["url"] = data["url"].replace("127.0.0.1", "localhost")  # …unless the host changes
     path.write_text(yaml.safe_dump(data))
 
-    done = await hooksmith("apply", str(tmp_path), **env)
+    done = await hooksmith("apply", str(hooks), **env)
     assert done.returncode == 0, done.stderr
     assert "acme--order-status.yaml: auth.token: the server holds no secret" in done.stderr
     (order,) = [v for v in await webhooks_of(client, "acme") if v["name"] == "Order status"]

@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-import pytest
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hooksmith.service.cache import WebhookCache
 from hooksmith.store import Scope, SecretBox, WebhookRepository
 from tests.api.helpers import eventually
 from tests.database import Tenants
 from tests.factories import make_webhook
-
-
-@pytest.fixture
-def statements(pool: AsyncEngine) -> Iterator[list[str]]:
-    """Every SQL statement sent on `engine` while the test runs."""
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(pool.sync_engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(pool.sync_engine, "before_cursor_execute", record)
 
 
 async def _add(open_db: async_sessionmaker[AsyncSession], box: SecretBox, company: int) -> int:

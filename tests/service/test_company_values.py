@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hooksmith.service.company_values import CompanyValuesCache
 from hooksmith.store import SecretBox, SecretUnreadable
 from hooksmith.store.company_values import CompanyValueRepository
 from tests.database import Tenants
-
-
-@pytest.fixture
-def statements(pool: AsyncEngine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(pool.sync_engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(pool.sync_engine, "before_cursor_execute", record)
 
 
 async def _put(

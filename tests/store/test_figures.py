@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hooksmith.engine.result import ReceivedResponse, Result, ResultError
 from hooksmith.store import (
     NewRun,
     RunFigureRepository,
@@ -17,25 +16,10 @@ from hooksmith.store import (
 )
 from hooksmith.store.models import WebhookRow
 from tests.database import Tenants
-from tests.factories import make_webhook
+from tests.factories import make_webhook, result_of
 
 SINCE = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
 WINDOW = Window(since=SINCE, bucket=timedelta(hours=1), buckets=24)
-
-
-def outcome(kind: str, ms: float) -> Result:
-    """A result of outcome `kind` that took `ms` milliseconds."""
-    if kind == "success":
-        return Result(ok=True, status=200, duration_ms=ms, response=ReceivedResponse(status=200))
-    status = {"http_error": 503}.get(kind)
-    error_kind = {"blocked": "egress_blocked", "failed": "connect_error"}.get(kind, kind)
-    return Result(
-        ok=False,
-        status=status,
-        duration_ms=ms,
-        response=ReceivedResponse(status=status) if status else None,
-        error=ResultError(kind=error_kind, message="it went wrong"),
-    )
 
 
 async def add_webhook(db: AsyncSession, box: SecretBox, company_id: int) -> WebhookRow:
@@ -47,7 +31,7 @@ def run(hook: WebhookRow, at: datetime, kind: str, ms: float) -> NewRun:
         webhook_id=hook.id,
         company_id=hook.company_id,
         webhook_revision=1,
-        result=outcome(kind, ms),
+        result=result_of(kind, ms),
         created_at=at,
         finished_at=at,
     )

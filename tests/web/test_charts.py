@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Page, expect
 
-from hooksmith.engine.result import ReceivedResponse, Result, ResultError
 from hooksmith.store import NewRun, RunRepository, create_pool, db_opener
 from hooksmith.store.models import WebhookRow
 from tests.database import run_apart
+from tests.factories import result_of
 from tests.upstream import Upstream
 from tests.web.conftest import Site
 from tests.web.helpers import builder_ready, call_api, sign_in
@@ -21,20 +21,6 @@ from tests.web.helpers import builder_ready, call_api, sign_in
 CYCLE = ["success"] * 10 + ["http_error", "timeout", "blocked", "http_error", "timeout", "failed"]
 STORED = 192
 HOURS_BACK = 22  # spread over the 22 hours before this one, safe if the hour turns meanwhile
-
-
-def stored_result(kind: str, ms: float) -> Result:
-    if kind == "success":
-        return Result(ok=True, status=200, duration_ms=ms, response=ReceivedResponse(status=200))
-    status = 500 if kind == "http_error" else None
-    error_kind = {"blocked": "egress_blocked", "failed": "connect_error"}.get(kind, kind)
-    return Result(
-        ok=False,
-        status=status,
-        duration_ms=ms,
-        response=ReceivedResponse(status=status) if status else None,
-        error=ResultError(kind=error_kind, message="it went wrong"),
-    )
 
 
 def this_hour() -> datetime:
@@ -58,7 +44,7 @@ async def store_runs(database_url: str, webhook_id: int) -> None:
                     webhook_id=hook.id,
                     company_id=hook.company_id,
                     webhook_revision=1,
-                    result=stored_result(kind, ms),
+                    result=result_of(kind, ms, http_status=500),
                     created_at=hour - timedelta(hours=ago) + timedelta(minutes=10),
                 )
                 for ago, kind, ms in planned_runs()

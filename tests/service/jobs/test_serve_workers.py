@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.commands import clean_environment, run_hooksmith
 from tests.shutdown import (
     check,
     refused,
@@ -67,16 +67,8 @@ def test_two_worker_processes_serve_one_port(postgres_url: str, tmp_path: Path) 
 
 
 def test_sqlite_refuses_more_than_one_worker(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKSMITH_")}
-    env["HOOKSMITH_VAR_DIR"] = str(tmp_path / "var")
-    done = subprocess.run(
-        [sys.executable, "-m", "hooksmith", "serve", "--workers", "2"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    env = clean_environment(HOOKSMITH_VAR_DIR=str(tmp_path / "var"))
+    done = run_hooksmith("serve", "--workers", "2", env=env)
     assert done.returncode == 2
     assert "--workers" in done.stderr
     assert "PostgreSQL" in done.stderr

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.commands import clean_environment, run_hooksmith
 
 
 def test_the_worker_refuses_to_start_without_a_job_queue(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKSMITH_")}
-    env["HOOKSMITH_VAR_DIR"] = str(tmp_path / "var")
-    done = subprocess.run(
-        [sys.executable, "-m", "hooksmith", "worker"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    env = clean_environment(HOOKSMITH_VAR_DIR=str(tmp_path / "var"))
+    done = run_hooksmith("worker", env=env)
     assert done.returncode == 2, done.stderr
     assert "HOOKSMITH_DATABASE_URL" in done.stderr
