@@ -79,14 +79,21 @@ async def world(db: AsyncSession, tenants: Tenants) -> World:
     return made
 
 
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def settings_for(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
+    """Settings of a test server: its database, a var dir in `tmp_path`, a fresh secret key and
+    egress to 127.0.0.1 (where the upstreams listen), then `overrides`."""
+    values: dict[str, object] = {"egress_allow": "127.0.0.1"} | overrides
     return Settings(
         database_url=database_url,
         var_dir=tmp_path / "var",
         secret_key=SecretStr(Fernet.generate_key().decode()),
-        egress_allow="127.0.0.1",
+        **values,  # type: ignore[arg-type]
     )
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return settings_for(database_url, tmp_path)
 
 
 @pytest.fixture

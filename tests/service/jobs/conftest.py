@@ -8,11 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
 from hooksmith.settings import Settings
-from tests.api.conftest import api, server, world  # noqa: F401  (fixtures used here too)
+from tests.api.conftest import api, server, settings_for, world  # noqa: F401  (fixtures too)
 from tests.database import POSTGRES_VARIABLE, Postgres, run_apart
 from tests.service.jobs.receiver import Receiver, receiving
 from tests.upstream import serve
@@ -38,12 +37,7 @@ def fast(**overrides: object) -> dict[str, object]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=database_url,
-        var_dir=tmp_path / "var",
-        secret_key=SecretStr(Fernet.generate_key().decode()),
-        **fast(),  # type: ignore[arg-type]
-    )
+    return settings_for(database_url, tmp_path, **fast())
 
 
 @pytest.fixture

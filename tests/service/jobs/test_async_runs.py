@@ -93,13 +93,7 @@ async def test_the_callback_is_signed_and_retried_until_acknowledged(
     receiver.fail_first = 1
     client = await api(token=world.acme.token)
     hook = await _async_hook(client, receiver.url("/work"))
-    reply = await client.post(
-        f"{WEBHOOKS}/{hook['id']}/execute",
-        CONVERSATION,
-        params={"callback_url": receiver.url("/callback")},
-    )
-    assert reply.status == 202, reply.text
-    run_id = reply.body["run_id"]
+    run_id = await _accepted_with_callback(client, hook, receiver)
 
     async def delivered() -> dict[str, Any] | None:
         return receiver.callbacks.get(run_id)
@@ -248,14 +242,20 @@ async def test_the_rate_limit_answers_429_with_retry_after(
     assert elsewhere.status == 200  # another company has its own bucket
 
 
-async def _callback_of(client: Api, hook: dict[str, Any], receiver: Receiver) -> dict[str, Any]:
+async def _accepted_with_callback(client: Api, hook: dict[str, Any], receiver: Receiver) -> str:
+    """Execute the async `hook` with the receiver's callback URL; the accepted run's id."""
     reply = await client.post(
         f"{WEBHOOKS}/{hook['id']}/execute",
         CONVERSATION,
         params={"callback_url": receiver.url("/callback")},
     )
     assert reply.status == 202, reply.text
-    run_id = reply.body["run_id"]
+    run_id: str = reply.body["run_id"]
+    return run_id
+
+
+async def _callback_of(client: Api, hook: dict[str, Any], receiver: Receiver) -> dict[str, Any]:
+    run_id = await _accepted_with_callback(client, hook, receiver)
 
     async def arrived() -> dict[str, Any] | None:
         # The first attempt of this run's callback (a refused one of an earlier run is retried).
