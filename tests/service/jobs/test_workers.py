@@ -15,7 +15,7 @@ from hooksmith.store import create_pool, db_opener
 from hooksmith.store.models import RunRow
 from tests.api.client import Api
 from tests.api.helpers import definition, eventually
-from tests.service.jobs.processes import cluster, seed_tenant
+from tests.service.jobs.processes import Cluster, cluster, seed_tenant
 from tests.service.jobs.receiver import Receiver
 
 WEBHOOKS = "/api/v1/webhooks"
@@ -31,6 +31,19 @@ async def _webhook(client: Api, url: str) -> int:
 def _succeeded(log: str) -> int:
     """How many runs a worker's log says it completed."""
     return sum("hooksmith.run[" in line and "status: Success" in line for line in log.splitlines())
+
+
+async def _done(client: Api, run_id: str, running: Cluster) -> dict[str, Any]:
+    """The run once done (30 s at most); failing, the processes' logs say why not."""
+
+    async def done() -> dict[str, Any] | None:
+        run: dict[str, Any] = (await client.get(f"/api/v1/runs/{run_id}")).body
+        return run if run["status"] == "done" else None
+
+    try:
+        return await eventually(done, timeout=30)
+    except AssertionError:
+        raise AssertionError(running.logs()) from None
 
 
 async def _runs(database_url: str) -> dict[str, tuple[str, int]]:
@@ -65,14 +78,7 @@ async def test_a_worker_killed_mid_job_leaves_its_run_to_another(
             running.kill("first")
             running.start_worker("second")
 
-            async def done() -> dict[str, Any] | None:
-                run: dict[str, Any] = (await client.get(f"/api/v1/runs/{run_id}")).body
-                return run if run["status"] == "done" else None
-
-            try:
-                run = await eventually(done, timeout=30)
-            except AssertionError:
-                raise AssertionError(running.logs()) from None
+            run = await _done(client, run_id, running)
     assert run["ok"] is True
     assert receiver.keys == {run_id: 2}  # sent twice, with the run's one key
     assert receiver.effects == {run_id}  # so it took effect once
@@ -116,14 +122,7 @@ async def test_a_run_whose_result_could_not_be_stored_is_tried_again(
             assert reply.status == 202, reply.text
             run_id = reply.body["run_id"]
 
-            async def done() -> dict[str, Any] | None:
-                run: dict[str, Any] = (await client.get(f"/api/v1/runs/{run_id}")).body
-                return run if run["status"] == "done" else None
-
-            try:
-                run = await eventually(done, timeout=30)
-            except AssertionError:
-                raise AssertionError(running.logs()) from None
+            run = await _done(client, run_id, running)
     assert run["ok"] is True
     assert "the database went away" in running.log_of("only")
     assert receiver.keys == {run_id: 2}  # sent again after the failure, with the same key
