@@ -39,7 +39,7 @@ def _on_database(work: Callable[[Settings, Database], Awaitable[T]]) -> T:
 
 
 def _with_db(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run `work` in one session on the configured database."""
+    """Run `work` in one unit of work (`db`) on the configured database."""
 
     async def in_db(_: Settings, database: Database) -> T:
         async with database.open_db() as db:
