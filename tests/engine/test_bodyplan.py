@@ -105,10 +105,7 @@ render_body(REFERENCE, "{}", {}, deadline=time.monotonic() + 5)  # registers the
 
 def through_sandbox(sandbox: Sandbox, source: str, data: dict[str, Any]) -> tuple[Any, ...]:
     """The body as the sandbox alone renders it: its text and warnings, or its error."""
-    environment = sandbox.environment
-    template = sandbox.compile_template(
-        "body", source, field=FIELD, rewrite=lambda text: rewrite_body(environment, text)
-    )
+    template = sandbox.compile_template("body", source, field=FIELD, rewrite=rewrite_body)
     try:
         rendered = sandbox.render_template(
             template, data, deadline=time.monotonic() + 5, field=FIELD

@@ -26,6 +26,7 @@ from jinja2.nodes import EvalContext
 
 from hooksmith.engine.bodyplan import BodyPlan, Writers, never_json, plan_body
 from hooksmith.engine.caps import ensure_small, refuse_if
+from hooksmith.engine.environment import SandboxTemplate
 from hooksmith.engine.errors import RenderError
 from hooksmith.engine.placeholders import read_placeholder
 from hooksmith.engine.sandbox import Rendered, Sandbox
@@ -46,16 +47,7 @@ def render_body(
     >>> render_body(Sandbox(), '{"a": {{ a }}}', {"a": [1]}, deadline=time.monotonic() + 1).value
     '{"a": [1]}'
     """
-    environment = sandbox.environment
-    if AS_VALUE not in environment.filters:
-        sandbox.add_writers({IN_STRING: _in_string(sandbox), AS_VALUE: _as_value(sandbox)})
-    template = sandbox.compile_template(
-        "body",
-        source,
-        field=FIELD,
-        rewrite=lambda text: rewrite_body(environment, text),
-        shortcut=lambda tree: _plan(sandbox, tree),
-    )
+    template = _compiled(sandbox, source)
     plan = template.shortcut
     if type(plan) is BodyPlan:
         planned = plan.render(variables, deadline)
@@ -79,20 +71,11 @@ def check_body(sandbox: Sandbox, source: str) -> None:
     ...
     hooksmith.engine.errors.RenderError: body: whatever the data, not JSON: line 1, column 12: ...
     """
-    environment = sandbox.environment
-    if AS_VALUE not in environment.filters:
-        sandbox.add_writers({IN_STRING: _in_string(sandbox), AS_VALUE: _as_value(sandbox)})
     plan: object
     if len(source) > FULL_CHECK_CHARS:
         plan = _parsed_plan(sandbox, source)
     else:
-        plan = sandbox.compile_template(
-            "body",
-            source,
-            field=FIELD,
-            rewrite=lambda text: rewrite_body(environment, text),
-            shortcut=lambda tree: _plan(sandbox, tree),
-        ).shortcut
+        plan = _compiled(sandbox, source).shortcut
     if type(plan) is not BodyPlan:
         return
     error = never_json(plan, _check_json)
@@ -103,9 +86,25 @@ def check_body(sandbox: Sandbox, source: str) -> None:
         raise RenderError(f"{FIELD}: whatever the data, not JSON: {error}", field=FIELD)
 
 
+def _compiled(sandbox: Sandbox, source: str) -> SandboxTemplate:
+    """The body's template, compiled once per source: rewritten for its JSON writers (added to
+    the sandbox first), with its plan as its `.shortcut`."""
+    if AS_VALUE not in sandbox.environment.filters:
+        _add_writers(sandbox)
+    return sandbox.compile_template(
+        "body", source, field=FIELD, rewrite=rewrite_body, shortcut=_plan
+    )
+
+
+def _add_writers(sandbox: Sandbox) -> None:
+    """Register the JSON writers the rewritten body calls (a no-op when they are there)."""
+    sandbox.add_writers({IN_STRING: _in_string(sandbox), AS_VALUE: _as_value(sandbox)})
+
+
 def _parsed_plan(sandbox: Sandbox, source: str) -> BodyPlan | None:
     """A large body's plan from its syntax tree alone: parsing finds its syntax errors at about
     half the cost of compiling it too (which its first render pays, in a renderer process)."""
+    _add_writers(sandbox)  # the plan writes with them
     environment = sandbox.environment
     try:
         check_nesting(environment, source)

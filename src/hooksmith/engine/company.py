@@ -254,19 +254,19 @@ def unknown_names(found: References, values: CompanyValues) -> EngineError | Non
     """The error for the first secret or variable the webhook names that its company lacks."""
     for name, where in found.secrets.items():
         if name not in values.secrets:
-            return UnknownSecret(
-                f"{where}: the company has no secret named {name!r} (add it under "
-                "Secrets & variables)",
-                field=where,
-            )
+            return _unknown(UnknownSecret, "secret", name, where)
     for name, where in found.variables.items():
         if name not in values.variables:
-            return UnknownVariable(
-                f"{where}: the company has no variable named {name!r} (add it under "
-                "Secrets & variables)",
-                field=where,
-            )
+            return _unknown(UnknownVariable, "variable", name, where)
     return None
+
+
+def _unknown(error: type[EngineError], what: str, name: str, where: str) -> EngineError:
+    """The error for a secret or variable (`what`) the company lacks: where to add it."""
+    return error(
+        f"{where}: the company has no {what} named {name!r} (add it under Secrets & variables)",
+        field=where,
+    )
 
 
 HostRules = tuple[tuple[str, tuple[str, ...]], ...]

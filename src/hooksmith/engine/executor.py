@@ -360,7 +360,7 @@ class Engine:
             try:
                 prepared = await self._with_token(oauth, prepared, deadline, company)
             except EngineError as error:
-                return self._unsent(webhook, error, prepared, started)
+                return self._unanswered(webhook, error, prepared, started)
         sent = await self._send(prepared, plan, deadline, company)
         if oauth is not None and sent.reply is not None and sent.reply.status == 401:
             # The token may have been revoked before its time: drop it, get one more, re-send once.
@@ -387,9 +387,7 @@ class Engine:
             )
         else:
             assert sent.failure is not None
-            result = self._failed(webhook, sent.failure, prepared.redactor, started)
-            result.request = prepared.shown()
-            result.warnings = list(prepared.warnings)
+            result = self._unanswered(webhook, sent.failure, prepared, started)
         result.attempts = sent.attempts
         result.warnings.extend(prepared.redactor.text(w) for w in sent.warnings)
         return result
@@ -440,10 +438,11 @@ class Engine:
             prepared, headers=tuple(headers), redactor=prepared.redactor.adding(token.value)
         )
 
-    def _unsent(
+    def _unanswered(
         self, webhook: Webhook, error: EngineError, prepared: PreparedRequest, started: float
     ) -> Result:
-        """The result of an execution stopped before sending (no credentials to send)."""
+        """The failed result of a request that got no answer: not sent (no credentials to
+        send) or every attempt failed; it shows the request and its render warnings."""
         result = self._failed(webhook, error, prepared.redactor, started)
         result.request = prepared.shown()
         result.warnings = list(prepared.warnings)

@@ -24,6 +24,7 @@ from urllib.parse import quote, urlsplit
 from jinja2 import Environment, Undefined, meta
 from jinja2.exceptions import TemplateSyntaxError
 
+from hooksmith.engine.environment import SandboxTemplate
 from hooksmith.engine.errors import RenderError
 from hooksmith.engine.placeholders import read_placeholder
 from hooksmith.engine.sandbox import Rendered, Sandbox
@@ -55,12 +56,7 @@ def render_url(
     if "{" not in source:  # no placeholder: nothing to render
         _check_static(source)
         return Rendered(as_uri(source))
-    environment = sandbox.environment
-    if AS_LABEL not in environment.filters:
-        sandbox.add_writers(_WRITERS)
-    template = sandbox.compile_template(
-        "url", source, field=FIELD, rewrite=lambda text: rewrite_url(environment, text)
-    )
+    template = _compiled(sandbox, source)
     variables = {**conversation, **context} if context else conversation
     rendered = sandbox.render_template(template, variables, deadline=deadline, field=FIELD)
     _check_absolute(rendered.value)
@@ -79,12 +75,15 @@ def check_url(sandbox: Sandbox, source: str) -> None:
     """
     if "{" not in source:
         return
-    environment = sandbox.environment
-    if AS_LABEL not in environment.filters:
+    _compiled(sandbox, source)
+
+
+def _compiled(sandbox: Sandbox, source: str) -> SandboxTemplate:
+    """The URL's template, compiled once per source, each placeholder routed through the
+    encoder of its position (the encoders are added to the sandbox first)."""
+    if AS_LABEL not in sandbox.environment.filters:
         sandbox.add_writers(_WRITERS)
-    sandbox.compile_template(
-        "url", source, field=FIELD, rewrite=lambda text: rewrite_url(environment, text)
-    )
+    return sandbox.compile_template("url", source, field=FIELD, rewrite=rewrite_url)
 
 
 @lru_cache(maxsize=256)
