@@ -29,6 +29,7 @@ from hooksmith.service.execution import (
     sample_answer,
 )
 from hooksmith.service.runtime import Runtime
+from hooksmith.service.webhooks import webhook_in
 from hooksmith.store import MockState, RunRepository, SampleRepository, WebhookRepository
 from hooksmith.store.models import WebhookRow, WebhookSampleRow
 
@@ -103,10 +104,9 @@ def checked_sample(
 
 
 async def _webhook(rt: Runtime, db: AsyncSession, actor: Actor, webhook_id: int) -> WebhookRow:
-    row = await WebhookRepository(db, rt.box).get(actor.scope, webhook_id)
-    if row is None:
-        raise NotFound(f"no webhook with id {webhook_id}", field="webhook_id")
-    return row
+    return await webhook_in(
+        WebhookRepository(db, rt.box), actor.scope, webhook_id, field="webhook_id"
+    )
 
 
 async def get_sample(rt: Runtime, db: AsyncSession, actor: Actor, webhook_id: int) -> SampleView:
