@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from hooksmith.service.execution import (
 from hooksmith.service.jobs.runs import accept, checked_callback_url
 from hooksmith.service.runtime import Runtime
 from hooksmith.service.samples import mocked
+from hooksmith.service.tasks import cancel_and_wait
 from hooksmith.service.webhooks import Page, webhook_in
 from hooksmith.store import NewRun, RunRepository, WebhookRepository
 from hooksmith.store.models import RunRow, utcnow
@@ -237,10 +237,7 @@ class RetentionTask:
         self._task = asyncio.create_task(self._loop(), name="hooksmith-run-retention")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def _loop(self) -> None:
         while True:
