@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hooksmith.service.caching import keep
 from hooksmith.service.errors import Unauthorized
 from hooksmith.store import Scope, TenantRepository
 from hooksmith.store.tenants import hash_token
@@ -188,10 +189,7 @@ class Actors:
         return None
 
     def _keep(self, key: str, actor: Actor) -> None:
-        self._entries[key] = _Entry(time.monotonic(), actor)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.capacity:
-            self._entries.popitem(last=False)
+        keep(self._entries, key, _Entry(time.monotonic(), actor), self.capacity)
 
     def revoked(self, token_id: int) -> None:
         """A revocation in this process: forget the token here and tell the other processes."""

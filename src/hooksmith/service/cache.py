@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hooksmith.engine import SECRET_FIELDS, Webhook
+from hooksmith.service.caching import ChangedById
 from hooksmith.service.company_values import CompanyValuesCache
 from hooksmith.store import (
     Scope,
@@ -50,7 +50,7 @@ def _shape_only(row: WebhookRow) -> Webhook:
     return to_definition(row, None)
 
 
-class WebhookCache:
+class WebhookCache(ChangedById[ReadyWebhook]):
     """Webhooks by id for the execute path.
 
     A save in this process calls `invalidate` and is seen at once; an entry older than
@@ -68,14 +68,8 @@ class WebhookCache:
         max_age: float,
         capacity: int = 10_000,
     ) -> None:
-        self.open_db = open_db
-        self.box = box
-        self.max_age = max_age
-        self.capacity = capacity
-        self._entries: OrderedDict[int, tuple[float, ReadyWebhook]] = OrderedDict()
+        super().__init__(open_db, box, max_age=max_age, capacity=capacity)
         self._flights: dict[Hashable, asyncio.Future[ReadyWebhook | None]] = {}
-        self._epoch = 0  # bumped by every invalidation; a load begun before one stores nothing
-        self.announce: Callable[[int], None] | None = None  # tells other processes (notices)
         # The companies' secrets and variables, beside the webhooks that name them.
         self.values = CompanyValuesCache(open_db, box, max_age=max_age)
 
@@ -96,15 +90,8 @@ class WebhookCache:
             ("load", webhook_id, scope), lambda: self._load(scope, webhook_id)
         )
 
-    def changed(self, webhook_id: int) -> None:
-        """A save or delete in this process: forget the entry here and tell the other processes."""
-        self.invalidate(webhook_id)
-        if self.announce is not None:
-            self.announce(webhook_id)
-
     def invalidate(self, webhook_id: int) -> None:
-        self._epoch += 1
-        self._entries.pop(webhook_id, None)
+        super().invalidate(webhook_id)
         self._flights.clear()
 
     def clear(self) -> None:
@@ -137,7 +124,7 @@ class WebhookCache:
             self.invalidate(cached.id)
             return None
         if current == (cached.revision, cached.company_id):
-            self._store(cached, epoch)
+            self._store(cached.id, cached, epoch)
             return cached
         return await self._load(Scope.everything(), cached.id)
 
@@ -151,13 +138,5 @@ class WebhookCache:
                     self.invalidate(webhook_id)
                 return None
             found = ready(repository, row)
-        self._store(found, epoch)
+        self._store(found.id, found, epoch)
         return found
-
-    def _store(self, found: ReadyWebhook, epoch: int) -> None:
-        if epoch != self._epoch:
-            return  # a save was made while this was read; the next call reads it again
-        self._entries[found.id] = (time.monotonic(), found)
-        self._entries.move_to_end(found.id)
-        while len(self._entries) > self.capacity:
-            self._entries.popitem(last=False)

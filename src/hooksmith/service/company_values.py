@@ -10,12 +10,10 @@ cannot be deleted (`InUse`, naming the webhooks), so no webhook breaks unnoticed
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
-from collections.abc import Callable
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hooksmith.engine import (
     VALUE_NAME,
@@ -26,6 +24,7 @@ from hooksmith.engine import (
     references,
 )
 from hooksmith.service.actors import Actor
+from hooksmith.service.caching import ChangedById
 from hooksmith.service.errors import Conflict, InvalidInput, NotFound, store_errors
 from hooksmith.store import (
     Scope,
@@ -326,26 +325,10 @@ def _listed(names: list[str]) -> str:
     return f"the webhook{'s' if len(names) > 1 else ''} {shown}{more}"
 
 
-class CompanyValuesCache:
+class CompanyValuesCache(ChangedById[CompanyValues]):
     """Each company's secrets (decrypted) and variables for the execute path: one query per
     company until a change clears it. A change in this process clears it here at once and is
     announced to the others (change notices); `max_age` is the fallback window."""
-
-    def __init__(
-        self,
-        open_db: async_sessionmaker[AsyncSession],
-        box: SecretBox,
-        *,
-        max_age: float,
-        capacity: int = 10_000,
-    ) -> None:
-        self.open_db = open_db
-        self.box = box
-        self.max_age = max_age
-        self.capacity = capacity
-        self._entries: OrderedDict[int, tuple[float, CompanyValues]] = OrderedDict()
-        self._epoch = 0
-        self.announce: Callable[[int], None] | None = None
 
     async def get(self, company_id: int) -> CompanyValues:
         entry = self._entries.get(company_id)
@@ -353,22 +336,8 @@ class CompanyValuesCache:
             return entry[1]
         epoch = self._epoch
         values = await self._load(company_id)
-        if epoch == self._epoch:
-            self._entries[company_id] = (time.monotonic(), values)
-            self._entries.move_to_end(company_id)
-            while len(self._entries) > self.capacity:
-                self._entries.popitem(last=False)
+        self._store(company_id, values, epoch)
         return values
-
-    def changed(self, company_id: int) -> None:
-        """A change in this process: forget the company here and tell the other processes."""
-        self.invalidate(company_id)
-        if self.announce is not None:
-            self.announce(company_id)
-
-    def invalidate(self, company_id: int) -> None:
-        self._epoch += 1
-        self._entries.pop(company_id, None)
 
     async def _load(self, company_id: int) -> CompanyValues:
         async with self.open_db() as db:

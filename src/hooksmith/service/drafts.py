@@ -29,7 +29,7 @@ from hooksmith.engine import (
 )
 from hooksmith.service.actors import Actor
 from hooksmith.service.cache import ReadyWebhook
-from hooksmith.service.errors import InvalidInput, NotFound
+from hooksmith.service.errors import InvalidInput
 from hooksmith.service.execution import conversation_or_refuse, run_webhook
 from hooksmith.service.preview import limit_key
 from hooksmith.service.runtime import Runtime
@@ -38,6 +38,7 @@ from hooksmith.service.webhooks import (
     stored_destination,
     stored_secret,
     token_origin,
+    webhook_in,
 )
 from hooksmith.store import TenantRepository, WebhookRepository
 from hooksmith.store.models import WebhookRow
@@ -88,10 +89,9 @@ def secret_to_clear(row: WebhookRow, draft: dict[str, Any]) -> str | None:
 
 
 async def _row(db: AsyncSession, rt: Runtime, actor: Actor, webhook_id: int) -> WebhookRow:
-    row = await WebhookRepository(db, rt.box).get(actor.scope, webhook_id)
-    if row is None:
-        raise NotFound(f"no webhook with id {webhook_id}", field="webhook_id")
-    return row
+    return await webhook_in(
+        WebhookRepository(db, rt.box), actor.scope, webhook_id, field="webhook_id"
+    )
 
 
 async def check_draft(

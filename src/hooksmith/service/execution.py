@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,28 +52,20 @@ async def run_webhook(
                 field=ready.missing_secret,
             ),
         )
-    started = time.monotonic()
-    limit = ready.webhook.timeout + margin
-    company_values = await _named_values(engine, ready, values)
-    try:
-        # A timer on this task rather than `wait_for`'s second task per execution.
-        async with asyncio.timeout(limit):
-            return await engine.execute(
-                ready.webhook,
-                conversation,
-                company=ready.company_id,
-                idempotency_key=idempotency_key,
-                trace=trace,
-                values=company_values,
-            )
-    except TimeoutError:
-        return Result(
-            ok=False,
-            duration_ms=round((time.monotonic() - started) * 1000, 3),
-            error=ResultError(
-                kind="timeout", message=f"the webhook did not finish within {limit:g} seconds"
-            ),
-        )
+    return await _within_deadline(
+        engine,
+        ready,
+        margin,
+        values,
+        lambda company_values: engine.execute(
+            ready.webhook,
+            conversation,
+            company=ready.company_id,
+            idempotency_key=idempotency_key,
+            trace=trace,
+            values=company_values,
+        ),
+    )
 
 
 def sample_answer(row: WebhookSampleRow) -> SampleAnswer:
@@ -100,22 +92,44 @@ async def answer_from_sample(
     """A mocked execution: the webhook rendered and `sample` read as its answer, nothing sent
     (docs/design.md#mock-answers); without a sample, a `no_sample` failure (variables take
     their defaults, as after any failure). `values` as for `run_webhook`."""
+    return await _within_deadline(
+        engine,
+        ready,
+        margin,
+        values,
+        lambda company_values: engine.answer(
+            ready.webhook,
+            conversation,
+            sample,
+            company=ready.company_id,
+            values=company_values,
+        ),
+        mock=True,
+    )
+
+
+async def _within_deadline(
+    engine: Engine,
+    ready: ReadyWebhook,
+    margin: float,
+    values: CompanyValuesCache | None,
+    step: Callable[[CompanyValues | None], Awaitable[Result]],
+    *,
+    mock: bool = False,
+) -> Result:
+    """`step` given the company values the webhook names, within the webhook's time-out plus
+    `margin`; past it, a `timeout` failure (marked `mock` for a mocked execution)."""
     started = time.monotonic()
     limit = ready.webhook.timeout + margin
     company_values = await _named_values(engine, ready, values)
     try:
+        # A timer on this task rather than `wait_for`'s second task per execution.
         async with asyncio.timeout(limit):
-            return await engine.answer(
-                ready.webhook,
-                conversation,
-                sample,
-                company=ready.company_id,
-                values=company_values,
-            )
+            return await step(company_values)
     except TimeoutError:
         return Result(
             ok=False,
-            mock=True,
+            mock=mock,
             duration_ms=round((time.monotonic() - started) * 1000, 3),
             error=ResultError(
                 kind="timeout", message=f"the webhook did not finish within {limit:g} seconds"

@@ -21,6 +21,8 @@ from typing import Any, Protocol
 
 import asyncpg
 
+from hooksmith.service.tasks import cancel_and_wait
+
 log = logging.getLogger(__name__)
 
 CHANNEL = "hooksmith_changes"
@@ -73,11 +75,8 @@ class PostgresNotices:
         self._outbox.put_nowait(f"{kind}:{ident}")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:

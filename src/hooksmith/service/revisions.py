@@ -20,7 +20,7 @@ from hooksmith.engine import SECRET_FIELDS
 from hooksmith.service.actors import Actor
 from hooksmith.service.cache import WebhookCache
 from hooksmith.service.errors import InvalidInput, NotFound
-from hooksmith.service.webhooks import Page, WebhookView, save_definition
+from hooksmith.service.webhooks import Page, WebhookView, save_definition, webhook_in
 from hooksmith.store import MAX_ID, RevisionRepository, SecretBox, WebhookRepository
 from hooksmith.store.models import WebhookRevisionRow
 
@@ -74,8 +74,7 @@ def revision_view(kept: WebhookRevisionRow, author: str | None) -> RevisionView:
 
 
 async def _webhook_exists(db: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int) -> None:
-    if await WebhookRepository(db, box).get(actor.scope, webhook_id) is None:
-        raise NotFound(f"no webhook with id {webhook_id}")
+    await webhook_in(WebhookRepository(db, box), actor.scope, webhook_id)
 
 
 async def list_revisions(

@@ -17,6 +17,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hooksmith.service.limits import CompanyLimits
+from hooksmith.service.tasks import cancel_and_wait
 from hooksmith.store.models import utcnow
 from hooksmith.store.servers import ServerRepository
 
@@ -55,11 +56,8 @@ class ServerRoll:
         return alive
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         with contextlib.suppress(Exception):  # a database gone at shutdown: the row times out
             async with self.open_db() as db:
                 await ServerRepository(db).forget(self.id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -26,7 +25,8 @@ from hooksmith.service.execution import (
 from hooksmith.service.jobs.runs import accept, checked_callback_url
 from hooksmith.service.runtime import Runtime
 from hooksmith.service.samples import mocked
-from hooksmith.service.webhooks import Page
+from hooksmith.service.tasks import cancel_and_wait
+from hooksmith.service.webhooks import Page, webhook_in
 from hooksmith.store import NewRun, RunRepository, WebhookRepository
 from hooksmith.store.models import RunRow, utcnow
 
@@ -97,9 +97,7 @@ async def run_test(
     """Run the stored webhook with sample conversation data and store it as a `test` run."""
     data = conversation_or_refuse(conversation, "conversation")
     repository = WebhookRepository(db, rt.box)
-    row = await repository.get(actor.scope, webhook_id)
-    if row is None:
-        raise NotFound(f"no webhook with id {webhook_id}")
+    row = await webhook_in(repository, actor.scope, webhook_id)
     prepared = ready(repository, row)
     await db.commit()  # end the read before the request, which may take seconds
     async with rt.limits.admit(prepared.company_id):
@@ -203,8 +201,7 @@ async def list_runs(
     limit: int = 50,
 ) -> Page[RunView]:
     """One page of a webhook's run history, newest first."""
-    if await WebhookRepository(db, rt.box).get(actor.scope, webhook_id) is None:
-        raise NotFound(f"no webhook with id {webhook_id}")
+    await webhook_in(WebhookRepository(db, rt.box), actor.scope, webhook_id)
     rows, total = await RunRepository(db).list_for_webhook(
         actor.scope, webhook_id, offset=offset, limit=limit
     )
@@ -240,10 +237,7 @@ class RetentionTask:
         self._task = asyncio.create_task(self._loop(), name="hooksmith-run-retention")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def _loop(self) -> None:
         while True:

@@ -29,6 +29,7 @@ from hooksmith.service.execution import (
     sample_answer,
 )
 from hooksmith.service.runtime import Runtime
+from hooksmith.service.webhooks import webhook_in
 from hooksmith.store import MockState, RunRepository, SampleRepository, WebhookRepository
 from hooksmith.store.models import WebhookRow, WebhookSampleRow
 
@@ -103,10 +104,9 @@ def checked_sample(
 
 
 async def _webhook(rt: Runtime, db: AsyncSession, actor: Actor, webhook_id: int) -> WebhookRow:
-    row = await WebhookRepository(db, rt.box).get(actor.scope, webhook_id)
-    if row is None:
-        raise NotFound(f"no webhook with id {webhook_id}", field="webhook_id")
-    return row
+    return await webhook_in(
+        WebhookRepository(db, rt.box), actor.scope, webhook_id, field="webhook_id"
+    )
 
 
 async def get_sample(rt: Runtime, db: AsyncSession, actor: Actor, webhook_id: int) -> SampleView:
@@ -130,19 +130,9 @@ async def put_sample(
 ) -> SampleView:
     """Store a typed sample answer, replacing the webhook's sample."""
     await _webhook(rt, db, actor, webhook_id)
-    kept = checked_sample(status, headers, body, limit=rt.settings.max_response_bytes)
-    row = await SampleRepository(db).put(
-        webhook_id,
-        status=status,
-        headers=kept,
-        body=body,
-        source="typed",
-        run_id=None,
-        user_id=actor.user_id,
+    return await _keep_sample(
+        rt, db, actor, webhook_id, status, headers, body, source="typed", run_id=None
     )
-    view = sample_view(row)
-    await db.commit()
-    return view
 
 
 async def delete_sample(rt: Runtime, db: AsyncSession, actor: Actor, webhook_id: int) -> None:
@@ -191,14 +181,32 @@ async def sample_from_run(
         if isinstance(line, dict) and str(line.get("key", "")).lower() not in _WIRE_HEADERS
     ]
     status = int(response.get("status") or run.http_status or 200)
+    return await _keep_sample(
+        rt, db, actor, webhook_id, status, headers, body, source="run", run_id=run.id
+    )
+
+
+async def _keep_sample(
+    rt: Runtime,
+    db: AsyncSession,
+    actor: Actor,
+    webhook_id: int,
+    status: int,
+    headers: list[dict[str, str]],
+    body: str,
+    *,
+    source: str,
+    run_id: str | None,
+) -> SampleView:
+    """Check the answer and store it as the webhook's sample, replacing the one it had."""
     kept = checked_sample(status, headers, body, limit=rt.settings.max_response_bytes)
     row = await SampleRepository(db).put(
         webhook_id,
         status=status,
         headers=kept,
         body=body,
-        source="run",
-        run_id=run.id,
+        source=source,
+        run_id=run_id,
         user_id=actor.user_id,
     )
     view = sample_view(row)

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hooksmith.service.actors import Actor
+from hooksmith.service.caching import keep
 from hooksmith.service.cookies import SessionData
 from hooksmith.service.errors import Forbidden, NotFound
 from hooksmith.store import TenantRepository
@@ -171,10 +172,7 @@ class SignedInSessions:
         return entry
 
     def _remember(self, session_id: str, entry: _Live) -> None:
-        self._live[session_id] = entry
-        self._live.move_to_end(session_id)
-        while len(self._live) > self.capacity:
-            self._live.popitem(last=False)
+        keep(self._live, session_id, entry, self.capacity)
 
 
 async def end_user_sessions(

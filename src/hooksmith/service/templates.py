@@ -36,6 +36,7 @@ from hooksmith.service.webhooks import (
     checked,
     save_definition,
     view,
+    webhook_in,
 )
 from hooksmith.store import (
     MAX_ID,
@@ -496,8 +497,7 @@ async def create_from_template(
 async def _origin_parts(
     db: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int
 ) -> tuple[OriginView, dict[str, Any] | None, dict[str, Any] | None, TemplateView | None]:
-    if await WebhookRepository(db, box).get(actor.scope, webhook_id) is None:
-        raise NotFound(f"no webhook with id {webhook_id}")
+    await webhook_in(WebhookRepository(db, box), actor.scope, webhook_id)
     origin = await TemplateRepository(db).origin(actor.scope, webhook_id)
     if origin is None:
         return OriginView(webhook_id=webhook_id), None, None, None

@@ -237,13 +237,17 @@ async def add_webhook(db: AsyncSession, box: SecretBox, actor: Actor, data: Any)
 async def get_webhook(
     db: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int
 ) -> WebhookView:
-    return view(await _row(WebhookRepository(db, box), actor.scope, webhook_id))
+    return view(await webhook_in(WebhookRepository(db, box), actor.scope, webhook_id))
 
 
-async def _row(repository: WebhookRepository, scope: Scope, webhook_id: int) -> WebhookRow:
+async def webhook_in(
+    repository: WebhookRepository, scope: Scope, webhook_id: int, *, field: str | None = None
+) -> WebhookRow:
+    """The webhook `scope` reaches, else `NotFound` (as for one that does not exist) naming
+    `field`, the input that gave the id."""
     row = await repository.get(scope, webhook_id)
     if row is None:
-        raise NotFound(f"no webhook with id {webhook_id}")
+        raise NotFound(f"no webhook with id {webhook_id}", field=field)
     return row
 
 
@@ -305,7 +309,7 @@ async def save_definition(
     """Save `payload` as the webhook's next revision (the secret rules in the module docstring);
     `may_keep_secret=False` saves it without the stored secret unless the payload gives one."""
     repository = WebhookRepository(db, box)
-    row = await _row(repository, actor.scope, webhook_id)
+    row = await webhook_in(repository, actor.scope, webhook_id)
     company = await _company_for(
         TenantRepository(db), actor, payload.get("company"), row.company_id
     )
@@ -355,7 +359,7 @@ async def shareable_definition(
     db: AsyncSession, box: SecretBox, actor: Actor, webhook_id: int
 ) -> Webhook:
     """A stored webhook's definition with its secret replaced, for exports that never reveal it."""
-    return _placeholder(await _row(WebhookRepository(db, box), actor.scope, webhook_id))
+    return _placeholder(await webhook_in(WebhookRepository(db, box), actor.scope, webhook_id))
 
 
 async def duplicate_webhook(
@@ -363,7 +367,7 @@ async def duplicate_webhook(
 ) -> WebhookView:
     """A copy of a webhook in the same company, named "… (copy)", its secret kept."""
     repository = WebhookRepository(db, box)
-    row = await _row(repository, actor.scope, webhook_id)
+    row = await webhook_in(repository, actor.scope, webhook_id)
     secret = stored_secret(repository, row)
     original: Webhook = repository.definition(row) if secret is not None else _placeholder(row)
     name = f"{row.name} (copy)"

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hooksmith.engine import Result, TraceContext
 from hooksmith.store.models import RunRow, utcnow
-from hooksmith.store.runs import RESPONSE_LIMIT, new_run_id, stored_result
+from hooksmith.store.runs import RESPONSE_LIMIT, pending_run, record_result
 
 
 @dataclass(frozen=True)
@@ -67,25 +67,22 @@ class AsyncRunRepository:
     ) -> RunRow:
         """Record a pending `live` run with what a worker needs to execute it (`mock`: to
         answer it from the webhook's sample)."""
-        row = RunRow(
-            id=new_run_id(),
+        row = pending_run(
             webhook_id=webhook_id,
             company_id=company_id,
             webhook_revision=webhook_revision,
             kind="live",
-            status="pending",
             session_id=session_id,
-            response_truncated=False,
-            conversation=dict(conversation),
-            attempts=0,
-            callback_url=callback_url,
-            callback_status="waiting" if callback_url else None,
-            callback_attempts=0,
-            callback_expires_at=callback_expires_at,
-            traceparent=trace.traceparent if trace else None,
-            tracestate=trace.state if trace else None,
-            mock=mock,
         )
+        row.conversation = dict(conversation)
+        row.attempts = 0
+        row.callback_url = callback_url
+        row.callback_status = "waiting" if callback_url else None
+        row.callback_attempts = 0
+        row.callback_expires_at = callback_expires_at
+        row.traceparent = trace.traceparent if trace else None
+        row.tracestate = trace.state if trace else None
+        row.mock = mock
         self.db.add(row)
         await self.db.flush()
         return row
@@ -116,16 +113,8 @@ class AsyncRunRepository:
         row = await self.db.get(RunRow, run_id, with_for_update=True)
         if row is None or row.status == "done":
             return False
-        data, truncated = stored_result(result, self.response_limit)
         moment = now or utcnow()
-        row.status = "done"
-        row.ok = result.ok
-        row.http_status = result.status
-        row.duration_ms = result.duration_ms
-        row.error_kind = result.error.kind if result.error else None
-        row.result = data
-        row.response_truncated = truncated
-        row.finished_at = moment
+        record_result(row, result, self.response_limit, moment)
         row.conversation = None
         if row.callback_status == "waiting":
             row.callback_status = "pending"

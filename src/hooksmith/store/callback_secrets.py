@@ -9,7 +9,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hooksmith.store.models import CallbackSecret, utcnow
-from hooksmith.store.secrets import SecretBox
+from hooksmith.store.secrets import SecretBox, reencrypt_all
 
 SECRET_PREFIX = "whsec_"
 COMPANY_SECRET = 0  # the webhook id a company-wide secret is bound to in the secret box
@@ -41,13 +41,7 @@ class CallbackSecretRepository:
 
     async def reencrypt(self) -> int:
         """Re-encrypt every stored callback secret with the newest key; returns how many."""
-        rows = await self.db.scalars(select(CallbackSecret))
-        count = 0
-        for row in rows:
-            row.ciphertext = self.box.rotate(row.ciphertext)
-            count += 1
-        await self.db.flush()
-        return count
+        return await reencrypt_all(self.db, self.box, CallbackSecret)
 
     async def rotate(self, company_id: int, *, overlap: float) -> tuple[str, datetime]:
         """A new secret for the company (its plaintext, returned once) and until when the

@@ -6,7 +6,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hooksmith.store.models import CompanySecretRow, CompanyVariableRow, utcnow
-from hooksmith.store.secrets import SecretBox
+from hooksmith.store.secrets import SecretBox, reencrypt_all
 
 
 class CompanyValueRepository:
@@ -116,10 +116,4 @@ class CompanyValueRepository:
 
     async def reencrypt(self) -> int:
         """Re-encrypt every company secret with the newest key; returns how many."""
-        rows = await self.db.scalars(select(CompanySecretRow))
-        count = 0
-        for row in rows:
-            row.ciphertext = self.box.rotate(row.ciphertext)
-            count += 1
-        await self.db.flush()
-        return count
+        return await reencrypt_all(self.db, self.box, CompanySecretRow)

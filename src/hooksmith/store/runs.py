@@ -45,6 +45,41 @@ def stored_result(result: Result, limit: int = RESPONSE_LIMIT) -> tuple[dict[str
     return data, truncated
 
 
+def pending_run(
+    *,
+    webhook_id: int,
+    company_id: int,
+    webhook_revision: int,
+    kind: RunKind,
+    session_id: str | None,
+    run_id: str | None = None,
+) -> RunRow:
+    """A new run waiting for its result (not yet added to a session)."""
+    return RunRow(
+        id=run_id or new_run_id(),
+        webhook_id=webhook_id,
+        company_id=company_id,
+        webhook_revision=webhook_revision,
+        kind=kind,
+        status="pending",
+        session_id=session_id,
+        response_truncated=False,
+    )
+
+
+def record_result(row: RunRow, result: Result, limit: int, finished_at: datetime) -> None:
+    """Mark the run done with `result`, its response body bounded by `limit` bytes."""
+    data, truncated = stored_result(result, limit)
+    row.status = "done"
+    row.ok = result.ok
+    row.http_status = result.status
+    row.duration_ms = result.duration_ms
+    row.error_kind = result.error.kind if result.error else None
+    row.result = data
+    row.response_truncated = truncated
+    row.finished_at = finished_at
+
+
 @dataclass(frozen=True)
 class NewRun:
     """A finished run waiting in the live-run writer's batch."""
@@ -78,15 +113,13 @@ class RunRepository:
         run_id: str | None = None,
     ) -> RunRow:
         """Record a pending run (its result comes later through `finish`)."""
-        row = RunRow(
-            id=run_id or new_run_id(),
+        row = pending_run(
             webhook_id=webhook_id,
             company_id=company_id,
             webhook_revision=webhook_revision,
             kind=kind,
-            status="pending",
             session_id=session_id,
-            response_truncated=False,
+            run_id=run_id,
         )
         self.db.add(row)
         await self.db.flush()
@@ -148,15 +181,7 @@ class RunRepository:
         row = await self.db.get(RunRow, run_id)
         if row is None:
             return None
-        data, truncated = stored_result(result, self.response_limit)
-        row.status = "done"
-        row.ok = result.ok
-        row.http_status = result.status
-        row.duration_ms = result.duration_ms
-        row.error_kind = result.error.kind if result.error else None
-        row.result = data
-        row.response_truncated = truncated
-        row.finished_at = utcnow()
+        record_result(row, result, self.response_limit, utcnow())
         row.mock = result.mock
         await self.db.flush()
         return row

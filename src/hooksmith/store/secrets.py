@@ -5,12 +5,18 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TypeVar
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hooksmith.store.errors import SecretUnreadable
+from hooksmith.store.models import CallbackSecret, CompanySecretRow
 
 KEY_FILE = "secret.key"
+# The tables whose rows keep one secret in a `ciphertext` column.
+_Sealed = TypeVar("_Sealed", CallbackSecret, CompanySecretRow)
 
 
 class SecretBox:
@@ -99,6 +105,17 @@ class SecretBox:
             raise SecretUnreadable(
                 "the stored secret cannot be decrypted with the configured keys"
             ) from None
+
+
+async def reencrypt_all(db: AsyncSession, box: SecretBox, table: type[_Sealed]) -> int:
+    """Re-encrypt each row's `ciphertext` in `table` with the newest key; returns how many."""
+    rows = await db.scalars(select(table))
+    count = 0
+    for row in rows:
+        row.ciphertext = box.rotate(row.ciphertext)
+        count += 1
+    await db.flush()
+    return count
 
 
 def load_or_create_key(var_dir: Path) -> str:

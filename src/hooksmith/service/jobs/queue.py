@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hooksmith.service.jobs.runs import JobContext, deliver_callback, perform_run
+from hooksmith.service.tasks import cancel_and_wait
 from hooksmith.settings import Settings
 from hooksmith.store.async_runs import AsyncRunRepository
 from hooksmith.store.models import utcnow
@@ -172,14 +173,8 @@ class QueueDispatcher:
         self.sweeper = asyncio.create_task(loop(), name="hooksmith-stale-runs")
 
     async def close(self) -> None:
-        if self.sweeper is not None:
-            self.sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.sweeper
-        if self.worker is not None:
-            self.worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.worker
+        await cancel_and_wait(self.sweeper)
+        await cancel_and_wait(self.worker)
         await self.app.close_async()
 
 
@@ -230,6 +225,4 @@ async def run_worker(
             install_signal_handlers=install_signal_handlers,
         )
     finally:
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
+        await cancel_and_wait(watcher)
