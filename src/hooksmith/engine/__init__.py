@@ -71,7 +71,14 @@ from hooksmith.engine.oauth import Token, TokenStore
 from hooksmith.engine.openapi import import_openapi, list_operations
 from hooksmith.engine.redaction import WITHHELD_SECRET, is_sensitive_header, masked
 from hooksmith.engine.renderers import RendererPool
-from hooksmith.engine.result import Attempt, Result, ResultError, SentRequest, VariableOutcome
+from hooksmith.engine.result import (
+    Attempt,
+    Outcome,
+    Result,
+    ResultError,
+    SentRequest,
+    VariableOutcome,
+)
 from hooksmith.engine.retry import IDEMPOTENCY_HEADER, Backoff
 from hooksmith.engine.samples import SampleAnswer
 from hooksmith.engine.signing import signature
@@ -114,6 +121,7 @@ __all__ = [
     "NoSample",
     "OAuth2Auth",
     "OutboundLimits",
+    "Outcome",
     "OutgoingRequest",
     "Param",
     "RenderError",

@@ -33,10 +33,12 @@ from hooksmith.service.errors import Unauthorized
 from hooksmith.service.jobs.writer import RunWriter
 from hooksmith.service.signin import SignInThrottle
 from hooksmith.store.async_runs import AsyncRunRepository
+from hooksmith.store.runs import RunKind
 
 log = logging.getLogger(__name__)
 
-ExecutionKind = Literal["live", "test", "async"]
+CountedKind = Literal[RunKind, "async"]
+"""What the execution counters tell apart: a stored run's kind, or a run done by a worker."""
 # Seconds: from a cached lookup to the longest time-out (60 s) plus the service's margin.
 LATENCY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 61.0)
 ERROR_KINDS: Final = frozenset(
@@ -89,7 +91,7 @@ class Metrics:
         self._children: dict[tuple[str, str, str], tuple[Counter, Histogram, Histogram]] = {}
         self.queue_depth: QueueDepth | None = None
 
-    def count(self, kind: ExecutionKind, result: Result, seconds: float) -> None:
+    def count(self, kind: CountedKind, result: Result, seconds: float) -> None:
         """Count one finished execution and its latency."""
         error = result.error.kind if result.error is not None else "none"
         key = (kind, result.outcome, error)

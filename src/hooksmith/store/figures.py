@@ -14,14 +14,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import get_args
 
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hooksmith.engine import Outcome
 from hooksmith.store.models import RunRow
 from hooksmith.store.scope import Scope
 
-OUTCOMES = ("success", "http_error", "timeout", "blocked", "failed")
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
 """The outcomes of a result (docs/design.md#the-result-and-error-kinds), in chart order."""
 
 
