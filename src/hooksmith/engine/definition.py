@@ -74,7 +74,7 @@ class ResponseType(StrEnum):
     TEXT = "text"
 
 
-class Execution(StrEnum):
+class ExecutionMode(StrEnum):
     SYNC = "sync"
     ASYNC = "async"
 
@@ -328,7 +328,7 @@ class Webhook(_Value):
     method: Method = Method.GET
     url: str = Field(min_length=1, max_length=MAX_TEMPLATE_CHARS)
     response_type: ResponseType = ResponseType.JSON
-    execution: Execution = Execution.SYNC
+    execution: ExecutionMode = ExecutionMode.SYNC
     timeout: float = 5.0
     auth: Auth = Field(default_factory=NoAuth)
     headers: tuple[Header, ...] = ()

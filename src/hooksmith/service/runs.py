@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hooksmith.engine import Execution, Result, TraceContext
+from hooksmith.engine import ExecutionMode, Result, TraceContext
 from hooksmith.service.actors import Actor
 from hooksmith.service.cache import ready
 from hooksmith.service.errors import InvalidInput, NotFound
@@ -140,7 +140,7 @@ async def execute(
     if prepared is None:
         raise NotFound(f"no webhook with id {webhook_id}")
     mock = await mocked(rt, actor, prepared)
-    if prepared.webhook.execution is Execution.ASYNC:
+    if prepared.webhook.execution is ExecutionMode.ASYNC:
         rt.limits.take(prepared.company_id)
         run_id = await accept(
             rt.open_db,
