@@ -9,9 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from hooksmith.deps import DbDep, RuntimeDep
 from hooksmith.service import company_values, tenants
 from hooksmith.service.errors import ServiceError
-from hooksmith.web.deps import DbSession, PageUser, RuntimeDep, Viewer, check_form_csrf
+from hooksmith.web.deps import PageUser, Viewer, check_form_csrf
 from hooksmith.web.pages import page
 
 router = APIRouter(include_in_schema=False)
@@ -28,7 +29,7 @@ async def _page(
     request: Request,
     viewer: Viewer,
     runtime: RuntimeDep,
-    db: DbSession,
+    db: DbDep,
     company: str | None,
     *,
     error: ServiceError | None = None,
@@ -46,7 +47,7 @@ async def _changed(
     request: Request,
     viewer: Viewer,
     runtime: RuntimeDep,
-    db: DbSession,
+    db: DbDep,
     company: str,
     change: Awaitable[object],
 ) -> Response:
@@ -74,7 +75,7 @@ async def values_page(
     request: Request,
     viewer: PageUser,
     runtime: RuntimeDep,
-    db: DbSession,
+    db: DbDep,
     company: Annotated[str | None, Query(max_length=63)] = None,
 ) -> Response:
     return await _page(request, viewer, runtime, db, company)
@@ -86,7 +87,7 @@ async def put_secret(
     company: Slug,
     viewer: PageUser,
     runtime: RuntimeDep,
-    db: DbSession,
+    db: DbDep,
     name: FormName,
     allowed_hosts: FormValue,
     value: FormValue = "",
@@ -113,7 +114,7 @@ async def delete_secret(
     name: Name,
     viewer: PageUser,
     runtime: RuntimeDep,
-    db: DbSession,
+    db: DbDep,
     csrf_token: Csrf = "",
 ) -> Response:
     check_form_csrf(request, viewer, csrf_token)
@@ -129,7 +130,7 @@ async def put_variable(
     company: Slug,
     viewer: PageUser,
     runtime: RuntimeDep,
-    db: DbSession,
+    db: DbDep,
     name: FormName,
     value: FormValue = "",
     csrf_token: Csrf = "",
@@ -148,7 +149,7 @@ async def delete_variable(
     name: Name,
     viewer: PageUser,
     runtime: RuntimeDep,
-    db: DbSession,
+    db: DbDep,
     csrf_token: Csrf = "",
 ) -> Response:
     check_form_csrf(request, viewer, csrf_token)

@@ -1,5 +1,5 @@
-"""Page dependencies: the runtime, a database session, and who is looking at the page (the
-session cookie shared with the API), with CSRF checks for form posts.
+"""Page dependencies: who is looking at the page (the session cookie shared with the API), with
+CSRF checks for form posts; the runtime and the database session are `hooksmith.deps`.
 
 A page needs a signed-in person (`PageUser`); without one it answers with a redirect to the
 login page. The login form itself is protected by a pre-session double-submit token.
@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import AsyncIterator
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Depends, Path, Query, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import Depends, Request
 
+from hooksmith.deps import RuntimeDep
 from hooksmith.service.actors import SignedIn
 from hooksmith.service.cookies import (
     CSRF_COOKIE,
@@ -25,8 +24,6 @@ from hooksmith.service.cookies import (
     csrf_ok,
 )
 from hooksmith.service.errors import Unauthorized
-from hooksmith.service.runtime import Runtime
-from hooksmith.store import MAX_ID
 
 
 class LoginRequired(Exception):
@@ -42,23 +39,6 @@ class BadForm(Exception):
 
 
 Viewer = SignedIn  # the signed-in person looking at a page
-
-
-async def runtime_of(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
-
-
-async def database(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
-    """A database session for one page; what it did not commit is rolled back."""
-    async with runtime.open_db() as db:
-        yield db
-
-
-DbSession = Annotated[AsyncSession, Depends(database)]
 
 
 async def viewer_or_none(request: Request, runtime: RuntimeDep) -> Viewer | None:
@@ -78,8 +58,6 @@ async def require_viewer(request: Request, runtime: RuntimeDep) -> Viewer:
 
 PageUser = Annotated[Viewer, Depends(require_viewer)]
 MaybeUser = Annotated[Viewer | None, Depends(viewer_or_none)]
-PageId = Annotated[int, Path(ge=1, le=MAX_ID)]
-PageOffset = Annotated[int, Query(ge=0, le=MAX_ID)]
 
 
 def check_form_csrf(request: Request, viewer: Viewer, submitted: str | None) -> None:

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from hooksmith.api.deps import ActorDep, DbDep, RuntimeDep
+from hooksmith.api.deps import ActorDep
+from hooksmith.deps import DbDep, RuntimeDep
 from hooksmith.service import company_values
 from hooksmith.service.company_values import SecretView, VariableView
 

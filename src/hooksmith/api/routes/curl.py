@@ -9,7 +9,8 @@ from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict
 
-from hooksmith.api.deps import ActorDep, DbDep, Id, RuntimeDep
+from hooksmith.api.deps import ActorDep
+from hooksmith.deps import DbDep, Id, RuntimeDep
 from hooksmith.service import curl
 
 router = APIRouter(tags=["webhooks"])

@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from hooksmith.api.deps import ActorDep, DbDep, RuntimeDep
+from hooksmith.api.deps import ActorDep
+from hooksmith.deps import DbDep, RuntimeDep
 from hooksmith.engine import Result
 from hooksmith.service import drafts
 from hooksmith.service.drafts import DraftCheck

@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from hooksmith.api.deps import ActorDep, RuntimeDep
+from hooksmith.api.deps import ActorDep
+from hooksmith.deps import RuntimeDep
 from hooksmith.service import openapi
 
 router = APIRouter(tags=["webhooks"])

@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path
 
-from hooksmith.api.deps import ActorDep, DbDep, Id, Limit, Offset, RuntimeDep
+from hooksmith.api.deps import ActorDep, Limit
+from hooksmith.deps import DbDep, Id, Offset, RuntimeDep
 from hooksmith.service import revisions
 from hooksmith.service.revisions import RevisionDiff, RevisionView
 from hooksmith.service.webhooks import Page, WebhookView

@@ -8,17 +8,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from hooksmith.api.deps import (
-    ActorDep,
-    DbDep,
-    Id,
-    Limit,
-    Offset,
-    RuntimeDep,
-    get_actor,
-    get_runtime,
-)
+from hooksmith.api.deps import ActorDep, Limit, get_actor
 from hooksmith.api.traces import trace_of
+from hooksmith.deps import DbDep, Id, Offset, RuntimeDep, get_runtime
 from hooksmith.engine import JsonRefused, Result, load_json
 from hooksmith.service import runs
 from hooksmith.service.errors import InvalidInput

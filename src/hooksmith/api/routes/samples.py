@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from hooksmith.api.deps import ActorDep, DbDep, Id, RuntimeDep
+from hooksmith.api.deps import ActorDep
+from hooksmith.deps import DbDep, Id, RuntimeDep
 from hooksmith.engine import Result
 from hooksmith.service import samples
 from hooksmith.service.samples import SampleView

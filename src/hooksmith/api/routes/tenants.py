@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from hooksmith.api.deps import ActorDep, DbDep, Id, RuntimeDep
+from hooksmith.api.deps import ActorDep
+from hooksmith.deps import DbDep, Id, RuntimeDep
 from hooksmith.service import callback_secrets, signed_in, tenants
 from hooksmith.service.callback_secrets import NewCallbackSecret
 from hooksmith.service.tenants import CompanyView, Me, NewToken, TokenView, UserView
