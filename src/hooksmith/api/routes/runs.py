@@ -15,7 +15,7 @@ from hooksmith.engine import JsonRefused, Result, load_json
 from hooksmith.service import runs
 from hooksmith.service.errors import InvalidInput
 from hooksmith.service.runs import PendingRun, RunView
-from hooksmith.service.webhooks import Page
+from hooksmith.service.webhooks import PAGE_SIZE, Page
 
 router = APIRouter(tags=["runs"])
 
@@ -148,7 +148,7 @@ async def list_runs(
     runtime: RuntimeDep,
     db: DbDep,
     offset: Offset = 0,
-    limit: Limit = 50,
+    limit: Limit = PAGE_SIZE,
 ) -> Page[RunView]:
     """The webhook's runs (live and test), newest first, a page at a time."""
     return await runs.list_runs(runtime, db, actor, webhook_id, offset=offset, limit=limit)
