@@ -6,9 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from hooksmith.api.deps import ActorDep, Limit, get_actor
+from hooksmith.api.inputs import Input
 from hooksmith.api.traces import trace_of
 from hooksmith.deps import DbDep, Id, Offset, RuntimeDep, get_runtime
 from hooksmith.engine import JsonRefused, Result, load_json
@@ -20,10 +21,8 @@ from hooksmith.service.webhooks import PAGE_SIZE, Page
 router = APIRouter(tags=["runs"])
 
 
-class SampleConversation(BaseModel):
+class SampleConversation(Input):
     """Sample conversation data for a test run from the builder."""
-
-    model_config = ConfigDict(extra="forbid")
 
     conversation: dict[str, Any] = Field(default_factory=dict)
 
