@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from hooksmith.deps import DbDep, RuntimeDep
 from hooksmith.service import company_values, tenants
 from hooksmith.service.errors import ServiceError
-from hooksmith.web.deps import PageUser, Viewer, check_form_csrf
+from hooksmith.web.deps import CsrfToken, PageUser, Viewer, check_form_csrf
 from hooksmith.web.pages import page
 
 router = APIRouter(include_in_schema=False)
@@ -21,7 +21,6 @@ Slug = Annotated[str, Path(max_length=63)]
 Name = Annotated[str, Path(max_length=200)]
 FormName = Annotated[str, Form(max_length=200)]
 FormValue = Annotated[str, Form(max_length=64 * 1024)]
-Csrf = Annotated[str, Form()]
 SHOWN_ERRORS = frozenset({"invalid_input", "in_use", "duplicate", "not_found"})
 
 
@@ -91,7 +90,7 @@ async def put_secret(
     name: FormName,
     allowed_hosts: FormValue,
     value: FormValue = "",
-    csrf_token: Csrf = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
     check_form_csrf(request, viewer, csrf_token)
     change = company_values.put_secret(
@@ -115,7 +114,7 @@ async def delete_secret(
     viewer: PageUser,
     runtime: RuntimeDep,
     db: DbDep,
-    csrf_token: Csrf = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
     check_form_csrf(request, viewer, csrf_token)
     change = company_values.delete_secret(
@@ -133,7 +132,7 @@ async def put_variable(
     db: DbDep,
     name: FormName,
     value: FormValue = "",
-    csrf_token: Csrf = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
     check_form_csrf(request, viewer, csrf_token)
     change = company_values.put_variable(
@@ -150,7 +149,7 @@ async def delete_variable(
     viewer: PageUser,
     runtime: RuntimeDep,
     db: DbDep,
-    csrf_token: Csrf = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
     check_form_csrf(request, viewer, csrf_token)
     change = company_values.delete_variable(

@@ -12,7 +12,8 @@ import secrets
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import Depends, Form, Request
+from starlette.datastructures import FormData
 
 from hooksmith.deps import RuntimeDep
 from hooksmith.service.actors import SignedIn
@@ -56,6 +57,7 @@ async def require_viewer(request: Request, runtime: RuntimeDep) -> Viewer:
     return viewer
 
 
+CsrfToken = Annotated[str, Form(alias=CSRF_FIELD)]  # a form's CSRF field, as the pages post it
 PageUser = Annotated[Viewer, Depends(require_viewer)]
 MaybeUser = Annotated[Viewer | None, Depends(viewer_or_none)]
 
@@ -64,6 +66,14 @@ def check_form_csrf(request: Request, viewer: Viewer, submitted: str | None) -> 
     """Refuse a signed-in form post whose CSRF token does not match the session's."""
     if not csrf_ok(viewer.session, request.cookies.get(CSRF_COOKIE), submitted):
         raise BadForm(f"{CSRF_FIELD}: the form is stale; reload the page and try again")
+
+
+async def checked_form(request: Request, viewer: Viewer) -> FormData:
+    """The posted form of a page whose fields are not known in advance, once its CSRF token
+    matches the session's."""
+    form = await request.form()
+    check_form_csrf(request, viewer, str(form.get(CSRF_FIELD, "")))
+    return form
 
 
 def new_login_token() -> str:

@@ -12,7 +12,6 @@ from fastapi.templating import Jinja2Templates
 from hooksmith.deps import DbDep, Id, Offset, RuntimeDep
 from hooksmith.service import overview, tenants
 from hooksmith.service.cookies import (
-    CSRF_FIELD,
     clear_session_cookies,
     set_login_cookie,
     set_session_cookies,
@@ -20,6 +19,7 @@ from hooksmith.service.cookies import (
 from hooksmith.service.errors import RateLimited, ServiceError
 from hooksmith.service.signin import sign_in
 from hooksmith.web.deps import (
+    CsrfToken,
     MaybeUser,
     PageUser,
     Viewer,
@@ -90,7 +90,7 @@ async def login_submit(
     db: DbDep,
     email: FormText,
     password: FormText,
-    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+    csrf_token: CsrfToken = "",
     next: OptionalFormText = None,
 ) -> Response:
     target = safe_next(next)
@@ -122,7 +122,7 @@ async def logout(
     request: Request,
     runtime: RuntimeDep,
     viewer: MaybeUser,
-    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
     if viewer is not None:
         check_form_csrf(request, viewer, csrf_token)
@@ -188,7 +188,7 @@ async def token_create(
     name: FormText,
     company: OptionalFormText = None,
     environment: OptionalFormText = None,
-    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
     check_form_csrf(request, viewer, csrf_token)
     try:
@@ -213,7 +213,7 @@ async def company_mock_switch(
     viewer: PageUser,
     db: DbDep,
     mock_staging: OptionalFormText = None,
-    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
     check_form_csrf(request, viewer, csrf_token)
     await tenants.set_mock_switch(db, viewer.actor, company, mock_staging == "true")
@@ -227,7 +227,7 @@ async def token_revoke(
     viewer: PageUser,
     runtime: RuntimeDep,
     db: DbDep,
-    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
     check_form_csrf(request, viewer, csrf_token)
     await tenants.revoke_token(db, viewer.actor, token_id, actors=runtime.actors)
@@ -263,7 +263,7 @@ async def session_end_all(
     viewer: PageUser,
     runtime: RuntimeDep,
     db: DbDep,
-    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
     """Sign out everywhere: every session of the viewer ends, this one included."""
     check_form_csrf(request, viewer, csrf_token)

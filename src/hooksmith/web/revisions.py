@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from hooksmith.deps import DbDep, Id, Offset, RuntimeDep
 from hooksmith.service import revisions, webhooks
-from hooksmith.web.deps import PageUser, check_form_csrf
+from hooksmith.web.deps import CsrfToken, PageUser, check_form_csrf
 from hooksmith.web.pages import page
 
 router = APIRouter(include_in_schema=False)
@@ -51,7 +51,7 @@ async def restore_revision(
     runtime: RuntimeDep,
     db: DbDep,
     current: Annotated[int, Form(ge=1, le=2**31 - 1)],
-    csrf_token: Annotated[str, Form()] = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
     check_form_csrf(request, viewer, csrf_token)
     await revisions.restore_revision(

@@ -12,16 +12,14 @@ from fastapi.responses import RedirectResponse, Response
 from hooksmith.deps import DbDep, Id, RuntimeDep
 from hooksmith.engine import InvalidDefinition
 from hooksmith.service import templates, tenants
-from hooksmith.service.cookies import CSRF_FIELD
 from hooksmith.service.errors import InvalidInput
-from hooksmith.web.deps import PageUser, Viewer, check_form_csrf
+from hooksmith.web.deps import CsrfToken, PageUser, Viewer, check_form_csrf, checked_form
 from hooksmith.web.pages import page
 
 router = APIRouter(include_in_schema=False)
 
 Key = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 Text = Annotated[str, Form(max_length=2000)]
-Csrf = Annotated[str, Form(alias=CSRF_FIELD)]
 
 
 @router.get("/templates")
@@ -67,8 +65,7 @@ async def use_template(request: Request, key: Key, viewer: PageUser, db: DbDep) 
 async def create_from_template(
     request: Request, key: Key, viewer: PageUser, runtime: RuntimeDep, db: DbDep
 ) -> Response:
-    form = await request.form()
-    check_form_csrf(request, viewer, str(form.get(CSRF_FIELD, "")))
+    form = await checked_form(request, viewer)
     template = await templates.get_template(db, viewer.actor, key)
     data: dict[str, Any] = {
         "name": str(form.get("name", ""))[:1000],
@@ -97,7 +94,7 @@ async def save_as_template(
     runtime: RuntimeDep,
     db: DbDep,
     name: Text,
-    csrf_token: Csrf = "",
+    csrf_token: CsrfToken = "",
     scope: Annotated[str, Form(max_length=20)] = "company",
     description: Text = "",
 ) -> Response:
@@ -111,8 +108,7 @@ async def save_as_template(
 async def apply_newer_version(
     request: Request, webhook_id: Id, viewer: PageUser, runtime: RuntimeDep, db: DbDep
 ) -> Response:
-    form = await request.form()
-    check_form_csrf(request, viewer, str(form.get(CSRF_FIELD, "")))
+    form = await checked_form(request, viewer)
     current = str(form.get("current", ""))
     data: dict[str, Any] = {
         "revision": int(current) if current.isdigit() and len(current) <= 10 else None,
