@@ -1,13 +1,13 @@
-"""FastAPI dependencies as `Annotated` aliases: the runtime, a database session, the caller."""
+"""FastAPI dependencies of the API as `Annotated` aliases: the caller and the page size (the runtime
+and the database session are `hooksmith.deps`, shared with the pages)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import Depends, Query, Request
 
+from hooksmith.deps import RuntimeDep
 from hooksmith.service.actors import Actor
 from hooksmith.service.cookies import (
     CSRF_COOKIE,
@@ -18,27 +18,8 @@ from hooksmith.service.cookies import (
     csrf_ok,
 )
 from hooksmith.service.errors import Forbidden, Unauthorized
-from hooksmith.service.runtime import Runtime
-from hooksmith.store import MAX_ID
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-
-async def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-
-
-async def get_db(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
-    """A database session for one request; what it did not commit is rolled back."""
-    async with runtime.open_db() as db:
-        yield db
-
-
-DbDep = Annotated[AsyncSession, Depends(get_db)]
 
 
 async def _submitted_csrf(request: Request) -> str | None:
@@ -70,6 +51,4 @@ async def get_actor(request: Request, runtime: RuntimeDep) -> Actor:
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
-Id = Annotated[int, Path(ge=1, le=MAX_ID, description="The id, as listed.")]
-Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="How many items to skip.")]
 Limit = Annotated[int, Query(ge=1, le=200, description="How many items to return.")]

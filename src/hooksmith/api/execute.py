@@ -16,10 +16,11 @@ from typing import Final
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hooksmith.api.deps import FORM_TYPES, get_actor, get_runtime
+from hooksmith.api.deps import FORM_TYPES, get_actor
 from hooksmith.api.errors import KNOWN, known_error
 from hooksmith.api.routes.runs import conversation_of
 from hooksmith.api.traces import trace_of
+from hooksmith.deps import get_runtime
 from hooksmith.engine import Result
 from hooksmith.service import runs
 from hooksmith.service.errors import unavailable as service_unavailable

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from hooksmith.api.deps import RuntimeDep
+from hooksmith.deps import RuntimeDep
 from hooksmith.service.metrics import check_metrics_token
 
 router = APIRouter(tags=["probes"])

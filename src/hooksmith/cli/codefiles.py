@@ -147,13 +147,18 @@ def _secret(path: Path, data: dict[str, Any], environment: Mapping[str, str]) ->
             "and set the variable when you apply; secrets are never kept in files"
         )
     variable = match.group(1)
+    return SecretToSet(field, variable, _referenced(path, f"auth.{field}", variable, environment))
+
+
+def _referenced(path: Path, field: str, variable: str, environment: Mapping[str, str]) -> str:
+    """The secret a file's `${VARIABLE}` at `field` refers to, from the environment."""
     value = environment.get(variable)
     if not value:
         raise FileProblem(
-            f"{path}: auth.{field}: the environment variable {variable} is not set "
+            f"{path}: {field}: the environment variable {variable} is not set "
             "(it holds the secret this file refers to)"
         )
-    return SecretToSet(field, variable, value)
+    return value
 
 
 def _header_references(
@@ -172,12 +177,7 @@ def _header_references(
         if match is None:
             continue
         variable = match.group(1)
-        value = environment.get(variable)
-        if not value:
-            raise FileProblem(
-                f"{path}: headers[{index}].value: the environment variable {variable} is not "
-                "set (it holds the secret this file refers to)"
-            )
+        value = _referenced(path, f"headers[{index}].value", variable, environment)
         headers[index] = header | {"value": value}
         resolved[index] = variable
     data["headers"] = headers

@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 import yaml
 
-from hooksmith.cli.webhooks import EXIT_OK, fail_input
-from hooksmith.engine import EngineError, load_webhook, parse_curl, to_curl
+from hooksmith.cli.webhooks import EXIT_OK, definition_file, fail_input
+from hooksmith.engine import EngineError, parse_curl, to_curl
 
 
 def read_text(file: str) -> str:
@@ -45,12 +45,7 @@ def curl(
     if from_definition is not None:
         if file is not None:
             raise fail_input("give either a cURL FILE or --from-definition, not both")
-        try:
-            webhook = load_webhook(from_definition)
-        except OSError as error:
-            raise fail_input(f"cannot read {from_definition}: {error.strerror}") from None
-        except EngineError as error:
-            raise fail_input(f"{from_definition}: invalid definition: {error.message}") from None
+        webhook = definition_file(from_definition)
         typer.echo(to_curl(webhook, reveal_secrets=reveal))
         raise typer.Exit(EXIT_OK)
     if file is None:

@@ -37,14 +37,19 @@ def fail_input(message: str) -> typer.Exit:
     return typer.Exit(EXIT_INVALID)
 
 
-def _load(file: Path, data: Path | None) -> tuple[Webhook, dict[str, Any]]:
-    """The definition and the conversation data, or exit 2 naming what is wrong."""
+def definition_file(file: Path) -> Webhook:
+    """The webhook a definition file holds, or exit 2 naming what is wrong."""
     try:
-        webhook = load_webhook(file)
+        return load_webhook(file)
     except OSError as error:
         raise fail_input(f"cannot read {file}: {error.strerror}") from None
     except EngineError as error:
         raise fail_input(f"{file}: invalid definition: {error.message}") from None
+
+
+def _load(file: Path, data: Path | None) -> tuple[Webhook, dict[str, Any]]:
+    """The definition and the conversation data, or exit 2 naming what is wrong."""
+    webhook = definition_file(file)
     conversation: Any = {}
     if data is not None:
         try:

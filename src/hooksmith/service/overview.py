@@ -11,7 +11,7 @@ from hooksmith.service.actors import Actor
 from hooksmith.service.runs import RunView, get_run, list_runs, run_view
 from hooksmith.service.runtime import Runtime
 from hooksmith.service.tenants import CompanyView
-from hooksmith.service.webhooks import Page, WebhookView
+from hooksmith.service.webhooks import PAGE_SIZE, Page, WebhookView
 from hooksmith.store import RunRepository
 
 
@@ -60,7 +60,7 @@ async def webhook_listing(
     search: str | None = None,
     company: str | None = None,
     offset: int = 0,
-    limit: int = 50,
+    limit: int = PAGE_SIZE,
 ) -> WebhookListing:
     """The caller's webhooks by name and company, each with the status of its last run."""
     page = await webhooks.list_webhooks(
@@ -97,7 +97,7 @@ async def run_history(
     rt: Runtime, db: AsyncSession, actor: Actor, webhook_id: int, *, offset: int = 0
 ) -> RunHistory:
     webhook = await webhooks.get_webhook(db, rt.box, actor, webhook_id)
-    page = await list_runs(rt, db, actor, webhook_id, offset=offset, limit=50)
+    page = await list_runs(rt, db, actor, webhook_id, offset=offset, limit=PAGE_SIZE)
     charts = await figures.webhook_figures(db, actor, webhook_id)
     return RunHistory(webhook=webhook, runs=page, charts=charts)
 

@@ -20,7 +20,7 @@ from hooksmith.engine import SECRET_FIELDS
 from hooksmith.service.actors import Actor
 from hooksmith.service.cache import WebhookCache
 from hooksmith.service.errors import InvalidInput, NotFound
-from hooksmith.service.webhooks import Page, WebhookView, save_definition, webhook_in
+from hooksmith.service.webhooks import PAGE_SIZE, Page, WebhookView, save_definition, webhook_in
 from hooksmith.store import MAX_ID, RevisionRepository, SecretBox, WebhookRepository
 from hooksmith.store.models import WebhookRevisionRow
 
@@ -84,7 +84,7 @@ async def list_revisions(
     webhook_id: int,
     *,
     offset: int = 0,
-    limit: int = 50,
+    limit: int = PAGE_SIZE,
 ) -> Page[RevisionView]:
     """One page of a webhook's revisions, newest first."""
     await _webhook_exists(db, box, actor, webhook_id)

@@ -26,7 +26,7 @@ from hooksmith.service.jobs.runs import accept, checked_callback_url
 from hooksmith.service.runtime import Runtime
 from hooksmith.service.samples import mocked
 from hooksmith.service.tasks import cancel_and_wait
-from hooksmith.service.webhooks import Page, webhook_in
+from hooksmith.service.webhooks import PAGE_SIZE, Page, webhook_in
 from hooksmith.store import NewRun, RunRepository, WebhookRepository
 from hooksmith.store.models import RunRow, utcnow
 
@@ -198,7 +198,7 @@ async def list_runs(
     webhook_id: int,
     *,
     offset: int = 0,
-    limit: int = 50,
+    limit: int = PAGE_SIZE,
 ) -> Page[RunView]:
     """One page of a webhook's run history, newest first."""
     await webhook_in(WebhookRepository(db, rt.box), actor.scope, webhook_id)

@@ -49,6 +49,9 @@ _SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.-]*)://")
 _EXPRESSION = re.compile(r"\{\{\s*(.*?)\s*\}\}")
 
 
+PAGE_SIZE = 50  # how many items a page of a list holds unless the caller asks for another number
+
+
 class Page(BaseModel, Generic[T]):
     """One page of a list and the total number of items."""
 
@@ -259,7 +262,7 @@ async def list_webhooks(
     search: str | None = None,
     company: str | None = None,
     offset: int = 0,
-    limit: int = 50,
+    limit: int = PAGE_SIZE,
 ) -> Page[WebhookView]:
     """One page of the caller's webhooks, by name substring and company slug."""
     company_id: int | None = None

@@ -12,11 +12,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from hooksmith.deps import DbDep, Id, Offset, RuntimeDep
 from hooksmith.engine import Webhook
 from hooksmith.service import overview, templates
 from hooksmith.service.errors import NotFound
 from hooksmith.service.webhooks import WebhookView
-from hooksmith.web.deps import DbSession, PageId, PageOffset, PageUser, RuntimeDep
+from hooksmith.web.deps import PageUser
 from hooksmith.web.pages import page
 from hooksmith.web.starters import Starter, find_starter
 
@@ -104,7 +105,7 @@ async def new_webhook(
     request: Request,
     viewer: PageUser,
     runtime: RuntimeDep,
-    db: DbSession,
+    db: DbDep,
     template: Annotated[str | None, Query(max_length=60)] = None,
 ) -> Response:
     starter = None
@@ -118,7 +119,7 @@ async def new_webhook(
 
 @router.get("/webhooks/{webhook_id}")
 async def edit_webhook(
-    request: Request, webhook_id: PageId, viewer: PageUser, runtime: RuntimeDep, db: DbSession
+    request: Request, webhook_id: Id, viewer: PageUser, runtime: RuntimeDep, db: DbDep
 ) -> Response:
     choices = await overview.builder_choices(runtime, db, viewer.actor, webhook_id)
     origin = await templates.webhook_origin(db, runtime.box, viewer.actor, webhook_id)
@@ -128,11 +129,11 @@ async def edit_webhook(
 @router.get("/webhooks/{webhook_id}/runs")
 async def run_history(
     request: Request,
-    webhook_id: PageId,
+    webhook_id: Id,
     viewer: PageUser,
     runtime: RuntimeDep,
-    db: DbSession,
-    offset: PageOffset = 0,
+    db: DbDep,
+    offset: Offset = 0,
 ) -> Response:
     history = await overview.run_history(runtime, db, viewer.actor, webhook_id, offset=offset)
     return page(request, "runs.html", viewer, {"history": history})
@@ -140,7 +141,7 @@ async def run_history(
 
 @router.get("/runs/{run_id}")
 async def run_detail(
-    request: Request, run_id: str, viewer: PageUser, runtime: RuntimeDep, db: DbSession
+    request: Request, run_id: str, viewer: PageUser, runtime: RuntimeDep, db: DbDep
 ) -> Response:
     detail = await overview.run_detail(runtime, db, viewer.actor, run_id)
     return page(request, "run.html", viewer, {"detail": detail})

@@ -9,9 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from hooksmith.deps import DbDep, RuntimeDep
 from hooksmith.service import company_values, tenants
 from hooksmith.service.errors import ServiceError
-from hooksmith.web.deps import DbSession, PageUser, RuntimeDep, Viewer, check_form_csrf
+from hooksmith.web.deps import CsrfToken, PageUser, Viewer, check_form_csrf
 from hooksmith.web.pages import page
 
 router = APIRouter(include_in_schema=False)
@@ -20,7 +21,6 @@ Slug = Annotated[str, Path(max_length=63)]
 Name = Annotated[str, Path(max_length=200)]
 FormName = Annotated[str, Form(max_length=200)]
 FormValue = Annotated[str, Form(max_length=64 * 1024)]
-Csrf = Annotated[str, Form()]
 SHOWN_ERRORS = frozenset({"invalid_input", "in_use", "duplicate", "not_found"})
 
 
@@ -28,7 +28,7 @@ async def _page(
     request: Request,
     viewer: Viewer,
     runtime: RuntimeDep,
-    db: DbSession,
+    db: DbDep,
     company: str | None,
     *,
     error: ServiceError | None = None,
@@ -46,7 +46,7 @@ async def _changed(
     request: Request,
     viewer: Viewer,
     runtime: RuntimeDep,
-    db: DbSession,
+    db: DbDep,
     company: str,
     change: Awaitable[object],
 ) -> Response:
@@ -74,7 +74,7 @@ async def values_page(
     request: Request,
     viewer: PageUser,
     runtime: RuntimeDep,
-    db: DbSession,
+    db: DbDep,
     company: Annotated[str | None, Query(max_length=63)] = None,
 ) -> Response:
     return await _page(request, viewer, runtime, db, company)
@@ -86,11 +86,11 @@ async def put_secret(
     company: Slug,
     viewer: PageUser,
     runtime: RuntimeDep,
-    db: DbSession,
+    db: DbDep,
     name: FormName,
     allowed_hosts: FormValue,
     value: FormValue = "",
-    csrf_token: Csrf = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
     check_form_csrf(request, viewer, csrf_token)
     change = company_values.put_secret(
@@ -113,8 +113,8 @@ async def delete_secret(
     name: Name,
     viewer: PageUser,
     runtime: RuntimeDep,
-    db: DbSession,
-    csrf_token: Csrf = "",
+    db: DbDep,
+    csrf_token: CsrfToken = "",
 ) -> Response:
     check_form_csrf(request, viewer, csrf_token)
     change = company_values.delete_secret(
@@ -129,10 +129,10 @@ async def put_variable(
     company: Slug,
     viewer: PageUser,
     runtime: RuntimeDep,
-    db: DbSession,
+    db: DbDep,
     name: FormName,
     value: FormValue = "",
-    csrf_token: Csrf = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
     check_form_csrf(request, viewer, csrf_token)
     change = company_values.put_variable(
@@ -148,8 +148,8 @@ async def delete_variable(
     name: Name,
     viewer: PageUser,
     runtime: RuntimeDep,
-    db: DbSession,
-    csrf_token: Csrf = "",
+    db: DbDep,
+    csrf_token: CsrfToken = "",
 ) -> Response:
     check_form_csrf(request, viewer, csrf_token)
     change = company_values.delete_variable(

@@ -1,5 +1,5 @@
-"""Page dependencies: the runtime, a database session, and who is looking at the page (the
-session cookie shared with the API), with CSRF checks for form posts.
+"""Page dependencies: who is looking at the page (the session cookie shared with the API), with
+CSRF checks for form posts; the runtime and the database session are `hooksmith.deps`.
 
 A page needs a signed-in person (`PageUser`); without one it answers with a redirect to the
 login page. The login form itself is protected by a pre-session double-submit token.
@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import AsyncIterator
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Depends, Path, Query, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import Depends, Form, Request
+from starlette.datastructures import FormData
 
+from hooksmith.deps import RuntimeDep
 from hooksmith.service.actors import SignedIn
 from hooksmith.service.cookies import (
     CSRF_COOKIE,
@@ -25,8 +25,6 @@ from hooksmith.service.cookies import (
     csrf_ok,
 )
 from hooksmith.service.errors import Unauthorized
-from hooksmith.service.runtime import Runtime
-from hooksmith.store import MAX_ID
 
 
 class LoginRequired(Exception):
@@ -44,23 +42,6 @@ class BadForm(Exception):
 Viewer = SignedIn  # the signed-in person looking at a page
 
 
-async def runtime_of(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
-
-
-async def database(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
-    """A database session for one page; what it did not commit is rolled back."""
-    async with runtime.open_db() as db:
-        yield db
-
-
-DbSession = Annotated[AsyncSession, Depends(database)]
-
-
 async def viewer_or_none(request: Request, runtime: RuntimeDep) -> Viewer | None:
     try:
         return await runtime.actors.for_cookie(request.cookies.get(SESSION_COOKIE))
@@ -76,16 +57,23 @@ async def require_viewer(request: Request, runtime: RuntimeDep) -> Viewer:
     return viewer
 
 
+CsrfToken = Annotated[str, Form(alias=CSRF_FIELD)]  # a form's CSRF field, as the pages post it
 PageUser = Annotated[Viewer, Depends(require_viewer)]
 MaybeUser = Annotated[Viewer | None, Depends(viewer_or_none)]
-PageId = Annotated[int, Path(ge=1, le=MAX_ID)]
-PageOffset = Annotated[int, Query(ge=0, le=MAX_ID)]
 
 
 def check_form_csrf(request: Request, viewer: Viewer, submitted: str | None) -> None:
     """Refuse a signed-in form post whose CSRF token does not match the session's."""
     if not csrf_ok(viewer.session, request.cookies.get(CSRF_COOKIE), submitted):
         raise BadForm(f"{CSRF_FIELD}: the form is stale; reload the page and try again")
+
+
+async def checked_form(request: Request, viewer: Viewer) -> FormData:
+    """The posted form of a page whose fields are not known in advance, once its CSRF token
+    matches the session's."""
+    form = await request.form()
+    check_form_csrf(request, viewer, str(form.get(CSRF_FIELD, "")))
+    return form
 
 
 def new_login_token() -> str:

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from hooksmith.deps import DbDep, Id, Offset, RuntimeDep
 from hooksmith.service import overview, tenants
 from hooksmith.service.cookies import (
-    CSRF_FIELD,
     clear_session_cookies,
     set_login_cookie,
     set_session_cookies,
@@ -19,12 +19,9 @@ from hooksmith.service.cookies import (
 from hooksmith.service.errors import RateLimited, ServiceError
 from hooksmith.service.signin import sign_in
 from hooksmith.web.deps import (
-    DbSession,
+    CsrfToken,
     MaybeUser,
-    PageId,
-    PageOffset,
     PageUser,
-    RuntimeDep,
     Viewer,
     check_form_csrf,
     login_token_ok,
@@ -90,10 +87,10 @@ async def login_form(
 async def login_submit(
     request: Request,
     runtime: RuntimeDep,
-    db: DbSession,
+    db: DbDep,
     email: FormText,
     password: FormText,
-    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+    csrf_token: CsrfToken = "",
     next: OptionalFormText = None,
 ) -> Response:
     target = safe_next(next)
@@ -125,7 +122,7 @@ async def logout(
     request: Request,
     runtime: RuntimeDep,
     viewer: MaybeUser,
-    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
     if viewer is not None:
         check_form_csrf(request, viewer, csrf_token)
@@ -140,10 +137,10 @@ async def webhook_list(
     request: Request,
     viewer: PageUser,
     runtime: RuntimeDep,
-    db: DbSession,
+    db: DbDep,
     search: Annotated[str | None, Query(max_length=200)] = None,
     company: Annotated[str | None, Query(max_length=63)] = None,
-    offset: PageOffset = 0,
+    offset: Offset = 0,
 ) -> Response:
     listing = await overview.webhook_listing(
         runtime, db, viewer.actor, search=search or None, company=company or None, offset=offset
@@ -160,7 +157,7 @@ async def webhook_list(
 async def _tokens_page(
     request: Request,
     viewer: Viewer,
-    db: DbSession,
+    db: DbDep,
     *,
     created: tenants.NewToken | None = None,
     error: ServiceError | None = None,
@@ -179,7 +176,7 @@ async def _tokens_page(
 
 
 @router.get("/tokens")
-async def token_list(request: Request, viewer: PageUser, db: DbSession) -> Response:
+async def token_list(request: Request, viewer: PageUser, db: DbDep) -> Response:
     return await _tokens_page(request, viewer, db)
 
 
@@ -187,11 +184,11 @@ async def token_list(request: Request, viewer: PageUser, db: DbSession) -> Respo
 async def token_create(
     request: Request,
     viewer: PageUser,
-    db: DbSession,
+    db: DbDep,
     name: FormText,
     company: OptionalFormText = None,
     environment: OptionalFormText = None,
-    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
     check_form_csrf(request, viewer, csrf_token)
     try:
@@ -214,9 +211,9 @@ async def company_mock_switch(
     request: Request,
     company: Annotated[str, Path(max_length=63)],
     viewer: PageUser,
-    db: DbSession,
+    db: DbDep,
     mock_staging: OptionalFormText = None,
-    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
     check_form_csrf(request, viewer, csrf_token)
     await tenants.set_mock_switch(db, viewer.actor, company, mock_staging == "true")
@@ -226,11 +223,11 @@ async def company_mock_switch(
 @router.post("/tokens/{token_id}/revoke")
 async def token_revoke(
     request: Request,
-    token_id: PageId,
+    token_id: Id,
     viewer: PageUser,
     runtime: RuntimeDep,
-    db: DbSession,
-    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+    db: DbDep,
+    csrf_token: CsrfToken = "",
 ) -> Response:
     check_form_csrf(request, viewer, csrf_token)
     await tenants.revoke_token(db, viewer.actor, token_id, actors=runtime.actors)
@@ -239,7 +236,7 @@ async def token_revoke(
 
 @router.get("/sessions")
 async def session_list(
-    request: Request, viewer: PageUser, runtime: RuntimeDep, db: DbSession
+    request: Request, viewer: PageUser, runtime: RuntimeDep, db: DbDep
 ) -> Response:
     sessions = await runtime.signed_in.list_for_user(db, viewer.session)
     settings = runtime.settings
@@ -265,8 +262,8 @@ async def session_end_all(
     request: Request,
     viewer: PageUser,
     runtime: RuntimeDep,
-    db: DbSession,
-    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+    db: DbDep,
+    csrf_token: CsrfToken = "",
 ) -> Response:
     """Sign out everywhere: every session of the viewer ends, this one included."""
     check_form_csrf(request, viewer, csrf_token)

@@ -8,15 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from hooksmith.deps import DbDep, Id, Offset, RuntimeDep
 from hooksmith.service import revisions, webhooks
-from hooksmith.web.deps import (
-    DbSession,
-    PageId,
-    PageOffset,
-    PageUser,
-    RuntimeDep,
-    check_form_csrf,
-)
+from hooksmith.web.deps import CsrfToken, PageUser, check_form_csrf
 from hooksmith.web.pages import page
 
 router = APIRouter(include_in_schema=False)
@@ -27,11 +21,11 @@ RevisionNumber = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 @router.get("/webhooks/{webhook_id}/revisions")
 async def revision_history(
     request: Request,
-    webhook_id: PageId,
+    webhook_id: Id,
     viewer: PageUser,
     runtime: RuntimeDep,
-    db: DbSession,
-    offset: PageOffset = 0,
+    db: DbDep,
+    offset: Offset = 0,
     before: RevisionNumber = None,
     after: RevisionNumber = None,
 ) -> Response:
@@ -51,13 +45,13 @@ async def revision_history(
 @router.post("/webhooks/{webhook_id}/revisions/{revision}/restore")
 async def restore_revision(
     request: Request,
-    webhook_id: PageId,
-    revision: PageId,
+    webhook_id: Id,
+    revision: Id,
     viewer: PageUser,
     runtime: RuntimeDep,
-    db: DbSession,
+    db: DbDep,
     current: Annotated[int, Form(ge=1, le=2**31 - 1)],
-    csrf_token: Annotated[str, Form()] = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
     check_form_csrf(request, viewer, csrf_token)
     await revisions.restore_revision(

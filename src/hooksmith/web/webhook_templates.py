@@ -9,25 +9,24 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from hooksmith.deps import DbDep, Id, RuntimeDep
 from hooksmith.engine import InvalidDefinition
 from hooksmith.service import templates, tenants
-from hooksmith.service.cookies import CSRF_FIELD
 from hooksmith.service.errors import InvalidInput
-from hooksmith.web.deps import DbSession, PageId, PageUser, RuntimeDep, Viewer, check_form_csrf
+from hooksmith.web.deps import CsrfToken, PageUser, Viewer, check_form_csrf, checked_form
 from hooksmith.web.pages import page
 
 router = APIRouter(include_in_schema=False)
 
 Key = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 Text = Annotated[str, Form(max_length=2000)]
-Csrf = Annotated[str, Form(alias=CSRF_FIELD)]
 
 
 @router.get("/templates")
 async def template_library(
     request: Request,
     viewer: PageUser,
-    db: DbSession,
+    db: DbDep,
     saved: Annotated[str | None, Query(max_length=63)] = None,
 ) -> Response:
     listed = await templates.list_templates(db, viewer.actor)
@@ -37,7 +36,7 @@ async def template_library(
 async def _use_page(
     request: Request,
     viewer: Viewer,
-    db: DbSession,
+    db: DbDep,
     key: str,
     *,
     values: dict[str, Any] | None = None,
@@ -58,16 +57,15 @@ async def _use_page(
 
 
 @router.get("/templates/{key}/use")
-async def use_template(request: Request, key: Key, viewer: PageUser, db: DbSession) -> Response:
+async def use_template(request: Request, key: Key, viewer: PageUser, db: DbDep) -> Response:
     return await _use_page(request, viewer, db, key)
 
 
 @router.post("/templates/{key}/use")
 async def create_from_template(
-    request: Request, key: Key, viewer: PageUser, runtime: RuntimeDep, db: DbSession
+    request: Request, key: Key, viewer: PageUser, runtime: RuntimeDep, db: DbDep
 ) -> Response:
-    form = await request.form()
-    check_form_csrf(request, viewer, str(form.get(CSRF_FIELD, "")))
+    form = await checked_form(request, viewer)
     template = await templates.get_template(db, viewer.actor, key)
     data: dict[str, Any] = {
         "name": str(form.get("name", ""))[:1000],
@@ -91,12 +89,12 @@ async def create_from_template(
 @router.post("/webhooks/{webhook_id}/save-as-template")
 async def save_as_template(
     request: Request,
-    webhook_id: PageId,
+    webhook_id: Id,
     viewer: PageUser,
     runtime: RuntimeDep,
-    db: DbSession,
+    db: DbDep,
     name: Text,
-    csrf_token: Csrf = "",
+    csrf_token: CsrfToken = "",
     scope: Annotated[str, Form(max_length=20)] = "company",
     description: Text = "",
 ) -> Response:
@@ -108,10 +106,9 @@ async def save_as_template(
 
 @router.post("/webhooks/{webhook_id}/template/apply")
 async def apply_newer_version(
-    request: Request, webhook_id: PageId, viewer: PageUser, runtime: RuntimeDep, db: DbSession
+    request: Request, webhook_id: Id, viewer: PageUser, runtime: RuntimeDep, db: DbDep
 ) -> Response:
-    form = await request.form()
-    check_form_csrf(request, viewer, str(form.get(CSRF_FIELD, "")))
+    form = await checked_form(request, viewer)
     current = str(form.get("current", ""))
     data: dict[str, Any] = {
         "revision": int(current) if current.isdigit() and len(current) <= 10 else None,

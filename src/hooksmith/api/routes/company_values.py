@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from hooksmith.api.deps import ActorDep, DbDep, RuntimeDep
+from hooksmith.api.deps import ActorDep
+from hooksmith.api.inputs import Input
+from hooksmith.deps import DbDep, RuntimeDep
 from hooksmith.service import company_values
 from hooksmith.service.company_values import SecretView, VariableView
 
@@ -19,11 +21,7 @@ ValueName = Annotated[
 ]
 
 
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class SecretInput(_Input):
+class SecretInput(Input):
     value: str | None = Field(
         default=None,
         max_length=64 * 1024,
@@ -37,7 +35,7 @@ class SecretInput(_Input):
     )
 
 
-class VariableInput(_Input):
+class VariableInput(Input):
     value: str = Field(max_length=64 * 1024, description="The variable's value (not secret).")
 
 

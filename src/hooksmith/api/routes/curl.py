@@ -7,19 +7,20 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
-from hooksmith.api.deps import ActorDep, DbDep, Id, RuntimeDep
+from hooksmith.api.deps import ActorDep
+from hooksmith.api.inputs import Input
+from hooksmith.deps import DbDep, Id, RuntimeDep
 from hooksmith.service import curl
 
 router = APIRouter(tags=["webhooks"])
 
 
-class CurlCommand(BaseModel):
+class CurlCommand(Input):
     """A cURL command as pasted from API docs."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={"examples": [{"curl": "curl -u sk_test: https://api.example.com"}]},
     )
 

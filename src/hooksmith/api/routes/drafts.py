@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from hooksmith.api.deps import ActorDep, DbDep, RuntimeDep
+from hooksmith.api.deps import ActorDep
+from hooksmith.api.inputs import Input
+from hooksmith.deps import DbDep, RuntimeDep
 from hooksmith.engine import Result
 from hooksmith.service import drafts
 from hooksmith.service.drafts import DraftCheck
@@ -15,11 +17,9 @@ from hooksmith.service.drafts import DraftCheck
 router = APIRouter(prefix="/drafts", tags=["runs"])
 
 
-class Draft(BaseModel):
+class Draft(Input):
     """A definition as typed (secrets may be omitted), the webhook it edits, if any, and sample
     conversation data for a run."""
-
-    model_config = ConfigDict(extra="forbid")
 
     definition: dict[str, Any]
     webhook_id: int | None = Field(default=None, ge=1, le=2**62)

@@ -5,19 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from hooksmith.api.deps import ActorDep, RuntimeDep
+from hooksmith.api.deps import ActorDep
+from hooksmith.api.inputs import Input
+from hooksmith.deps import RuntimeDep
 from hooksmith.service import openapi
 
 router = APIRouter(tags=["webhooks"])
 
 
-class OpenApiImport(BaseModel):
+class OpenApiImport(Input):
     """An OpenAPI 3 document (an object, or JSON or YAML text) and the operation to import."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [{"document": {"openapi": "3.0.3", "paths": {}}, "operation": "addPet"}]
         },

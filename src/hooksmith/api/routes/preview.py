@@ -5,19 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from hooksmith.api.deps import ActorDep, RuntimeDep
+from hooksmith.api.deps import ActorDep
+from hooksmith.api.inputs import Input
+from hooksmith.deps import RuntimeDep
 from hooksmith.engine import Result
 from hooksmith.service import preview
 
 router = APIRouter(tags=["runs"])
 
 
-class Draft(BaseModel):
+class Draft(Input):
     """A definition as typed (secrets may be omitted) and sample conversation data."""
-
-    model_config = ConfigDict(extra="forbid")
 
     definition: dict[str, Any]
     conversation: dict[str, Any] = Field(default_factory=dict)

@@ -6,10 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path
 
-from hooksmith.api.deps import ActorDep, DbDep, Id, Limit, Offset, RuntimeDep
+from hooksmith.api.deps import ActorDep, Limit
+from hooksmith.deps import DbDep, Id, Offset, RuntimeDep
 from hooksmith.service import revisions
 from hooksmith.service.revisions import RevisionDiff, RevisionView
-from hooksmith.service.webhooks import Page, WebhookView
+from hooksmith.service.webhooks import PAGE_SIZE, Page, WebhookView
 from hooksmith.store import MAX_ID
 
 router = APIRouter(prefix="/webhooks/{webhook_id}/revisions", tags=["webhooks"])
@@ -31,7 +32,7 @@ async def list_revisions(
     runtime: RuntimeDep,
     db: DbDep,
     offset: Offset = 0,
-    limit: Limit = 50,
+    limit: Limit = PAGE_SIZE,
 ) -> Page[RevisionView]:
     """The webhook's saved revisions, newest first, each with its author and time. Secrets are
     never included: `auth` says only whether one was set."""

@@ -6,32 +6,23 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from hooksmith.api.deps import (
-    ActorDep,
-    DbDep,
-    Id,
-    Limit,
-    Offset,
-    RuntimeDep,
-    get_actor,
-    get_runtime,
-)
+from hooksmith.api.deps import ActorDep, Limit, get_actor
+from hooksmith.api.inputs import Input
 from hooksmith.api.traces import trace_of
+from hooksmith.deps import DbDep, Id, Offset, RuntimeDep, get_runtime
 from hooksmith.engine import JsonRefused, Result, load_json
 from hooksmith.service import runs
 from hooksmith.service.errors import InvalidInput
 from hooksmith.service.runs import PendingRun, RunView
-from hooksmith.service.webhooks import Page
+from hooksmith.service.webhooks import PAGE_SIZE, Page
 
 router = APIRouter(tags=["runs"])
 
 
-class SampleConversation(BaseModel):
+class SampleConversation(Input):
     """Sample conversation data for a test run from the builder."""
-
-    model_config = ConfigDict(extra="forbid")
 
     conversation: dict[str, Any] = Field(default_factory=dict)
 
@@ -156,7 +147,7 @@ async def list_runs(
     runtime: RuntimeDep,
     db: DbDep,
     offset: Offset = 0,
-    limit: Limit = 50,
+    limit: Limit = PAGE_SIZE,
 ) -> Page[RunView]:
     """The webhook's runs (live and test), newest first, a page at a time."""
     return await runs.list_runs(runtime, db, actor, webhook_id, offset=offset, limit=limit)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from hooksmith.api.deps import ActorDep, DbDep, Id, RuntimeDep
+from hooksmith.api.deps import ActorDep
+from hooksmith.api.inputs import Input
+from hooksmith.deps import DbDep, Id, RuntimeDep
 from hooksmith.engine import Result
 from hooksmith.service import samples
 from hooksmith.service.samples import SampleView
@@ -15,16 +17,12 @@ from hooksmith.service.samples import SampleView
 router = APIRouter(prefix="/webhooks/{webhook_id}/sample", tags=["samples"])
 
 
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class HeaderInput(_Input):
+class HeaderInput(Input):
     key: str = Field(max_length=200)
     value: str = Field(max_length=8000)
 
 
-class SampleInput(_Input):
+class SampleInput(Input):
     """An answer as the API would send it."""
 
     status: int = Field(default=200, ge=100, le=599, description="The HTTP status.")
@@ -36,11 +34,11 @@ class SampleInput(_Input):
     body: str = Field(default="", description="The body as the API would send it (text).")
 
 
-class FromRun(_Input):
+class FromRun(Input):
     run_id: str = Field(max_length=32, description="A run of this webhook that got an answer.")
 
 
-class AgainstSample(_Input):
+class AgainstSample(Input):
     """Sample conversation data and, optionally, the builder's unsaved definition."""
 
     conversation: dict[str, Any] = Field(default_factory=dict)

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
-from hooksmith.api.deps import ActorDep, DbDep, RuntimeDep
+from hooksmith.api.deps import ActorDep
+from hooksmith.deps import DbDep, RuntimeDep
 from hooksmith.engine import JsonRefused, field_path, load_json
 from hooksmith.service import signin, tenants
 from hooksmith.service.cookies import SESSION_COOKIE, clear_session_cookies, set_session_cookies

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Response
 
-from hooksmith.api.deps import ActorDep, DbDep, Id, RuntimeDep
+from hooksmith.api.deps import ActorDep
+from hooksmith.deps import DbDep, Id, RuntimeDep
 from hooksmith.service import templates
 from hooksmith.service.templates import OriginView, TemplateDiff, TemplateView
 from hooksmith.service.webhooks import WebhookView

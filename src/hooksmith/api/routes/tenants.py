@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from hooksmith.api.deps import ActorDep, DbDep, Id, RuntimeDep
+from hooksmith.api.deps import ActorDep
+from hooksmith.api.inputs import Input
+from hooksmith.deps import DbDep, Id, RuntimeDep
 from hooksmith.service import callback_secrets, signed_in, tenants
 from hooksmith.service.callback_secrets import NewCallbackSecret
 from hooksmith.service.tenants import CompanyView, Me, NewToken, TokenView, UserView
@@ -15,23 +17,19 @@ from hooksmith.service.tenants import CompanyView, Me, NewToken, TokenView, User
 router = APIRouter(tags=["tenants"])
 
 
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class NewCompany(_Input):
+class NewCompany(Input):
     slug: str = Field(max_length=63)
     name: str = Field(max_length=200)
 
 
-class NewUser(_Input):
+class NewUser(Input):
     email: str = Field(max_length=320)
     password: str = Field(max_length=1000)
     company: str | None = Field(default=None, description="Omit for a user of your agency.")
     is_admin: bool = False
 
 
-class NewTokenRequest(_Input):
+class NewTokenRequest(Input):
     name: str = Field(max_length=200)
     company: str | None = Field(default=None, description="Omit for a token of your agency.")
     environment: Literal["production", "staging"] = Field(
@@ -41,7 +39,7 @@ class NewTokenRequest(_Input):
     )
 
 
-class MockSwitch(_Input):
+class MockSwitch(Input):
     mock_staging: bool = Field(description="Whether staging tokens answer from the samples.")
 
 

@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
 
-from hooksmith.api.deps import ActorDep, DbDep, Id, Limit, Offset, RuntimeDep
+from hooksmith.api.deps import ActorDep, Limit
+from hooksmith.deps import DbDep, Id, Offset, RuntimeDep
 from hooksmith.service import webhooks
-from hooksmith.service.webhooks import Page, WebhookView
+from hooksmith.service.webhooks import PAGE_SIZE, Page, WebhookView
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
@@ -44,7 +45,7 @@ async def list_webhooks(
     runtime: RuntimeDep,
     db: DbDep,
     offset: Offset = 0,
-    limit: Limit = 50,
+    limit: Limit = PAGE_SIZE,
     search: Annotated[str | None, Query(max_length=200, description="Part of the name.")] = None,
     company: Annotated[str | None, Query(max_length=63, description="A company slug.")] = None,
 ) -> Page[WebhookView]:
