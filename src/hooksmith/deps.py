@@ -1,5 +1,5 @@
-"""The FastAPI dependencies the API and the pages share: the runtime, one database session per
-request, and the bounds of an id or an offset in a path or query.
+"""The FastAPI dependencies the API and the pages share: the runtime, one unit of work on the
+database (`db`) per request, and the bounds of an id or an offset in a path or query.
 
 `api` and `web` may not import each other; this layer sits between them and `service`.
 """
@@ -25,7 +25,8 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 async def get_db(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
-    """A database session for one request; what it did not commit is rolled back."""
+    """A unit of work on the database (`db`) for one request; what it did not commit is rolled
+    back."""
     async with runtime.open_db() as db:
         yield db
 

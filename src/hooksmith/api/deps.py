@@ -1,5 +1,5 @@
 """FastAPI dependencies of the API as `Annotated` aliases: the caller and the page size (the runtime
-and the database session are `hooksmith.deps`, shared with the pages)."""
+and the unit of work (`db`) are `hooksmith.deps`, shared with the pages)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Page dependencies: who is looking at the page (the session cookie shared with the API), with
-CSRF checks for form posts; the runtime and the database session are `hooksmith.deps`.
+CSRF checks for form posts; the runtime and the unit of work (`db`) are `hooksmith.deps`.
 
 A page needs a signed-in person (`PageUser`); without one it answers with a redirect to the
 login page. The login form itself is protected by a pre-session double-submit token.
