@@ -6,7 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from tests.web.conftest import Site
-from tests.web.helpers import sign_in
+from tests.web.helpers import call_api, sign_in
 
 VALUE = "page-secret-value-81f3"
 ROTATED = "page-rotated-value-22aa"
@@ -56,3 +56,36 @@ def test_a_secret_is_added_rotated_and_deleted_without_its_value_shown(
     other = page.goto(site.url("/secrets?company=acme"))
     assert other is not None
     assert other.status == 404
+
+
+def test_a_refused_change_shows_why_with_the_status_the_api_answers(page: Page, site: Site) -> None:
+    sign_in(page, site, site.bolt_user)
+    page.goto(site.url("/secrets?company=bolt"))
+    page.get_by_label("Name", exact=True).last.fill("SHOP_REGION")
+    page.get_by_label("Value", exact=True).last.fill("eu-west")
+    page.get_by_role("button", name="Set variable").click()
+    expect(page.get_by_role("table", name="Variables")).to_contain_text("SHOP_REGION")
+    hook = {"name": "Uses a variable", "url": "https://api.example.com/{{ vars.SHOP_REGION }}"}
+    status, made = call_api(page, "POST", "/webhooks", hook)
+    assert status == 201, made
+
+    page.get_by_role("button", name="Delete variable SHOP_REGION").click()
+    expect(page.get_by_role("alert")).to_contain_text("is used by")
+    assert _status(page) == 409  # as DELETE /api/v1/.../variables/SHOP_REGION answers
+    expect(page.get_by_role("table", name="Variables")).to_contain_text("SHOP_REGION")
+
+    status, _ = call_api(page, "DELETE", f"/webhooks/{made['id']}")
+    assert status == 204
+    page.goto(site.url("/secrets?company=bolt"))
+    page.get_by_label("Name", exact=True).first.fill("SHOP_KEY")
+    page.get_by_label("Value", exact=True).first.fill("x")
+    page.get_by_label("Allowed hosts", exact=True).fill("https://api.example.com/")
+    page.get_by_role("button", name="Add secret").click()
+    expect(page.get_by_role("alert")).to_contain_text("allowed_hosts[0]")
+    assert _status(page) == 422
+
+
+def _status(page: Page) -> int:
+    """The HTTP status of the page shown now (the answer to the form just posted)."""
+    status = page.evaluate("performance.getEntriesByType('navigation')[0].responseStatus")
+    return int(status)

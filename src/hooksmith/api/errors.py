@@ -1,7 +1,7 @@
-"""The one table from the service's and the engine's errors to HTTP statuses, and the JSON error
-shape `{"error": {"kind", "message", "field"}}`; the pages show the same answers as HTML. An
-invalid definition or request also lists every fault found, `"errors": [{"field", "message"}]`,
-so a form can mark them all at once.
+"""Errors as the API answers them: the status from the one table (`hooksmith.deps.STATUS`) and
+the JSON shape `{"error": {"kind", "message", "field"}}`; the pages show the same answers as
+HTML. An invalid definition or request also lists every fault found,
+`"errors": [{"field", "message"}]`, so a form can mark them all at once.
 
 An error's kind, message and field are its own (`kind` is written once, on its class); the
 storage layer's errors never get here, the service translates them.
@@ -19,22 +19,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from hooksmith.deps import STATUS
 from hooksmith.engine import InvalidDefinition, field_path
 from hooksmith.service import errors as service
 
 log = logging.getLogger(__name__)
 
-Known = service.ServiceError | InvalidDefinition
-STATUS: tuple[tuple[type[Known], int], ...] = (
-    (service.NotFound, 404),
-    (service.Unauthorized, 401),
-    (service.Forbidden, 403),
-    (service.Conflict, 409),
-    (service.InvalidInput, 422),
-    (service.RateLimited, 429),
-    (service.Unavailable, 503),
-    (InvalidDefinition, 422),
-)
 LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from hooksmith.deps import DbDep, RuntimeDep
+from hooksmith.deps import DbDep, RuntimeDep, status_of
 from hooksmith.service import company_values, tenants
 from hooksmith.service.errors import ServiceError
 from hooksmith.web.deps import CsrfToken, PageUser, Viewer, check_form_csrf
@@ -39,7 +39,8 @@ async def _page(
     if chosen is not None:
         values = await company_values.list_values(db, runtime.box, viewer.actor, chosen)
     context = {"companies": companies, "chosen": chosen, "values": values, "error": error}
-    return page(request, "company_values.html", viewer, context, 422 if error else 200)
+    status = status_of(error) if error else 200
+    return page(request, "company_values.html", viewer, context, status)
 
 
 async def _changed(
