@@ -1,4 +1,5 @@
-"""The service layer's errors; none carries an HTTP status (the API maps them in one table).
+"""The service layer's errors; none carries an HTTP status (`hooksmith.deps.STATUS`
+maps them, for the API and the pages alike).
 
 ServiceError
  ├── NotFound         the thing does not exist or lies outside the caller's tenancy
