@@ -47,3 +47,30 @@ def test_sign_out_everywhere_needs_the_forms_token(page: Page, site: Site) -> No
     assert refused.status == 403
     page.goto(site.url("/sessions"))
     expect(page.get_by_role("heading", name="Sessions", exact=True)).to_be_visible()
+
+
+FORM_POSTS = [
+    "/tokens",
+    "/tokens/1/revoke",
+    "/companies/acme/mock",
+    "/sessions/end-all",
+    "/secrets/acme/secrets",
+    "/secrets/acme/secrets/KEY/delete",
+    "/secrets/acme/variables",
+    "/secrets/acme/variables/KEY/delete",
+    "/webhooks/1/revisions/1/restore",
+    "/webhooks/1/save-as-template",
+    "/templates/x/use",
+    "/webhooks/1/template/apply",
+]
+
+
+def test_every_form_post_needs_the_forms_token(page: Page, site: Site) -> None:
+    sign_in(page, site, site.acme_user)
+    for path in FORM_POSTS:
+        refused = page.request.post(site.url(path), form={"csrf_token": "forged", "name": "x"})
+        assert refused.status == 403, (path, refused.status, refused.text()[:200])
+        missing = page.request.post(site.url(path), form={"name": "x"})
+        assert missing.status == 403, (path, missing.status)
+    page.goto(site.url("/sessions"))  # still signed in: nothing was ended
+    expect(page.get_by_role("heading", name="Sessions", exact=True)).to_be_visible()

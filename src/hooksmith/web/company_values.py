@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from hooksmith.deps import DbDep, RuntimeDep, status_of
 from hooksmith.service import company_values, tenants
 from hooksmith.service.errors import ServiceError
-from hooksmith.web.deps import CsrfToken, PageUser, Viewer, check_form_csrf
+from hooksmith.web.deps import FormUser, PageUser, Viewer
 from hooksmith.web.pages import page
 
 router = APIRouter(include_in_schema=False)
@@ -85,15 +85,13 @@ async def values_page(
 async def put_secret(
     request: Request,
     company: Slug,
-    viewer: PageUser,
+    viewer: FormUser,
     runtime: RuntimeDep,
     db: DbDep,
     name: FormName,
     allowed_hosts: FormValue,
     value: FormValue = "",
-    csrf_token: CsrfToken = "",
 ) -> Response:
-    check_form_csrf(request, viewer, csrf_token)
     change = company_values.put_secret(
         db,
         runtime.box,
@@ -112,12 +110,10 @@ async def delete_secret(
     request: Request,
     company: Slug,
     name: Name,
-    viewer: PageUser,
+    viewer: FormUser,
     runtime: RuntimeDep,
     db: DbDep,
-    csrf_token: CsrfToken = "",
 ) -> Response:
-    check_form_csrf(request, viewer, csrf_token)
     change = company_values.delete_secret(
         db, runtime.box, viewer.actor, company, name, cache=runtime.cache.values
     )
@@ -128,14 +124,12 @@ async def delete_secret(
 async def put_variable(
     request: Request,
     company: Slug,
-    viewer: PageUser,
+    viewer: FormUser,
     runtime: RuntimeDep,
     db: DbDep,
     name: FormName,
     value: FormValue = "",
-    csrf_token: CsrfToken = "",
 ) -> Response:
-    check_form_csrf(request, viewer, csrf_token)
     change = company_values.put_variable(
         db, runtime.box, viewer.actor, company, name.strip(), value, cache=runtime.cache.values
     )
@@ -147,12 +141,10 @@ async def delete_variable(
     request: Request,
     company: Slug,
     name: Name,
-    viewer: PageUser,
+    viewer: FormUser,
     runtime: RuntimeDep,
     db: DbDep,
-    csrf_token: CsrfToken = "",
 ) -> Response:
-    check_form_csrf(request, viewer, csrf_token)
     change = company_values.delete_variable(
         db, runtime.box, viewer.actor, company, name, cache=runtime.cache.values
     )

@@ -68,6 +68,16 @@ def check_form_csrf(request: Request, viewer: Viewer, submitted: str | None) -> 
         raise BadForm(f"{CSRF_FIELD}: the form is stale; reload the page and try again")
 
 
+async def form_poster(request: Request, viewer: PageUser, csrf_token: CsrfToken = "") -> Viewer:
+    """The signed-in person posting a page's form, once the form's CSRF token matches the
+    session's."""
+    check_form_csrf(request, viewer, csrf_token)
+    return viewer
+
+
+FormUser = Annotated[Viewer, Depends(form_poster)]
+
+
 async def checked_form(request: Request, viewer: Viewer) -> FormData:
     """The posted form of a page whose fields are not known in advance, once its CSRF token
     matches the session's."""

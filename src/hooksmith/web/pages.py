@@ -20,6 +20,7 @@ from hooksmith.service.errors import RateLimited, ServiceError
 from hooksmith.service.signin import sign_in
 from hooksmith.web.deps import (
     CsrfToken,
+    FormUser,
     MaybeUser,
     PageUser,
     Viewer,
@@ -183,14 +184,12 @@ async def token_list(request: Request, viewer: PageUser, db: DbDep) -> Response:
 @router.post("/tokens")
 async def token_create(
     request: Request,
-    viewer: PageUser,
+    viewer: FormUser,
     db: DbDep,
     name: FormText,
     company: OptionalFormText = None,
     environment: OptionalFormText = None,
-    csrf_token: CsrfToken = "",
 ) -> Response:
-    check_form_csrf(request, viewer, csrf_token)
     try:
         created = await tenants.create_token(
             db,
@@ -208,28 +207,22 @@ async def token_create(
 
 @router.post("/companies/{company}/mock")
 async def company_mock_switch(
-    request: Request,
     company: Annotated[str, Path(max_length=63)],
-    viewer: PageUser,
+    viewer: FormUser,
     db: DbDep,
     mock_staging: OptionalFormText = None,
-    csrf_token: CsrfToken = "",
 ) -> Response:
-    check_form_csrf(request, viewer, csrf_token)
     await tenants.set_mock_switch(db, viewer.actor, company, mock_staging == "true")
     return RedirectResponse("/tokens", status_code=303)
 
 
 @router.post("/tokens/{token_id}/revoke")
 async def token_revoke(
-    request: Request,
     token_id: Id,
-    viewer: PageUser,
+    viewer: FormUser,
     runtime: RuntimeDep,
     db: DbDep,
-    csrf_token: CsrfToken = "",
 ) -> Response:
-    check_form_csrf(request, viewer, csrf_token)
     await tenants.revoke_token(db, viewer.actor, token_id, actors=runtime.actors)
     return RedirectResponse("/tokens", status_code=303)
 
@@ -259,14 +252,11 @@ def _duration(seconds: float) -> str:
 
 @router.post("/sessions/end-all")
 async def session_end_all(
-    request: Request,
-    viewer: PageUser,
+    viewer: FormUser,
     runtime: RuntimeDep,
     db: DbDep,
-    csrf_token: CsrfToken = "",
 ) -> Response:
     """Sign out everywhere: every session of the viewer ends, this one included."""
-    check_form_csrf(request, viewer, csrf_token)
     await runtime.signed_in.end_for_user(db, viewer.session.user_id)
     response = RedirectResponse("/login", status_code=303)
     clear_session_cookies(response.set_cookie, runtime.settings)

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from hooksmith.deps import DbDep, Id, Offset, RuntimeDep
 from hooksmith.service import revisions, webhooks
-from hooksmith.web.deps import CsrfToken, PageUser, check_form_csrf
+from hooksmith.web.deps import FormUser, PageUser
 from hooksmith.web.pages import page
 
 router = APIRouter(include_in_schema=False)
@@ -44,16 +44,13 @@ async def revision_history(
 
 @router.post("/webhooks/{webhook_id}/revisions/{revision}/restore")
 async def restore_revision(
-    request: Request,
     webhook_id: Id,
     revision: Id,
-    viewer: PageUser,
+    viewer: FormUser,
     runtime: RuntimeDep,
     db: DbDep,
     current: Annotated[int, Form(ge=1, le=2**31 - 1)],
-    csrf_token: CsrfToken = "",
 ) -> Response:
-    check_form_csrf(request, viewer, csrf_token)
     await revisions.restore_revision(
         db, runtime.box, runtime.cache, viewer.actor, webhook_id, revision, {"revision": current}
     )

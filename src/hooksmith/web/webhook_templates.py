@@ -13,7 +13,7 @@ from hooksmith.deps import DbDep, Id, RuntimeDep
 from hooksmith.engine import InvalidDefinition
 from hooksmith.service import templates, tenants
 from hooksmith.service.errors import InvalidInput
-from hooksmith.web.deps import CsrfToken, PageUser, Viewer, check_form_csrf, checked_form
+from hooksmith.web.deps import FormUser, PageUser, Viewer, checked_form
 from hooksmith.web.pages import page
 
 router = APIRouter(include_in_schema=False)
@@ -88,17 +88,14 @@ async def create_from_template(
 
 @router.post("/webhooks/{webhook_id}/save-as-template")
 async def save_as_template(
-    request: Request,
     webhook_id: Id,
-    viewer: PageUser,
+    viewer: FormUser,
     runtime: RuntimeDep,
     db: DbDep,
     name: Text,
-    csrf_token: CsrfToken = "",
     scope: Annotated[str, Form(max_length=20)] = "company",
     description: Text = "",
 ) -> Response:
-    check_form_csrf(request, viewer, csrf_token)
     data = {"webhook_id": webhook_id, "name": name, "scope": scope, "description": description}
     saved = await templates.save_template(db, runtime.box, viewer.actor, data)
     return RedirectResponse(f"/templates?saved={saved.key}", status_code=303)
