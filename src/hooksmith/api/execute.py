@@ -51,7 +51,7 @@ class ExecuteShortcut:
             body = await request.body()  # before the caller, as the route does
             runtime = await get_runtime(request)
             actor = await get_actor(request, runtime)
-            outcome = await runs.execute(
+            answer = await runs.execute(
                 runtime,
                 actor,
                 int(match[1]),
@@ -68,11 +68,11 @@ class ExecuteShortcut:
                 raise
             await (await known_error(request, unavailable))(scope, receive, send)
             return
-        if isinstance(outcome, PendingRun):
-            pending = {"run_id": outcome.run_id, "status": outcome.status}
+        if isinstance(answer, PendingRun):
+            pending = {"run_id": answer.run_id, "status": answer.status}
             status, content = 202, json.dumps(pending, separators=(",", ":")).encode()
         else:
-            status, content = 200, _serialize(outcome)
+            status, content = 200, _serialize(answer)
         headers = [(b"content-length", b"%d" % len(content)), JSON_TYPE]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": content})

@@ -188,12 +188,12 @@ class RunRepository:
 
     async def prune(self, older_than: datetime) -> int:
         """Delete every run created before `older_than`; returns how many were deleted."""
-        outcome = await self.db.execute(
+        changed = await self.db.execute(
             delete(RunRow)
             .where(RunRow.created_at < older_than)
             .execution_options(synchronize_session=False)
         )
-        return int(getattr(outcome, "rowcount", 0))
+        return int(getattr(changed, "rowcount", 0))
 
     def _finished_values(self, run: NewRun) -> dict[str, Any]:
         text = _result_json(run.result)

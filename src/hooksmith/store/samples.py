@@ -71,10 +71,10 @@ class SampleRepository:
 
     async def delete(self, webhook_id: int) -> bool:
         """Forget the webhook's sample (the caller checked scope); False when it had none."""
-        outcome = await self.db.execute(
+        changed = await self.db.execute(
             delete(WebhookSampleRow).where(WebhookSampleRow.webhook_id == webhook_id)
         )
-        return bool(getattr(outcome, "rowcount", 0))
+        return bool(getattr(changed, "rowcount", 0))
 
     async def mock_state(self, company_id: int, webhook_id: int) -> MockState:
         """The company's mock switch and the webhook's sample, in one query."""

@@ -254,10 +254,10 @@ class TenantRepository:
         return (await self.db.scalars(statement)).first()
 
     async def revoke_token(self, token_id: int) -> bool:
-        outcome = await self.db.execute(
+        changed = await self.db.execute(
             update(ApiToken).where(ApiToken.id == token_id).values(revoked=True)
         )
-        return bool(getattr(outcome, "rowcount", 0))
+        return bool(getattr(changed, "rowcount", 0))
 
     async def touch_token(self, token_id: int) -> None:
         await self.db.execute(

@@ -149,8 +149,8 @@ class WebhookRepository:
             ),
             WebhookRow.company_id,
         ).values(**values)
-        outcome = await self.db.execute(statement.execution_options(synchronize_session=False))
-        if getattr(outcome, "rowcount", 0) == 0:
+        changed = await self.db.execute(statement.execution_options(synchronize_session=False))
+        if getattr(changed, "rowcount", 0) == 0:
             fresh = await self._reload(scope, webhook_id)
             if fresh is None:
                 return None
@@ -162,16 +162,16 @@ class WebhookRepository:
         statement = scope.apply(
             delete(WebhookRow).where(WebhookRow.id == webhook_id), WebhookRow.company_id
         )
-        outcome = await self.db.execute(statement)
-        return bool(getattr(outcome, "rowcount", 0))
+        changed = await self.db.execute(statement)
+        return bool(getattr(changed, "rowcount", 0))
 
     async def clear_secret(self, scope: Scope, webhook_id: int) -> bool:
         """Forget the stored auth secret (the auth type stays); False when outside `scope`."""
         statement = scope.apply(
             update(WebhookRow).where(WebhookRow.id == webhook_id), WebhookRow.company_id
         ).values(auth_secret_ciphertext=None)
-        outcome = await self.db.execute(statement.execution_options(synchronize_session=False))
-        return bool(getattr(outcome, "rowcount", 0))
+        changed = await self.db.execute(statement.execution_options(synchronize_session=False))
+        return bool(getattr(changed, "rowcount", 0))
 
     async def revision_of(self, scope: Scope, webhook_id: int) -> tuple[int, int] | None:
         """The webhook's (revision, company id), a cheap check whether a cached copy is current."""

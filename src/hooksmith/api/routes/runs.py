@@ -118,7 +118,7 @@ async def execute_webhook(webhook_id: Id, request: Request) -> Response:
     body = await request.body()  # before the caller: a CSRF form field would consume it
     runtime = await get_runtime(request)
     actor = await get_actor(request, runtime)
-    outcome = await runs.execute(
+    answer = await runs.execute(
         runtime,
         actor,
         webhook_id,
@@ -126,9 +126,9 @@ async def execute_webhook(webhook_id: Id, request: Request) -> Response:
         callback_url=request.query_params.get("callback_url"),
         trace=trace_of(request.scope["headers"]),
     )
-    if isinstance(outcome, PendingRun):
-        return JSONResponse({"run_id": outcome.run_id, "status": outcome.status}, status_code=202)
-    return Response(outcome.model_dump_json(), media_type="application/json")
+    if isinstance(answer, PendingRun):
+        return JSONResponse({"run_id": answer.run_id, "status": answer.status}, status_code=202)
+    return Response(answer.model_dump_json(), media_type="application/json")
 
 
 def conversation_of(body: bytes, max_depth: int) -> Any:

@@ -188,7 +188,7 @@ async def deliver_callback(ctx: JobContext, run_id: str) -> datetime | None:
         return None
     body = callback_body(due.result, run_id)
     keys = await signing_keys(ctx.open_db, ctx.cache.box, ctx.secret, due.company_id)
-    outcome = await deliver(
+    delivery = await deliver(
         ctx.engine.transport,
         due.url,
         body,
@@ -196,19 +196,19 @@ async def deliver_callback(ctx: JobContext, run_id: str) -> datetime | None:
         run_id=run_id,
         timeout=ctx.callback_timeout,
     )
-    if outcome.ok:
+    if delivery.ok:
         await _record(ctx, run_id)
         return None
-    if outcome.final:
-        await _record(ctx, run_id, gave_up="refused", error=outcome.detail)
+    if delivery.final:
+        await _record(ctx, run_id, gave_up="refused", error=delivery.detail)
         return None
     # after n failed attempts, a wait of up to base·2ⁿ (the retry after them is number n + 1)
     next_at = now + timedelta(seconds=ctx.backoff.delay(due.attempts + 1))
     if due.expires_at is not None:
         next_at = min(next_at, due.expires_at)
-    log.info("callback of run %s failed (%s); next attempt at %s", run_id, outcome.detail, next_at)
+    log.info("callback of run %s failed (%s); next attempt at %s", run_id, delivery.detail, next_at)
     async with ctx.open_db() as db:
-        await AsyncRunRepository(db).callback_retry(run_id, next_at=next_at, error=outcome.detail)
+        await AsyncRunRepository(db).callback_retry(run_id, next_at=next_at, error=delivery.detail)
         await db.commit()
     return next_at
 
