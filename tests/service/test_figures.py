@@ -13,8 +13,7 @@ from hooksmith.service.figures import last_day, recent_runs, webhook_figures
 from hooksmith.store import NewRun, RunRepository, SecretBox, WebhookRepository
 from hooksmith.store.models import WebhookRow
 from tests.database import Tenants
-from tests.factories import make_webhook
-from tests.store.test_figures import outcome
+from tests.factories import make_webhook, result_of
 
 NOW = datetime(2026, 3, 1, 14, 25, tzinfo=UTC)
 
@@ -35,7 +34,7 @@ def run(hook: WebhookRow, at: datetime, kind: str) -> NewRun:
         webhook_id=hook.id,
         company_id=hook.company_id,
         webhook_revision=1,
-        result=outcome(kind, 10),
+        result=result_of(kind, 10),
         created_at=at,
     )
 
