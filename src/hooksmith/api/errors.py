@@ -39,10 +39,31 @@ class Answer:
     errors: list[tuple[str, str]] | None = None
     headers: dict[str, str] = dataclasses.field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # A message or field may quote the input, and JSON input may hold a lone surrogate
+        # (`"\ud800"`), which no answer can encode: it is shown escaped instead.
+        object.__setattr__(self, "message", writable(self.message))
+        if self.field is not None:
+            object.__setattr__(self, "field", writable(self.field))
+        if self.errors:
+            faults = [(writable(at), writable(text)) for at, text in self.errors]
+            object.__setattr__(self, "errors", faults)
+
     def response(self) -> JSONResponse:
         return error_response(
             self.status, self.kind, self.message, self.field, errors=self.errors, **self.headers
         )
+
+
+def writable(text: str) -> str:
+    """`text` with what UTF-8 cannot encode (a lone surrogate) written as its escape.
+
+    >>> writable("bad key " + chr(0xD800))
+    'bad key \\\\ud800'
+    """
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def error_response(

@@ -1,0 +1,136 @@
+"""Every route of the API, read from its own OpenAPI schema, sent hostile path values, query
+values and bodies by an agency admin (who may reach the most): each answer is a 2xx, 3xx or
+4xx in the one error shape, never a 5xx, and the server still answers afterwards.
+
+The bodies are built from each route's request schema: every property set at once to one
+hostile value (null, a negative or huge number, NUL, a lone surrogate, a long string, a list,
+an object), plus bodies that are not the expected JSON at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from tests.api.client import Api, Reply
+from tests.api.conftest import ApiFactory, World
+from tests.api.helpers import definition
+from tests.upstream import Upstream
+
+HOSTILE_VALUES: list[Any] = [
+    None,
+    -1,
+    2**70,
+    1e308,
+    "",
+    "\x00",
+    "\ud800",
+    "x" * 70_000,
+    "{{ 7 * 7 }}{% for x in range(10**9) %}{% endfor %}",
+    [],
+    [None, {"a": [1]}],
+    {},
+    {"key": "\x00", "value": -1, "name": None},
+    True,
+]
+HOSTILE_PATH_VALUES = ["0", "-1", "99999999999999999999", "%00", "%FF", "x", "..%2F..", "1.5"]
+HOSTILE_QUERY_VALUES = ["-1", "99999999999999999999", "%FF", "a" * 5000, "", "1e999"]
+RAW_BODIES = [b"", b"null", b"[]", b'"x"', b"{", b"\xff\xfe", b'{"\\ud800": "\\udfff"}']
+
+
+def _resolve(schema: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    """The schema behind a `$ref` (one level of `allOf`/`anyOf` taken as its first part)."""
+    while True:
+        if "$ref" in schema:
+            name = schema["$ref"].rsplit("/", 1)[-1]
+            schema = spec["components"]["schemas"][name]
+        elif "allOf" in schema:
+            schema = schema["allOf"][0]
+        elif "anyOf" in schema:
+            schema = schema["anyOf"][0]
+        else:
+            return schema
+
+
+def _bodies(operation: dict[str, Any], spec: dict[str, Any]) -> Iterator[bytes]:
+    content = operation.get("requestBody", {}).get("content", {})
+    if "application/json" not in content:
+        return
+    yield from RAW_BODIES
+    schema = _resolve(content["application/json"].get("schema", {}), spec)
+    properties = list(schema.get("properties", {})) or ["name"]
+    for value in HOSTILE_VALUES:
+        yield json.dumps(dict.fromkeys(properties, value)).encode()
+
+
+def _requests(
+    spec: dict[str, Any], ids: dict[str, str]
+) -> Iterator[tuple[str, str, dict[str, str], bytes | None]]:
+    """(method, path, query, body): the hostile variants of every operation."""
+    for template, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            parameters = operation.get("parameters", [])
+            path_names = [p["name"] for p in parameters if p["in"] == "path"]
+            queries = [p["name"] for p in parameters if p["in"] == "query"]
+
+            plain = _filled(template, path_names, ids)
+            for name in path_names:
+                for value in HOSTILE_PATH_VALUES:
+                    yield (
+                        method.upper(),
+                        _filled(template, path_names, ids | {name: value}),
+                        {},
+                        None,
+                    )
+            for name in queries:
+                for value in HOSTILE_QUERY_VALUES:
+                    yield method.upper(), plain, {name: value}, None
+            for body in _bodies(operation, spec):
+                yield method.upper(), plain, {}, body
+
+
+def _filled(template: str, names: list[str], values: dict[str, str]) -> str:
+    for name in names:
+        template = template.replace("{" + name + "}", values.get(name, "1"))
+    return template
+
+
+async def _send(
+    client: Api, method: str, path: str, query: dict[str, str], body: bytes | None
+) -> Reply:
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    return await client.call(method, path, params=query, data=body, headers=headers)
+
+
+async def test_no_route_answers_a_5xx_to_hostile_input(
+    api: ApiFactory, world: World, upstream: Upstream
+) -> None:
+    client = await api(token=world.north_admin.token)
+    made = await client.post("/api/v1/webhooks", definition(upstream.url("/echo"), company="acme"))
+    assert made.status == 201, made.text
+    spec = (await client.get("/openapi.json")).body
+    ids = {
+        "webhook_id": str(made.body["id"]),
+        "company": "acme",
+        "revision": "1",
+        "user_id": str(world.acme.user_id),
+    }
+    sent, faults = 0, []
+    for method, path, query, body in _requests(spec, ids):
+        try:
+            reply = await _send(client, method, path, query, body)
+        except OSError as error:
+            faults.append(f"{method} {path} {query} {body!r:.80}: {error!r}")
+            continue
+        sent += 1
+        if reply.status >= 500:
+            faults.append(f"{method} {path} {query} {body!r:.80}: {reply.status} {reply.text:.200}")
+            continue
+        if reply.status >= 400 and reply.body is not None and "error" in reply.body:
+            assert set(reply.body["error"]) - {"errors"} == {"kind", "message", "field"}
+    assert not faults, "\n".join(faults)
+    assert sent > 500  # every route was reached with its variants
+    assert (await client.get("/healthz")).status == 200
