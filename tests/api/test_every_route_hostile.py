@@ -1,10 +1,12 @@
-"""Every route of the API, read from its own OpenAPI schema, sent hostile path values, query
-values and bodies by an agency admin (who may reach the most): each answer is a 2xx, 3xx or
-4xx in the one error shape, never a 5xx, and the server still answers afterwards.
+"""Every route of the server (`create_server`: the API and the pages) sent hostile path values,
+query values and bodies by an agency admin (who may reach the most): each answer is a 2xx, 3xx
+or 4xx (the API's in the one error shape), never a 5xx, and the server still answers afterwards.
 
-The bodies are built from each route's request schema: every property set at once to one
-hostile value (null, a negative or huge number, NUL, a lone surrogate, a long string, a list,
-an object), plus bodies that are not the expected JSON at all.
+The API's routes are read from its own OpenAPI schema, and their bodies built from each route's
+request schema: every property set at once to one hostile value (null, a negative or huge
+number, NUL, a lone surrogate, a long string, a list, an object), plus bodies that are not the
+expected JSON at all. The pages' routes are read from the app's route table; their forms carry
+the session's CSRF token and hostile values in every field a page form has.
 """
 
 from __future__ import annotations
@@ -13,9 +15,17 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import fastapi.routing
+import pytest
+from fastapi.routing import APIRoute
+
+from hooksmith.server import create_server
+from hooksmith.service.cookies import CSRF_COOKIE
+from hooksmith.settings import Settings
 from tests.api.client import Api, Reply
 from tests.api.conftest import ApiFactory, World
 from tests.api.helpers import definition
+from tests.server import Server, serve_app
 from tests.upstream import Upstream
 
 HOSTILE_VALUES: list[Any] = [
@@ -37,6 +47,31 @@ HOSTILE_VALUES: list[Any] = [
 HOSTILE_PATH_VALUES = ["0", "-1", "99999999999999999999", "%00", "%FF", "x", "..%2F..", "1.5"]
 HOSTILE_QUERY_VALUES = ["-1", "99999999999999999999", "%FF", "a" * 5000, "", "1e999"]
 RAW_BODIES = [b"", b"null", b"[]", b'"x"', b"{", b"\xff\xfe", b'{"\\ud800": "\\udfff"}']
+
+
+FORM_FIELDS = (
+    "name",
+    "value",
+    "allowed_hosts",
+    "company",
+    "email",
+    "password",
+    "mock_staging",
+    "next",
+    "key",
+    "description",
+    "scope",
+    "environment",
+    "kind",
+    "definition",
+)
+
+
+@pytest.fixture
+def server(settings: Settings, world: World) -> Iterator[Server]:
+    """The whole server, API and pages, as `hooksmith serve` builds it."""
+    with serve_app(settings, build=create_server) as running:
+        yield running
 
 
 def _resolve(schema: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
@@ -133,4 +168,52 @@ async def test_no_route_answers_a_5xx_to_hostile_input(
             assert set(reply.body["error"]) - {"errors"} == {"kind", "message", "field"}
     assert not faults, "\n".join(faults)
     assert sent > 500  # every route was reached with its variants
+    assert (await client.get("/healthz")).status == 200
+
+
+async def test_no_page_answers_a_5xx_to_hostile_input(
+    api: ApiFactory, world: World, server: Server, upstream: Upstream
+) -> None:
+    client = await api(login=world.north_admin.email)
+    made = await client.post("/api/v1/webhooks", definition(upstream.url("/echo"), company="acme"))
+    assert made.status == 201, made.text
+    csrf = next(cookie.value for cookie in client.http.cookie_jar if cookie.key == CSRF_COOKIE)
+    ids = {"webhook_id": str(made.body["id"]), "company": "acme", "revision": "1"}
+    pages = [
+        context.route
+        for context in fastapi.routing.iter_route_contexts(server.app.routes)
+        if isinstance(context.route, APIRoute) and not context.path.startswith("/api/")
+    ]
+    sent, faults = 0, []
+    for route in pages:
+        names = [param.name for param in route.dependant.path_params]
+        queries = [param.name for param in route.dependant.query_params]
+        variants = [(_filled(route.path, names, ids), {})]
+        variants += [
+            (_filled(route.path, names, ids | {name: value}), {})
+            for name in names
+            for value in HOSTILE_PATH_VALUES
+        ]
+        variants += [
+            (_filled(route.path, names, ids), {name: value})
+            for name in queries
+            for value in HOSTILE_QUERY_VALUES
+        ]
+        for method in sorted(route.methods - {"HEAD"}):
+            for path, query in variants:
+                forms: list[dict[str, str] | None] = [None]
+                if method == "POST":
+                    forms = [
+                        {"csrf_token": csrf} | dict.fromkeys(FORM_FIELDS, str(value))
+                        for value in ("", "\x00", "x" * 70_000, "-1", "99999999999999999999")
+                    ]
+                for form in forms:
+                    reply = await client.call(
+                        method, path, params=query, data=form, allow_redirects=False
+                    )
+                    sent += 1
+                    if reply.status >= 500:
+                        faults.append(f"{method} {path} {query}: {reply.status} {reply.text:.200}")
+    assert not faults, "\n".join(faults)
+    assert sent > 100
     assert (await client.get("/healthz")).status == 200

@@ -35,7 +35,9 @@ class SampleInput(Input):
 
 
 class FromRun(Input):
-    run_id: str = Field(max_length=32, description="A run of this webhook that got an answer.")
+    run_id: str = Field(
+        pattern=r"^[0-9A-Za-z_-]{1,32}$", description="A run of this webhook that got an answer."
+    )
 
 
 class AgainstSample(Input):
