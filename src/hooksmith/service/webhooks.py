@@ -34,6 +34,7 @@ from hooksmith.service.actors import Actor
 from hooksmith.service.cache import WebhookCache
 from hooksmith.service.errors import Forbidden, InvalidInput, NotFound, store_errors
 from hooksmith.store import (
+    MAX_ID,
     RevisionRepository,
     Scope,
     SecretBox,
@@ -288,9 +289,10 @@ async def update_webhook(
     """Replace a webhook's definition if `revision` is still current (else a conflict)."""
     payload = _payload(data)
     revision = payload.pop("revision", None)
-    if isinstance(revision, bool) or not isinstance(revision, int):
+    if isinstance(revision, bool) or not isinstance(revision, int) or not 0 < revision <= MAX_ID:
         raise InvalidInput(
-            "revision: give the revision you read (an integer) so a newer save is not lost",
+            "revision: give the revision you read (a whole number from 1) so a newer save is not "
+            "lost",
             field="revision",
         )
     return await save_definition(
