@@ -1,6 +1,7 @@
 """Every route of the server (`create_server`: the API and the pages) sent hostile path values,
-query values and bodies by an agency admin (who may reach the most): each answer is a 2xx, 3xx
-or 4xx (the API's in the one error shape), never a 5xx, and the server still answers afterwards.
+query values and bodies by an agency admin (who may reach the most) and by a company user: each
+answer is a 2xx, 3xx or 4xx (the API's in the one error shape), never a 5xx, and the server
+still answers afterwards.
 
 The API's routes are read from its own OpenAPI schema, and their bodies built from each route's
 request schema: every property set at once to one hostile value (null, a negative or huge
@@ -158,10 +159,12 @@ async def _send(
     return await client.call(method, path, params=query, data=body, headers=headers)
 
 
+@pytest.mark.parametrize("caller", ["agency admin", "company user"])
 async def test_no_route_answers_a_5xx_to_hostile_input(
-    api: ApiFactory, world: World, upstream: Upstream
+    api: ApiFactory, world: World, upstream: Upstream, caller: str
 ) -> None:
-    client = await api(token=world.north_admin.token)
+    token = world.north_admin.token if caller == "agency admin" else world.acme.token
+    client = await api(token=token)
     made = await client.post("/api/v1/webhooks", definition(upstream.url("/echo"), company="acme"))
     assert made.status == 201, made.text
     spec = (await client.get("/openapi.json")).body
