@@ -238,3 +238,45 @@ async def test_no_page_answers_a_5xx_to_hostile_input(
     assert not faults, "\n".join(faults)
     assert sent > 100
     assert (await client.get("/healthz")).status == 200
+
+
+HOSTILE_HEADERS: list[dict[str, str]] = [
+    {"Authorization": "Bearer " + "\xff" * 10},
+    {"Authorization": "Bearer"},
+    {"Authorization": "Basic Og=="},
+    {"Content-Type": "application/json; charset=utf-16"},
+    {"Content-Type": "multipart/form-data; boundary=x"},
+    {"Content-Type": "application/x-www-form-urlencoded"},
+    {"Content-Encoding": "gzip"},
+    {"traceparent": "00-" + "0" * 32 + "-" + "0" * 16 + "-01", "tracestate": "x" * 9000},
+    {"X-Request-Id": "a b/\"" * 200},
+    {"Cookie": "hooksmith_session=" + "a" * 5000 + "; hooksmith_csrf=\xff"},
+    {"Idempotency-Key": "\xff" * 300},
+]
+
+
+async def test_no_route_answers_a_5xx_to_hostile_headers(
+    api: ApiFactory, world: World, upstream: Upstream
+) -> None:
+    client = await api()  # each request brings its own credentials, or hostile ones
+    owner = await api(token=world.north_admin.token)
+    made = await owner.post("/api/v1/webhooks", definition(upstream.url("/echo"), company="acme"))
+    assert made.status == 201, made.text
+    spec = (await owner.get("/openapi.json")).body
+    ids = {"webhook_id": str(made.body["id"]), "company": "acme", "revision": "1"}
+    bearer = {"Authorization": f"Bearer {world.north_admin.token}"}
+    sent, faults = 0, []
+    for template, item in spec["paths"].items():
+        names = [p["name"] for op in item.values() for p in op.get("parameters", [])]
+        path = _filled(template, [n for n in names if "{" + n + "}" in template], ids)
+        for method in item:
+            for headers in HOSTILE_HEADERS:
+                given = headers if "Authorization" in headers else bearer | headers
+                body = b'{"name": "x"}' if method in {"post", "put"} else None
+                reply = await client.call(method.upper(), path, data=body, headers=given)
+                sent += 1
+                if reply.status >= 500:
+                    faults.append(f"{method.upper()} {path} {headers!r:.100}: {reply.status}")
+    assert not faults, "\n".join(faults)
+    assert sent > 300
+    assert (await owner.get("/healthz")).status == 200
