@@ -54,7 +54,7 @@ def pending_run(
     session_id: str | None,
     run_id: str | None = None,
 ) -> RunRow:
-    """A new run waiting for its result (not yet added to a session)."""
+    """A new run waiting for its result (not yet added to a unit of work)."""
     return RunRow(
         id=run_id or new_run_id(),
         webhook_id=webhook_id,
