@@ -7,7 +7,7 @@ The API's routes are read from its own OpenAPI schema, and their bodies built fr
 request schema: every property set at once to one hostile value (null, a negative or huge
 number, NUL, a lone surrogate, a long string, a list, an object), plus bodies that are not the
 expected JSON at all. The pages' routes are read from the app's route table; their forms carry
-the session's CSRF token and hostile values in every field a page form has.
+the session's CSRF token and hostile values in every field the route reads.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 import fastapi.routing
 import pytest
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from hooksmith.server import create_server
@@ -51,22 +52,7 @@ HOSTILE_QUERY_VALUES = ["-1", "99999999999999999999", "%FF", "a" * 5000, "", "1e
 RAW_BODIES = [b"", b"null", b"[]", b'"x"', b"{", b"\xff\xfe", b'{"\\ud800": "\\udfff"}']
 
 
-FORM_FIELDS = (
-    "name",
-    "value",
-    "allowed_hosts",
-    "company",
-    "email",
-    "password",
-    "mock_staging",
-    "next",
-    "key",
-    "description",
-    "scope",
-    "environment",
-    "kind",
-    "definition",
-)
+HOSTILE_FORM_VALUES = ("", "\x00", "x" * 70_000, "-1", "99999999999999999999")
 
 
 @pytest.fixture
@@ -208,6 +194,44 @@ async def test_no_route_answers_a_5xx_to_hostile_input(
     await tally.verdict(client, at_least=1000)
 
 
+def _form_fields(dependant: Dependant) -> set[str]:
+    """The form fields a route reads, its dependencies' (the CSRF token's) included."""
+    names = {param.alias for param in dependant.body_params}
+    for each in dependant.dependencies:
+        names |= _form_fields(each)
+    return names
+
+
+def _page_requests(
+    route: APIRoute, ids: dict[str, str], csrf: str
+) -> Iterator[tuple[str, str, dict[str, str], dict[str, str] | None]]:
+    """(method, path, query, form): the hostile variants of one page route; a POST's form
+    carries the session's CSRF token and one hostile value in every other field it reads."""
+    names = [param.name for param in route.dependant.path_params]
+    queries = [param.name for param in route.dependant.query_params]
+    variants = [(_filled(route.path, names, ids), {})]
+    variants += [
+        (_filled(route.path, names, ids | {name: value}), {})
+        for name in names
+        for value in HOSTILE_PATH_VALUES
+    ]
+    variants += [
+        (_filled(route.path, names, ids), {name: value})
+        for name in queries
+        for value in HOSTILE_QUERY_VALUES
+    ]
+    fields = _form_fields(route.dependant) | {"name"}
+    for method in sorted(route.methods - {"HEAD"}):
+        forms: list[dict[str, str] | None] = [None]
+        if method == "POST":
+            forms = [
+                dict.fromkeys(fields, value) | {"csrf_token": csrf} for value in HOSTILE_FORM_VALUES
+            ]
+        for path, query in variants:
+            for form in forms:
+                yield method, path, query, form
+
+
 async def test_no_page_answers_a_5xx_to_hostile_input(
     api: ApiFactory, world: World, server: Server, upstream: Upstream
 ) -> None:
@@ -223,32 +247,9 @@ async def test_no_page_answers_a_5xx_to_hostile_input(
     ]
     tally = Tally()
     for route in pages:
-        names = [param.name for param in route.dependant.path_params]
-        queries = [param.name for param in route.dependant.query_params]
-        variants = [(_filled(route.path, names, ids), {})]
-        variants += [
-            (_filled(route.path, names, ids | {name: value}), {})
-            for name in names
-            for value in HOSTILE_PATH_VALUES
-        ]
-        variants += [
-            (_filled(route.path, names, ids), {name: value})
-            for name in queries
-            for value in HOSTILE_QUERY_VALUES
-        ]
-        for method in sorted(route.methods - {"HEAD"}):
-            for path, query in variants:
-                forms: list[dict[str, str] | None] = [None]
-                if method == "POST":
-                    forms = [
-                        {"csrf_token": csrf} | dict.fromkeys(FORM_FIELDS, str(value))
-                        for value in ("", "\x00", "x" * 70_000, "-1", "99999999999999999999")
-                    ]
-                for form in forms:
-                    reply = await client.call(
-                        method, path, params=query, data=form, allow_redirects=False
-                    )
-                    tally.add(reply, f"{method} {path} {query}")
+        for method, path, query, form in _page_requests(route, ids, csrf):
+            reply = await client.call(method, path, params=query, data=form, allow_redirects=False)
+            tally.add(reply, f"{method} {path} {query}")
     await tally.verdict(client, at_least=100)
 
 
